@@ -1,0 +1,74 @@
+# bqingest: `make run` runs the whole system locally, `make test` runs every test.
+# Both create .venv from a bare Python 3.11 and install exact versions from constraints.txt.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .venv-tools
+STAMP := $(VENV)/.installed-stamp
+TOOLS_STAMP := $(TOOLS)/.installed-stamp
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install tools run test test-unit test-integration lint format bench lock clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "bqingest needs Python >= 3.11: set PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $@
+
+$(TOOLS_STAMP): requirements/tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements/tools.txt
+	@touch $@
+
+install: $(STAMP) ## Create .venv with the package, the local stack and the dev tools
+
+tools: $(TOOLS_STAMP) ## Create .venv-tools with the static checkers (checkov, zizmor...)
+
+run: install ## Run the whole system locally until Ctrl-C
+	$(BIN)/bqingest up
+
+test: install tools ## Run every test: unit, integration (real emulators), static checks
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: install ## Only the unit tests
+	$(BIN)/pytest -m "not integration" $(PYTEST_ARGS)
+
+test-integration: install tools ## Only the integration tests
+	$(BIN)/pytest -m integration $(PYTEST_ARGS)
+
+lint: install ## ruff (lint + format check) and mypy --strict
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+format: install ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks
+
+bench: install ## Run the benchmarks and print their figures (see docs/performance.md)
+	$(BIN)/python -m benchmarks
+
+lock: ## Re-resolve constraints.txt and requirements/tools.txt from pyproject.toml and tools.in
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -e '.[dev]'
+	{ echo "# Exact versions of everything in .venv, resolved for Python 3.11. Regenerate: make lock"; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable; } > constraints.txt
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet -r requirements/tools.in
+	{ echo "# Exact versions for .venv-tools (see tools.in). Regenerate: make lock"; \
+	  .lock-venv/bin/python -m pip freeze; } > requirements/tools.txt
+	rm -rf .lock-venv
+
+clean: ## Remove virtualenvs, caches and local data (.bqingest)
+	rm -rf $(VENV) $(TOOLS) .bqingest .pytest_cache .mypy_cache .ruff_cache .benchmarks
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,5 @@
+"""``python -m bqingest`` is the ``bqingest`` command."""
+
+from bqingest.cli import main
+
+main()

@@ -1,0 +1,180 @@
+"""Settings: one validated object per process, from ``BQINGEST_*`` variables or ``.env``.
+
+Defaults describe the local stack (``environment=local``): the Pub/Sub emulator on 127.0.0.1:8085
+and bqemulator on 127.0.0.1:9050 (REST) and 9060 (gRPC). Any other environment (``dev``,
+``staging``, ``prod``) talks to GCP, so emulator endpoints there are refused at start-up rather than
+silently sending production traffic to a laptop port. Resource names match Terraform's.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Final, Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bqingest.contract.events import DEFAULT_MAX_MESSAGE_BYTES
+
+Environment = Literal["local", "dev", "staging", "prod"]
+
+LOCAL_PUBSUB_EMULATOR_HOST: Final = "127.0.0.1:8085"
+LOCAL_BIGQUERY_EMULATOR_HOST: Final = "127.0.0.1:9050"
+LOCAL_BIGQUERY_EMULATOR_GRPC_HOST: Final = "127.0.0.1:9060"
+
+# https://cloud.google.com/resource-manager/docs/creating-managing-projects (project ids),
+# https://cloud.google.com/pubsub/docs/create-topic (resource names), BigQuery dataset/table names.
+_PROJECT_ID: Final = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
+_PUBSUB_NAME: Final = re.compile(r"(?!goog)[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}")
+_BIGQUERY_NAME: Final = re.compile(r"[A-Za-z0-9_]{1,1024}")
+_HOST_PORT: Final = re.compile(r"[A-Za-z0-9.\-\[\]:]+:\d{1,5}")
+
+
+class Settings(BaseSettings):
+    """Every knob of bqingest. Environment variable = ``BQINGEST_`` + the upper-cased name."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BQINGEST_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    environment: Environment = Field("local", description="local uses the emulators.")
+    project: str = Field("bqingest-local", description="GCP project id.")
+    location: str = Field("US", description="BigQuery dataset location.")
+    dataset: str = Field("bqingest", description="BigQuery dataset.")
+    events_table: str = Field("events", description="Table of valid events.")
+    dead_letter_table: str = Field("dead_letters", description="Table of rejected messages.")
+    dedup_view: str = Field("events_dedup", description="View: one row per event id.")
+    topic: str = Field("events", description="Pub/Sub topic the source publishes to.")
+    subscription: str = Field("events-pipeline", description="The pipeline's subscription.")
+    dead_letter_topic: str = Field(
+        "events-dead-letter", description="Where Pub/Sub forwards undeliverable messages."
+    )
+    dead_letter_subscription: str = Field(
+        "events-dead-letter-sub", description="Subscription to inspect the dead-letter topic."
+    )
+    ack_deadline_seconds: int = Field(60, ge=10, le=600)
+    max_delivery_attempts: int = Field(5, ge=5, le=100)
+    retry_min_backoff_seconds: int = Field(10, ge=0, le=600)
+    retry_max_backoff_seconds: int = Field(600, ge=0, le=600)
+    message_retention_seconds: int = Field(
+        7 * 24 * 3600, ge=600, le=31 * 24 * 3600, description="Subscription message retention."
+    )
+    retain_acked_messages: bool = Field(
+        True, description="Keep acknowledged messages so a restarted pipeline can seek back."
+    )
+
+    pubsub_emulator_host: str | None = Field(None, description="host:port; local only.")
+    bigquery_emulator_host: str | None = Field(None, description="REST host:port; local only.")
+    bigquery_emulator_grpc_host: str | None = Field(
+        None, description="Storage API gRPC host:port; local only."
+    )
+    pubsub_emulator_jar: Path | None = Field(
+        None, description="Path to cloud-pubsub-emulator-*-all.jar; found automatically if unset."
+    )
+    data_dir: Path = Field(Path(".bqingest"), description="Local state: warehouse file, logs.")
+    startup_timeout_seconds: float = Field(60.0, gt=0, le=600)
+
+    api_host: str = Field("127.0.0.1", description="Address the API binds to.")
+    api_port: int = Field(8000, ge=1, le=65535)
+
+    max_message_bytes: int = Field(DEFAULT_MAX_MESSAGE_BYTES, ge=1024, le=10 * 1024 * 1024)
+
+    @field_validator("project")
+    @classmethod
+    def _check_project(cls, value: str) -> str:
+        if not _PROJECT_ID.fullmatch(value):
+            raise ValueError("must be a GCP project id: 6-30 lowercase letters, digits, hyphens")
+        return value
+
+    @field_validator("topic", "subscription", "dead_letter_topic", "dead_letter_subscription")
+    @classmethod
+    def _check_pubsub_name(cls, value: str) -> str:
+        if not _PUBSUB_NAME.fullmatch(value):
+            raise ValueError(
+                "must be 3-255 characters, start with a letter, not start with 'goog', "
+                "and use only letters, digits and -_.~+%"
+            )
+        return value
+
+    @field_validator("dataset", "events_table", "dead_letter_table", "dedup_view")
+    @classmethod
+    def _check_bigquery_name(cls, value: str) -> str:
+        if not _BIGQUERY_NAME.fullmatch(value):
+            raise ValueError("must be letters, digits and underscores")
+        return value
+
+    @field_validator(
+        "pubsub_emulator_host", "bigquery_emulator_host", "bigquery_emulator_grpc_host"
+    )
+    @classmethod
+    def _check_host_port(cls, value: str | None) -> str | None:
+        if value is not None and not _HOST_PORT.fullmatch(value):
+            raise ValueError("must be host:port, e.g. 127.0.0.1:8085 (no scheme)")
+        return value
+
+    @model_validator(mode="after")
+    def _apply_environment(self) -> Settings:
+        emulators = {
+            "pubsub_emulator_host": LOCAL_PUBSUB_EMULATOR_HOST,
+            "bigquery_emulator_host": LOCAL_BIGQUERY_EMULATOR_HOST,
+            "bigquery_emulator_grpc_host": LOCAL_BIGQUERY_EMULATOR_GRPC_HOST,
+        }
+        if self.environment == "local":
+            for name, default in emulators.items():
+                if getattr(self, name) is None:
+                    object.__setattr__(self, name, default)
+        else:
+            set_here = [name for name in emulators if getattr(self, name) is not None]
+            if set_here:
+                raise ValueError(
+                    f"environment={self.environment} talks to GCP; emulator endpoints "
+                    f"({', '.join('BQINGEST_' + n.upper() for n in set_here)}) are for "
+                    "environment=local only"
+                )
+            if self.project == "bqingest-local":
+                raise ValueError(
+                    f"environment={self.environment} needs BQINGEST_PROJECT: the GCP project id"
+                )
+        if self.retry_min_backoff_seconds > self.retry_max_backoff_seconds:
+            raise ValueError("retry_min_backoff_seconds must not exceed retry_max_backoff_seconds")
+        return self
+
+    @property
+    def is_local(self) -> bool:
+        return self.environment == "local"
+
+    @property
+    def events_table_id(self) -> str:
+        return f"{self.project}.{self.dataset}.{self.events_table}"
+
+    @property
+    def dead_letter_table_id(self) -> str:
+        return f"{self.project}.{self.dataset}.{self.dead_letter_table}"
+
+    @property
+    def dedup_view_id(self) -> str:
+        return f"{self.project}.{self.dataset}.{self.dedup_view}"
+
+    @property
+    def topic_path(self) -> str:
+        return f"projects/{self.project}/topics/{self.topic}"
+
+    @property
+    def subscription_path(self) -> str:
+        return f"projects/{self.project}/subscriptions/{self.subscription}"
+
+    @property
+    def dead_letter_topic_path(self) -> str:
+        return f"projects/{self.project}/topics/{self.dead_letter_topic}"
+
+    @property
+    def dead_letter_subscription_path(self) -> str:
+        return f"projects/{self.project}/subscriptions/{self.dead_letter_subscription}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once (tests call ``get_settings.cache_clear()``)."""
+    return Settings()

@@ -1,0 +1,20 @@
+"""The one definition of what an event id may look like.
+
+Used by the contract (pipeline side) and by the API's path parameters, so an id the pipeline
+accepts is always one the API can look up, and anything else is refused before it reaches SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+ID_MAX_LENGTH: Final = 128
+ID_ALPHABET: Final = "letters, digits and ._~:-"
+ID_PATTERN: Final = r"^[A-Za-z0-9._~:\-]{1,128}$"
+_ID_RE: Final = re.compile(ID_PATTERN)
+
+
+def is_valid_id(value: str) -> bool:
+    """Whether ``value`` is a well-formed event id (1-128 characters of :data:`ID_ALPHABET`)."""
+    return _ID_RE.fullmatch(value) is not None

@@ -1,0 +1,103 @@
+"""Warehouse rows built from events and rejections, keyed by the columns in ``schema``.
+
+Values are plain Python: ``datetime`` (UTC) for TIMESTAMP, ``bytes`` for BYTES, and JSON text
+(``str``) for JSON columns, which is what both BigQuery write paths take for JSON. Each writer
+converts the rest for its wire format (micros for the Storage Write API, ISO text for insertAll).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import pydantic_core
+
+from bqingest.contract.errors import ContractError
+from bqingest.contract.events import CloudEvent, MessageContext
+
+
+class Stage(StrEnum):
+    """Where in the pipeline a message was rejected."""
+
+    PARSE = "parse"
+    SINK = "sink"
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else pydantic_core.to_json(value).decode()
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def event_row(
+    event: CloudEvent, context: MessageContext, *, ingested_at: datetime
+) -> dict[str, Any]:
+    """The ``events`` row for a parsed event (``parse_message`` guarantees id and time)."""
+    if event.id is None or event.time is None:
+        raise ValueError("event_row needs a complete event: parse it with parse_message first")
+    extensions = event.extensions
+    return {
+        "id": event.id,
+        "source": event.source,
+        "type": event.type,
+        "specversion": event.specversion,
+        "subject": event.subject,
+        "time": _utc(event.time),
+        "datacontenttype": event.datacontenttype,
+        "dataschema": event.dataschema,
+        "data": _json_text(event.data),
+        "extensions": _json_text(extensions) if extensions else None,
+        "attributes": _json_text(dict(context.attributes)) if context.attributes else None,
+        "message_id": context.message_id,
+        "publish_time": _utc(context.publish_time),
+        "ingested_at": _utc(ingested_at),
+    }
+
+
+def dead_letter_id(*, stage: Stage, message_id: str | None, payload: bytes) -> str:
+    """A stable key for one message's rejection at one stage.
+
+    A redelivered message that fails again gets the same key, so the dead-letter table can be read
+    de-duplicated and a replay never republishes the same message twice.
+    """
+    digest = hashlib.sha256()
+    digest.update(stage.value.encode())
+    digest.update(b"\x00")
+    if message_id is not None:
+        digest.update(message_id.encode())
+    else:
+        digest.update(b"payload\x00")
+        digest.update(payload)
+    return base64.b32encode(digest.digest()[:20]).decode().lower()
+
+
+def dead_letter_row(
+    *,
+    payload: bytes,
+    attributes: Mapping[str, str],
+    message_id: str | None,
+    publish_time: datetime | None,
+    error: ContractError,
+    stage: Stage,
+    failed_at: datetime,
+) -> dict[str, Any]:
+    """The ``dead_letters`` row for a rejected message: everything needed to fix and replay it."""
+    return {
+        "dead_letter_id": dead_letter_id(stage=stage, message_id=message_id, payload=payload),
+        "raw_payload": payload,
+        "attributes": _json_text(dict(attributes)) if attributes else None,
+        "message_id": message_id,
+        "publish_time": _utc(publish_time) if publish_time is not None else None,
+        "reason": error.reason.value,
+        "error_message": error.message,
+        "error_field": error.field,
+        "stage": stage.value,
+        "failed_at": _utc(failed_at),
+        "replayed_at": None,
+    }

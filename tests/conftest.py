@@ -1,0 +1,43 @@
+"""Fixtures shared by unit and integration tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bqingest.config import Settings, get_settings
+from bqingest.contract import MessageContext
+
+PUBLISHED = datetime(2026, 11, 29, 7, 0, 0, tzinfo=UTC)
+
+
+def context(
+    attributes: dict[str, str] | None = None, message_id: str = "1234567890"
+) -> MessageContext:
+    """A Pub/Sub message context as the pipeline would see it."""
+    return MessageContext(
+        message_id=message_id, publish_time=PUBLISHED, attributes=attributes or {}
+    )
+
+
+def local_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings for tests: local mode, no .env, data under tmp_path."""
+    values: dict[str, object] = {"data_dir": tmp_path / "data", "project": "bqingest-test"}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No test sees the developer's BQINGEST_* variables or a cached Settings."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("BQINGEST_") or name == "PUBSUB_EMULATOR_HOST":
+            monkeypatch.delenv(name)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

@@ -1,0 +1,85 @@
+"""The real local stack (Pub/Sub emulator + bqemulator) on free ports, once per test session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from google.cloud import bigquery, pubsub_v1
+
+from bqingest import clients
+from bqingest.bootstrap import bootstrap
+from bqingest.config import Settings
+from bqingest.local.processes import free_port
+from bqingest.local.stack import LocalStack
+from tests.conftest import local_settings
+
+
+def stack_settings(data_dir: Path) -> Settings:
+    """Local settings on free ports, so tests never collide with a running `make run`."""
+    return local_settings(
+        data_dir,
+        pubsub_emulator_host=f"127.0.0.1:{free_port()}",
+        bigquery_emulator_host=f"127.0.0.1:{free_port()}",
+        bigquery_emulator_grpc_host=f"127.0.0.1:{free_port()}",
+    )
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    settings = stack_settings(tmp_path_factory.mktemp("stack"))
+    with LocalStack(settings) as running:
+        yield running
+
+
+@pytest.fixture
+def settings(stack: LocalStack) -> Settings:
+    """The session stack's settings with resource names unique to this test."""
+    suffix = uuid.uuid4().hex[:8]
+    return stack.settings.model_copy(
+        update={
+            "dataset": f"bqingest_{suffix}",
+            "topic": f"events-{suffix}",
+            "subscription": f"events-pipeline-{suffix}",
+            "dead_letter_topic": f"events-dead-letter-{suffix}",
+            "dead_letter_subscription": f"events-dead-letter-sub-{suffix}",
+        }
+    )
+
+
+@pytest.fixture
+def bq(settings: Settings) -> bigquery.Client:
+    return clients.bigquery_client(settings)
+
+
+@pytest.fixture
+def publisher(settings: Settings) -> pubsub_v1.PublisherClient:
+    return clients.publisher_client(settings)
+
+
+@pytest.fixture
+def subscriber(settings: Settings) -> Iterator[pubsub_v1.SubscriberClient]:
+    client = clients.subscriber_client(settings)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def bootstrapped(
+    settings: Settings,
+    bq: bigquery.Client,
+    publisher: pubsub_v1.PublisherClient,
+    subscriber: pubsub_v1.SubscriberClient,
+) -> Settings:
+    """A test's own topics, subscriptions, dataset, tables and view."""
+    bootstrap(settings, bigquery_client=bq, publisher=publisher, subscriber=subscriber)
+    return settings
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/integration is an integration test."""
+    for item in items:
+        if "tests/integration/" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)

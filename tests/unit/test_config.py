@@ -1,0 +1,95 @@
+"""Settings: local defaults, environment variables, and refusal of unsafe values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bqingest.config import Settings, get_settings
+
+
+def make(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def test_local_defaults_match_the_documented_names() -> None:
+    s = make()
+    assert (s.project, s.dataset, s.events_table, s.dead_letter_table) == (
+        "bqingest-local",
+        "bqingest",
+        "events",
+        "dead_letters",
+    )
+    assert (s.topic, s.subscription, s.dead_letter_topic) == (
+        "events",
+        "events-pipeline",
+        "events-dead-letter",
+    )
+    assert s.pubsub_emulator_host == "127.0.0.1:8085"
+    assert s.bigquery_emulator_host == "127.0.0.1:9050"
+    assert s.bigquery_emulator_grpc_host == "127.0.0.1:9060"
+    assert (s.api_host, s.api_port) == ("127.0.0.1", 8000)
+    assert s.data_dir == Path(".bqingest")
+    assert s.max_message_bytes == 1024 * 1024
+    assert s.subscription_path == "projects/bqingest-local/subscriptions/events-pipeline"
+    assert s.events_table_id == "bqingest-local.bqingest.events"
+
+
+def test_environment_variables_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BQINGEST_DATASET", "other")
+    monkeypatch.setenv("BQINGEST_PUBSUB_EMULATOR_HOST", "127.0.0.1:18085")
+    monkeypatch.setenv("BQINGEST_MAX_MESSAGE_BYTES", "2048")
+    s = get_settings()
+    assert (s.dataset, s.pubsub_emulator_host, s.max_message_bytes) == (
+        "other",
+        "127.0.0.1:18085",
+        2048,
+    )
+
+
+def test_dotenv_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("BQINGEST_TOPIC=from-dotenv\n")
+    monkeypatch.chdir(tmp_path)
+    assert Settings().topic == "from-dotenv"
+
+
+def test_cloud_environment_has_no_emulators() -> None:
+    s = make(environment="prod", project="acme-data-prod")
+    assert s.pubsub_emulator_host is None
+    assert s.bigquery_emulator_host is None
+    assert not s.is_local
+
+
+def test_cloud_environment_refuses_emulator_endpoints() -> None:
+    with pytest.raises(ValidationError, match="for environment=local only"):
+        make(environment="prod", project="acme-data-prod", pubsub_emulator_host="127.0.0.1:8085")
+
+
+def test_cloud_environment_needs_a_real_project() -> None:
+    with pytest.raises(ValidationError, match="needs BQINGEST_PROJECT"):
+        make(environment="staging")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("project", "UPPER"),
+        ("project", "abc"),
+        ("topic", "go"),
+        ("topic", "goog-reserved"),
+        ("dataset", "has-dash"),
+        ("pubsub_emulator_host", "http://127.0.0.1:8085"),
+        ("max_delivery_attempts", 2),
+        ("max_message_bytes", 20 * 1024 * 1024),
+    ],
+)
+def test_invalid_values_are_refused(field: str, value: object) -> None:
+    with pytest.raises(ValidationError):
+        make(**{field: value})
+
+
+def test_backoff_bounds_are_ordered() -> None:
+    with pytest.raises(ValidationError, match="must not exceed"):
+        make(retry_min_backoff_seconds=100, retry_max_backoff_seconds=10)
