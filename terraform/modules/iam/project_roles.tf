@@ -1,0 +1,69 @@
+locals {
+  # The only roles Terraform grants on the whole project to the runtime accounts: BigQuery jobs and
+  # Dataflow workers have no narrower resource to bind to. The deployer may grant these and no other.
+  runtime_project_roles = ["roles/bigquery.jobUser", "roles/dataflow.worker"]
+
+  # What `terraform apply` needs to manage every resource of this configuration. Admin roles of the
+  # services bqingest uses, never roles/owner or roles/editor; project IAM is delegated with a
+  # condition below so that the deployer cannot grant itself more.
+  deployer_project_roles = [
+    "roles/artifactregistry.admin",
+    "roles/bigquery.dataOwner",
+    "roles/cloudscheduler.admin",
+    "roles/compute.networkAdmin",
+    "roles/compute.securityAdmin",
+    "roles/dataflow.admin",
+    "roles/iam.serviceAccountAdmin",
+    "roles/iam.workloadIdentityPoolAdmin",
+    "roles/pubsub.admin",
+    "roles/run.admin",
+    "roles/secretmanager.admin",
+    "roles/serviceusage.serviceUsageAdmin",
+    "roles/storage.admin",
+  ]
+}
+
+resource "google_project_iam_member" "api_reader_job_user" {
+  project = var.project_id
+  role    = "roles/bigquery.jobUser"
+  member  = "serviceAccount:${google_service_account.api_reader.email}"
+}
+
+resource "google_project_iam_member" "dataflow_worker" {
+  project = var.project_id
+  role    = "roles/dataflow.worker"
+  member  = "serviceAccount:${google_service_account.dataflow_worker.email}"
+}
+
+resource "google_project_iam_member" "dataflow_worker_job_user" {
+  count = var.dataflow_worker_runs_queries ? 1 : 0
+
+  project = var.project_id
+  role    = "roles/bigquery.jobUser"
+  member  = "serviceAccount:${google_service_account.dataflow_worker.email}"
+}
+
+resource "google_project_iam_member" "deployer" {
+  #checkov:skip=CKV_GCP_42:The deployer runs terraform apply for this configuration, which needs the admin role of each service it manages; owner/editor are never granted and project IAM changes are limited by the condition on deployer_grants_runtime_roles.
+  #checkov:skip=CKV_GCP_49:Of these roles, roles/iam.serviceAccountAdmin manages service accounts: the deployer creates the runtime accounts and their resource-level bindings, and cannot grant project roles beyond runtime_project_roles.
+  for_each = toset(local.deployer_project_roles)
+
+  project = var.project_id
+  role    = each.value
+  member  = "serviceAccount:${google_service_account.deployer.email}"
+}
+
+# Delegated, limited project IAM administration: the deployer may add or remove only the runtime
+# roles above, so a compromised workflow cannot grant itself or anyone else owner.
+resource "google_project_iam_member" "deployer_grants_runtime_roles" {
+  #checkov:skip=CKV_GCP_42:Project IAM admin limited by an IAM condition to granting runtime_project_roles only.
+  project = var.project_id
+  role    = "roles/resourcemanager.projectIamAdmin"
+  member  = "serviceAccount:${google_service_account.deployer.email}"
+
+  condition {
+    title       = "grant-runtime-roles-only"
+    description = "May grant and revoke only the bqingest runtime roles on the project."
+    expression  = "api.getAttribute('iam.googleapis.com/modifiedGrantsByRole', []).hasOnly(${jsonencode(local.runtime_project_roles)})"
+  }
+}

@@ -1,0 +1,31 @@
+# One identity per job, so each holds only what that job needs. Resource-level grants (dataset,
+# topic, subscription, bucket, secret, service) are made by the module that owns the resource;
+# this module makes the grants that have no narrower resource.
+
+resource "google_service_account" "api_reader" {
+  project      = var.project_id
+  account_id   = var.api_reader_account_id
+  display_name = "bqingest API"
+  description  = "Runs the Cloud Run API: reads the BigQuery dataset, publishes to the events topic, reads the API keys secret."
+}
+
+resource "google_service_account" "api_invoker" {
+  project      = var.project_id
+  account_id   = var.api_invoker_account_id
+  display_name = "bqingest API invoker"
+  description  = "May only invoke the Cloud Run API (roles/run.invoker on that one service)."
+}
+
+resource "google_service_account" "dataflow_worker" {
+  project      = var.project_id
+  account_id   = var.dataflow_worker_account_id
+  display_name = "bqingest pipeline"
+  description  = "Runs the Dataflow launcher and workers: reads the subscription, writes the dataset, uses the Dataflow bucket."
+}
+
+resource "google_service_account" "deployer" {
+  project      = var.project_id
+  account_id   = var.deployer_account_id
+  display_name = "bqingest CI deployer"
+  description  = "Impersonated by GitHub Actions of one repository through Workload Identity Federation; no keys."
+}
