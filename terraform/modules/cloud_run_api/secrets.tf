@@ -1,0 +1,18 @@
+# The API keys live in Secret Manager, never in Terraform state or variables: Terraform creates the
+# empty secret and lets the API's account read it; an operator adds the value as a new version
+# (see the README, "Deploy to GCP").
+resource "google_secret_manager_secret" "api_keys" {
+  project   = var.project_id
+  secret_id = var.api_keys_secret_id
+
+  replication {
+    auto {}
+  }
+}
+
+resource "google_secret_manager_secret_iam_member" "runtime_reads_api_keys" {
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.api_keys.secret_id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${var.service_account_email}"
+}
