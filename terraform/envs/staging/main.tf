@@ -1,0 +1,190 @@
+# One environment of bqingest. The dev, staging and prod roots are the same code: only
+# terraform.tfvars and the state prefix in remote_state.tf differ (a test keeps it so).
+
+terraform {
+  required_version = ">= 1.6.0, < 2.0.0"
+
+  required_providers {
+    google = {
+      source  = "hashicorp/google"
+      version = "~> 6.0"
+    }
+    google-beta = {
+      source  = "hashicorp/google-beta"
+      version = "~> 6.0"
+    }
+  }
+}
+
+provider "google" {
+  project        = var.project_id
+  region         = var.region
+  default_labels = local.labels
+}
+
+provider "google-beta" {
+  project        = var.project_id
+  region         = var.region
+  default_labels = local.labels
+}
+
+locals {
+  labels = {
+    app         = "bqingest"
+    environment = var.environment
+    managed-by  = "terraform"
+  }
+
+  dataflow_bucket         = "${var.project_id}-bqingest-dataflow"
+  container_spec_gcs_path = coalesce(var.dataflow_container_spec_gcs_path, "gs://${local.dataflow_bucket}/templates/bqingest-pipeline.json")
+}
+
+data "google_project" "this" {
+  project_id = var.project_id
+}
+
+module "project_services" {
+  source = "../../modules/project_services"
+
+  project_id = var.project_id
+}
+
+module "network" {
+  source = "../../modules/network"
+
+  project_id  = var.project_id
+  region      = var.region
+  subnet_cidr = var.subnet_cidr
+
+  depends_on = [module.project_services]
+}
+
+module "iam" {
+  source = "../../modules/iam"
+
+  project_id                   = var.project_id
+  github_repository            = var.github_repository
+  github_environment           = var.environment
+  dataflow_worker_runs_queries = var.dataflow_worker_runs_queries
+
+  depends_on = [module.project_services]
+}
+
+module "artifact_registry" {
+  source = "../../modules/artifact_registry"
+
+  project_id    = var.project_id
+  location      = var.region
+  repository_id = var.artifact_registry_repository
+  readers = {
+    pipeline = module.iam.dataflow_worker_member
+  }
+
+  depends_on = [module.project_services]
+}
+
+module "storage" {
+  source = "../../modules/storage"
+
+  project_id    = var.project_id
+  name          = local.dataflow_bucket
+  location      = var.region
+  force_destroy = !var.deletion_protection
+  object_admins = {
+    pipeline = module.iam.dataflow_worker_member
+  }
+
+  depends_on = [module.project_services]
+}
+
+module "pubsub" {
+  source = "../../modules/pubsub"
+
+  project_id     = var.project_id
+  project_number = data.google_project.this.number
+  topic_publishers = {
+    api = module.iam.api_reader_member
+  }
+  subscription_readers = {
+    pipeline = module.iam.dataflow_worker_member
+  }
+
+  depends_on = [module.project_services]
+}
+
+module "bigquery" {
+  source = "../../modules/bigquery"
+
+  project_id                             = var.project_id
+  location                               = var.bigquery_location
+  deletion_protection                    = var.deletion_protection
+  events_partition_expiration_days       = var.events_partition_expiration_days
+  dead_letters_partition_expiration_days = var.dead_letters_partition_expiration_days
+  data_viewers = {
+    api = module.iam.api_reader_member
+  }
+  data_editors = {
+    pipeline = module.iam.dataflow_worker_member
+  }
+
+  depends_on = [module.project_services]
+}
+
+module "cloud_run_api" {
+  source = "../../modules/cloud_run_api"
+
+  project_id            = var.project_id
+  region                = var.region
+  environment           = var.environment
+  image                 = var.api_image
+  service_account_email = module.iam.api_reader_email
+  location              = var.bigquery_location
+  dataset               = module.bigquery.dataset
+  events_table          = module.bigquery.events_table
+  dead_letter_table     = module.bigquery.dead_letter_table
+  dedup_view            = module.bigquery.dedup_view
+  topic                 = module.pubsub.topic_name
+  cpu                   = var.api_cpu
+  memory                = var.api_memory
+  concurrency           = var.api_concurrency
+  min_instances         = var.api_min_instances
+  max_instances         = var.api_max_instances
+  deletion_protection   = var.deletion_protection
+  invokers = {
+    invoker = module.iam.api_invoker_member
+  }
+
+  # The runtime account's dataset and topic grants exist before the first revision starts.
+  depends_on = [module.bigquery, module.pubsub]
+}
+
+module "dataflow" {
+  source = "../../modules/dataflow"
+
+  project_id              = var.project_id
+  region                  = var.region
+  container_spec_gcs_path = local.container_spec_gcs_path
+  service_account_email   = module.iam.dataflow_worker_email
+  bucket                  = module.storage.bucket_name
+  subnetwork              = module.network.subnetwork_self_link
+  subscription            = module.pubsub.subscription_id
+  events_table            = module.bigquery.events_table_id
+  dead_letter_table       = module.bigquery.dead_letter_table_id
+  max_message_bytes       = var.max_message_bytes
+  machine_type            = var.dataflow_machine_type
+  max_workers             = var.dataflow_max_workers
+
+  # Workers need their subscription, dataset, bucket and registry grants, and the NAT, at start-up.
+  depends_on = [module.artifact_registry, module.bigquery, module.network, module.pubsub, module.storage]
+}
+
+module "scheduler" {
+  source = "../../modules/scheduler"
+
+  project_id = var.project_id
+  region     = var.region
+  topic_id   = module.pubsub.topic_id
+  paused     = var.scheduler_paused
+
+  depends_on = [module.project_services]
+}

@@ -1,0 +1,14 @@
+# staging: production-shaped, data kept for a quarter, nothing protected. Replace the project and
+# repository.
+environment       = "staging"
+project_id        = "bqingest-staging"
+github_repository = "your-org/bqingest"
+region            = "us-central1"
+
+deletion_protection                    = false
+events_partition_expiration_days       = 90
+dead_letters_partition_expiration_days = 90
+
+api_min_instances    = 0
+api_max_instances    = 3
+dataflow_max_workers = 2

@@ -1,0 +1,131 @@
+variable "api_concurrency" {
+  type        = number
+  description = "Requests one API instance serves at once before Cloud Run starts another."
+  default     = 80
+}
+
+variable "api_cpu" {
+  type        = string
+  description = "vCPUs per API instance (1, 2, 4, 6 or 8)."
+  default     = "1"
+}
+
+variable "api_image" {
+  type        = string
+  description = "API image to run, REGION-docker.pkg.dev/PROJECT/REPOSITORY/api:TAG. CI passes the commit's image with -var."
+}
+
+variable "api_max_instances" {
+  type        = number
+  description = "Most API instances Cloud Run may run: a cap on cost and on BigQuery load."
+  default     = 3
+}
+
+variable "api_memory" {
+  type        = string
+  description = "Memory per API instance, e.g. 512Mi or 1Gi."
+  default     = "512Mi"
+}
+
+variable "api_min_instances" {
+  type        = number
+  description = "API instances kept warm; 0 scales to zero when idle (no cost, a cold start on the next request)."
+  default     = 0
+}
+
+variable "artifact_registry_repository" {
+  type        = string
+  description = "Name of the Docker repository in Artifact Registry for the API and pipeline images."
+  default     = "bqingest"
+}
+
+variable "bigquery_location" {
+  type        = string
+  description = "Location of the BigQuery dataset (US, EU or a region); the API queries there."
+  default     = "US"
+}
+
+variable "dataflow_container_spec_gcs_path" {
+  type        = string
+  description = "gs:// path of the pipeline's Flex Template spec; null means gs://PROJECT-bqingest-dataflow/templates/bqingest-pipeline.json."
+  default     = null
+}
+
+variable "dataflow_machine_type" {
+  type        = string
+  description = "Machine type of the Dataflow workers."
+  default     = "n1-standard-2"
+}
+
+variable "dataflow_max_workers" {
+  type        = number
+  description = "Most Dataflow workers autoscaling may start: a cap on cost."
+  default     = 3
+}
+
+variable "dataflow_worker_runs_queries" {
+  type        = bool
+  description = "Grant the pipeline's account roles/bigquery.jobUser, needed only if the pipeline runs BigQuery queries."
+  default     = false
+}
+
+variable "dead_letters_partition_expiration_days" {
+  type        = number
+  description = "Days a day-partition of dead_letters is kept; null keeps them forever."
+  default     = null
+}
+
+variable "deletion_protection" {
+  type        = bool
+  description = "Protect data and the service from terraform destroy: BigQuery tables, the dataset's contents, the Dataflow bucket, the Cloud Run service."
+}
+
+variable "environment" {
+  type        = string
+  description = "Environment name: dev, staging or prod (BQINGEST_ENVIRONMENT, and the environment label)."
+
+  validation {
+    condition     = contains(["dev", "staging", "prod"], var.environment)
+    error_message = "environment must be dev, staging or prod."
+  }
+}
+
+variable "events_partition_expiration_days" {
+  type        = number
+  description = "Days a day-partition of events is kept (by event time); null keeps them forever."
+  default     = null
+}
+
+variable "github_repository" {
+  type        = string
+  description = "GitHub repository (owner/name) whose jobs in the GitHub Environment of the same name as this environment may deploy it (Workload Identity Federation)."
+}
+
+variable "max_message_bytes" {
+  type        = number
+  description = "Largest message (body plus attributes) the pipeline accepts; larger ones are dead-lettered."
+  default     = 1048576
+}
+
+variable "project_id" {
+  type        = string
+  description = "GCP project of this environment: one project per environment."
+}
+
+variable "region" {
+  type        = string
+  description = "Region of Cloud Run, Dataflow, Cloud Scheduler, Artifact Registry, the bucket and the network."
+  default     = "us-central1"
+}
+
+variable "scheduler_paused" {
+  type        = bool
+  description = "Keep the Cloud Scheduler job paused: no events are published."
+  default     = false
+}
+
+variable "subnet_cidr" {
+  type        = string
+  description = "IPv4 range of the Dataflow workers' subnetwork."
+  default     = "10.10.0.0/24"
+}
