@@ -1,0 +1,542 @@
+"""Static checks of terraform/: the terraform binary and providers cannot run here, so these tests
+parse every file with python-hcl2, resolve every reference, compare the environment roots, tie
+the configuration to the application's contract and settings, and run checkov. CI additionally
+runs `terraform fmt -check`, `terraform validate` and `terraform plan`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bqingest.config import Settings
+from bqingest.contract import MessageContext, parse_message
+from bqingest.contract import schema as table_schema
+from tests.static import terraform_config as tf
+from tests.static import terraform_docs
+
+DIRECTORIES = tf.all_directories()
+MODULE_DIRECTORIES = sorted(p for p in tf.MODULES.iterdir() if p.is_dir())
+ROOTS = [*(tf.ENVS / e for e in tf.ENVIRONMENTS), tf.BOOTSTRAP]
+CHECKOV = tf.REPO / ".venv-tools" / "bin" / "checkov"
+BASIC_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
+PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
+ENV_ROOT_FILES = {"main.tf", "variables.tf", "outputs.tf", "remote_state.tf", "terraform.tfvars"}
+# Settings the API issue adds to bqingest.config (the Cloud Run service already sets them).
+API_SETTINGS_PENDING = {"BQINGEST_API_KEYS", "BQINGEST_PUBLIC_READ"}
+
+
+def ids(paths: list[Path]) -> list[str]:
+    return [str(p.relative_to(tf.TERRAFORM)) for p in paths]
+
+
+def settings_default(name: str) -> Any:
+    return Settings.model_fields[name].default
+
+
+# --- every file parses and is laid out as `terraform fmt` writes it ------------------------------
+
+
+@pytest.mark.parametrize("path", tf.all_files(), ids=ids(tf.all_files()))
+def test_every_file_parses(path: Path) -> None:
+    parsed = tf.parse(path)
+    assert parsed, f"{path} parsed to nothing"
+
+
+def test_layout_is_terraform_fmt_style() -> None:
+    problems = [problem for path in tf.all_files() for problem in tf.layout_problems(path)]
+    assert not problems, "\n".join(problems)
+
+
+def test_layout_check_finds_misalignment_and_bad_indentation(tmp_path: Path) -> None:
+    """The layout check above can fail: it sees what `terraform fmt` would change."""
+    bad = tmp_path / "bad.tf"
+    bad.write_text(
+        'resource "a" "b" {\n'
+        '  name = "x"\n'
+        '  longer_name = "y"\n'
+        "   count = 1\n"
+        "  labels  = {\n"
+        '    k = "#not-a-comment"\n'
+        "  }\n"
+        "}\n"
+    )
+    problems = "\n".join(tf.layout_problems(bad))
+    assert "bad.tf:2: '=' not aligned" in problems
+    assert "bad.tf:4: indented 3, expected 2" in problems
+    assert "bad.tf:5: one space before '=' of a multi-line value" in problems
+    assert "bad.tf:3:" not in problems
+    assert "bad.tf:6:" not in problems
+
+
+# --- declarations --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("directory", DIRECTORIES, ids=ids(DIRECTORIES))
+def test_variables_are_typed_described_and_alphabetical(directory: Path) -> None:
+    config = tf.load(str(directory))
+    for name, variable in config.variables.items():
+        assert variable.type != "any", f"{config.name}: variable {name} has no type"
+        assert variable.description, f"{config.name}: variable {name} has no description"
+    for file_name, order in config.variable_order.items():
+        assert order == sorted(order), f"{config.name}/{file_name}: variables not alphabetical"
+
+
+@pytest.mark.parametrize("directory", MODULE_DIRECTORIES, ids=ids(MODULE_DIRECTORIES))
+def test_module_inputs_are_validated(directory: Path) -> None:
+    """Every non-boolean module input has a validation: bad values fail at plan, not at apply."""
+    config = tf.load(str(directory))
+    unvalidated = [
+        name for name, v in config.variables.items() if v.type != "bool" and not v.validations
+    ]
+    assert not unvalidated, f"{config.name}: no validation for {unvalidated}"
+
+
+@pytest.mark.parametrize("directory", DIRECTORIES, ids=ids(DIRECTORIES))
+def test_outputs_are_described(directory: Path) -> None:
+    config = tf.load(str(directory))
+    for name, body in config.outputs.items():
+        assert body.get("description"), f"{config.name}: output {name} has no description"
+
+
+@pytest.mark.parametrize("directory", DIRECTORIES, ids=ids(DIRECTORIES))
+def test_providers_are_pinned(directory: Path) -> None:
+    config = tf.load(str(directory))
+    required = [
+        provider
+        for block in config.terraform_blocks
+        for providers in block.get("required_providers", [])
+        for provider in providers.values()
+    ]
+    versions = [block.get("required_version") for block in config.terraform_blocks]
+    assert ">= 1.6.0, < 2.0.0" in versions, f"{config.name}: required_version missing"
+    assert required, f"{config.name}: no required_providers"
+    for provider in required:
+        assert provider["source"] in {"hashicorp/google", "hashicorp/google-beta"}
+        assert provider["version"] == "~> 6.0", f"{config.name}: {provider}"
+
+
+# --- references resolve --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("directory", DIRECTORIES, ids=ids(DIRECTORIES))
+def test_var_and_local_references_are_declared(directory: Path) -> None:
+    config = tf.load(str(directory))
+    text = config.expressions()
+    unknown_vars = set(tf.VAR_REF.findall(text)) - set(config.variables)
+    unknown_locals = set(tf.LOCAL_REF.findall(text)) - set(config.locals)
+    assert not unknown_vars, f"{config.name}: undeclared variables {sorted(unknown_vars)}"
+    assert not unknown_locals, f"{config.name}: undeclared locals {sorted(unknown_locals)}"
+
+
+@pytest.mark.parametrize("directory", DIRECTORIES, ids=ids(DIRECTORIES))
+def test_resource_and_data_references_are_declared(directory: Path) -> None:
+    config = tf.load(str(directory))
+    text = config.expressions()
+    unknown_resources = set(tf.RESOURCE_REF.findall(text)) - set(config.resources)
+    unknown_data = set(tf.DATA_REF.findall(text)) - set(config.data)
+    assert not unknown_resources, f"{config.name}: undeclared resources {unknown_resources}"
+    assert not unknown_data, f"{config.name}: undeclared data sources {unknown_data}"
+
+
+@pytest.mark.parametrize("directory", DIRECTORIES, ids=ids(DIRECTORIES))
+def test_declared_variables_and_locals_are_used(directory: Path) -> None:
+    config = tf.load(str(directory))
+    text = config.expressions()
+    unused_vars = set(config.variables) - set(tf.VAR_REF.findall(text))
+    unused_locals = set(config.locals) - set(tf.LOCAL_REF.findall(text))
+    assert not unused_vars, f"{config.name}: unused variables {sorted(unused_vars)}"
+    assert not unused_locals, f"{config.name}: unused locals {sorted(unused_locals)}"
+
+
+@pytest.mark.parametrize("root", ROOTS, ids=ids(ROOTS))
+def test_module_calls_match_the_modules_variables(root: Path) -> None:
+    config = tf.load(str(root))
+    for call, arguments in config.modules.items():
+        module = config.module_config(call)
+        passed = set(arguments) - tf.MODULE_META_ARGUMENTS
+        unknown = passed - set(module.variables)
+        required = {name for name, v in module.variables.items() if not v.has_default}
+        missing = required - passed
+        assert not unknown, f"{config.name}: module.{call} has no variables {sorted(unknown)}"
+        assert not missing, f"{config.name}: module.{call} misses required {sorted(missing)}"
+
+
+@pytest.mark.parametrize("root", ROOTS, ids=ids(ROOTS))
+def test_module_references_name_existing_outputs(root: Path) -> None:
+    config = tf.load(str(root))
+    for call, output in tf.MODULE_REF.findall(config.expressions()):
+        assert call in config.modules, f"{config.name}: module.{call} is not declared"
+        if output:
+            outputs = config.module_config(call).outputs
+            assert output in outputs, f"{config.name}: module.{call} has no output {output}"
+
+
+def test_reference_checks_see_a_dangling_reference(tmp_path: Path) -> None:
+    """The reference checks above can fail: a typo in a name is found."""
+    (tmp_path / "main.tf").write_text(
+        'variable "known" {\n  type = string\n}\n\n'
+        'resource "google_pubsub_topic" "events" {\n'
+        "  name   = var.knwon\n"
+        "  labels = local.missing\n"
+        "}\n\n"
+        'output "id" {\n  value = google_pubsub_topic.evnets.id\n}\n'
+    )
+    config = tf.load(str(tmp_path))
+    text = config.expressions()
+    assert set(tf.VAR_REF.findall(text)) - set(config.variables) == {"knwon"}
+    assert set(tf.LOCAL_REF.findall(text)) == {"missing"}
+    assert set(tf.RESOURCE_REF.findall(text)) - set(config.resources) == {
+        ("google_pubsub_topic", "evnets")
+    }
+
+
+# --- the three environments are the same code ----------------------------------------------------
+
+
+def test_environment_roots_hold_the_same_files() -> None:
+    for environment in tf.ENVIRONMENTS:
+        names = {p.name for p in (tf.ENVS / environment).iterdir() if not p.name.startswith(".")}
+        assert names == ENV_ROOT_FILES, f"envs/{environment}: {sorted(names)}"
+
+
+@pytest.mark.parametrize("file_name", ["main.tf", "variables.tf", "outputs.tf"])
+def test_environment_roots_are_identical(file_name: str) -> None:
+    texts = {e: (tf.ENVS / e / file_name).read_text() for e in tf.ENVIRONMENTS}
+    assert len(set(texts.values())) == 1, f"{file_name} differs between {sorted(texts)}"
+
+
+def test_remote_state_differs_only_in_its_prefix() -> None:
+    bootstrap_prefix = tf.load(str(tf.BOOTSTRAP)).variables["state_prefix"].default
+    normalised = set()
+    for environment in tf.ENVIRONMENTS:
+        path = tf.ENVS / environment / "remote_state.tf"
+        (backend,) = tf.find_key(tf.parse(path), "backend")
+        (gcs,) = backend
+        assert list(gcs) == ["gcs"], f"envs/{environment} must use the gcs backend"
+        assert gcs["gcs"] == {"prefix": f"{bootstrap_prefix}/{environment}"}
+        normalised.add(path.read_text().replace(f"/{environment}", "/ENV"))
+    assert len(normalised) == 1, "remote_state.tf differs in more than the prefix"
+
+
+@pytest.mark.parametrize("environment", tf.ENVIRONMENTS)
+def test_tfvars_set_declared_variables_for_their_environment(environment: str) -> None:
+    root = tf.load(str(tf.ENVS / environment))
+    values = tf.parse(tf.ENVS / environment / "terraform.tfvars")
+    undeclared = set(values) - set(root.variables)
+    assert not undeclared, f"envs/{environment}: tfvars sets undeclared {sorted(undeclared)}"
+    assert values["environment"] == environment
+    assert values["deletion_protection"] is (environment == "prod")
+    # Every required variable is in the tfvars, except the image CI passes with -var.
+    required = {name for name, v in root.variables.items() if not v.has_default}
+    assert required - set(values) == {"api_image"}
+
+
+# --- tied to the application: contract, settings, pipeline parameters ----------------------------
+
+
+def test_bigquery_module_reads_the_exported_schemas(tmp_path: Path) -> None:
+    """Terraform reads exactly the files `bqingest schema export` writes; their contents are
+    compared with the contract by tests/unit/contract/test_schema.py (the drift test)."""
+    module = tf.load(str(tf.MODULES / "bigquery"))
+    read = set(re.findall(r"\$\{path\.module\}/schemas/([\w.]+)", module.expressions()))
+    exported = {p.name for p in table_schema.export(tmp_path)}
+    assert read == exported
+    for name in exported:
+        assert (tf.MODULES / "bigquery" / "schemas" / name).is_file()
+    view = module.resources[("google_bigquery_table", "events_dedup")]["view"][0]["query"]
+    template_vars = set(re.findall(r"\$\{(\w+)\}", (tmp_path / "events_dedup.sql").read_text()))
+    passed = set(re.findall(r"[{,]\s*(\w+)\s*=", view))
+    assert template_vars == passed == {"project", "dataset", "table"}
+    assert "table = google_bigquery_table.events.table_id" in view
+
+
+def test_tables_partition_and_cluster_as_the_contract_says() -> None:
+    module = tf.load(str(tf.MODULES / "bigquery"))
+    for resource, spec in (
+        ("events", table_schema.EVENTS),
+        ("dead_letters", table_schema.DEAD_LETTERS),
+    ):
+        table = module.resources[("google_bigquery_table", resource)]
+        (partitioning,) = table["time_partitioning"]
+        assert partitioning["type"] == "DAY"
+        assert partitioning["field"] == spec.partition_field
+        assert table["clustering"] == list(spec.clustering)
+        assert tf.unwrap(table["deletion_protection"]) == "var.deletion_protection"
+
+
+@pytest.mark.parametrize(
+    ("module", "names"),
+    [
+        (
+            "pubsub",
+            [
+                "topic",
+                "subscription",
+                "dead_letter_topic",
+                "dead_letter_subscription",
+                "ack_deadline_seconds",
+                "max_delivery_attempts",
+                "retry_min_backoff_seconds",
+                "retry_max_backoff_seconds",
+                "message_retention_seconds",
+                "retain_acked_messages",
+            ],
+        ),
+        ("bigquery", ["dataset", "events_table", "dead_letter_table", "dedup_view", "location"]),
+        ("dataflow", ["max_message_bytes"]),
+    ],
+)
+def test_resource_names_and_limits_default_to_the_settings(module: str, names: list[str]) -> None:
+    variables = tf.load(str(tf.MODULES / module)).variables
+    for name in names:
+        assert variables[name].default == settings_default(name), f"{module}.{name}"
+
+
+def test_environment_defaults_match_the_settings() -> None:
+    root = tf.load(str(tf.ENVS / "dev")).variables
+    assert root["bigquery_location"].default == settings_default("location")
+    assert root["max_message_bytes"].default == settings_default("max_message_bytes")
+    api = tf.load(str(tf.MODULES / "cloud_run_api")).variables
+    assert api["container_port"].default == settings_default("api_port")
+
+
+def test_cloud_run_environment_is_the_settings_names() -> None:
+    module = tf.load(str(tf.MODULES / "cloud_run_api"))
+    plain = module.locals["environment_variables"]
+    (service,) = [
+        body
+        for (kind, _), body in module.resources.items()
+        if kind == "google_cloud_run_v2_service"
+    ]
+    (container,) = service["template"][0]["containers"]
+    secret_names = [env["name"] for env in container["env"]]
+    names = set(plain) | set(secret_names)
+    fields = {"BQINGEST_" + name.upper() for name in Settings.model_fields}
+    assert names - fields <= API_SETTINGS_PENDING, names - fields - API_SETTINGS_PENDING
+    assert names >= {
+        "BQINGEST_ENVIRONMENT",
+        "BQINGEST_PROJECT",
+        "BQINGEST_LOCATION",
+        "BQINGEST_DATASET",
+        "BQINGEST_EVENTS_TABLE",
+        "BQINGEST_DEAD_LETTER_TABLE",
+        "BQINGEST_DEDUP_VIEW",
+        "BQINGEST_TOPIC",
+        "BQINGEST_PUBLIC_READ",
+        "BQINGEST_API_KEYS",
+        "BQINGEST_API_HOST",
+        "BQINGEST_API_PORT",
+    }
+    assert plain["BQINGEST_PUBLIC_READ"] == "false"
+    assert plain["BQINGEST_API_HOST"] == "0.0.0.0"
+    assert secret_names == ["BQINGEST_API_KEYS"]
+    assert container["startup_probe"][0]["http_get"][0]["path"] == "/readyz"
+    assert container["liveness_probe"][0]["http_get"][0]["path"] == "/healthz"
+    assert "command" not in container and "args" not in container
+
+
+def test_scheduler_publishes_a_cloudevent_the_pipeline_accepts() -> None:
+    module = tf.load(str(tf.MODULES / "scheduler"))
+    values = {name: v.default for name, v in module.variables.items() if v.has_default}
+    values |= {"project_id": "bqingest-prod", "region": "us-central1"}
+
+    def render(text: str) -> str:
+        return re.sub(r"\$\{var\.(\w+)\}", lambda m: str(values[m.group(1)]), text)
+
+    attributes = {key: render(value) for key, value in module.locals["event_attributes"].items()}
+    data = {key: render(value) for key, value in module.locals["event_data"].items()}
+    (job,) = module.resources.values()
+    (target,) = job["pubsub_target"]
+    assert tf.unwrap(target["data"]) == "base64encode(jsonencode(local.event_data))"
+    assert tf.unwrap(target["attributes"]) == "local.event_attributes"
+    assert values["schedule"] == "*/3 * * * *"
+    # Scheduler sends base64decode(data): jsonencode's output, object keys sorted, no spaces.
+    body = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+    context = MessageContext(
+        message_id="17000000001",
+        publish_time=datetime(2026, 11, 29, 7, 3, tzinfo=UTC),
+        attributes=attributes,
+    )
+
+    event = parse_message(body, context)
+
+    assert "ce-id" not in attributes
+    assert event.id == "17000000001"
+    assert event.type == "com.bqingest.scheduler.tick"
+    assert event.source == (
+        "//cloudscheduler.googleapis.com/projects/bqingest-prod/locations/us-central1/jobs/bqingest-tick"
+    )
+    assert event.data == {"job": "bqingest-tick", "schedule": "*/3 * * * *"}
+
+
+def test_dataflow_job_streams_drains_and_takes_exactly_the_pipeline_parameters() -> None:
+    module = tf.load(str(tf.MODULES / "dataflow"))
+    job = module.resources[("google_dataflow_flex_template_job", "pipeline")]
+    assert set(job["parameters"]) == {
+        "subscription",
+        "events_table",
+        "dead_letter_table",
+        "max_message_bytes",
+    }
+    assert tf.unwrap(job["provider"]) == "google-beta"
+    assert job["on_delete"] == "drain"
+    assert job["enable_streaming_engine"] is True
+    assert job["ip_configuration"] == "WORKER_IP_PRIVATE"
+    root = tf.load(str(tf.ENVS / "dev")).modules["dataflow"]
+    assert tf.unwrap(root["subscription"]) == "module.pubsub.subscription_id"
+    assert tf.unwrap(root["events_table"]) == "module.bigquery.events_table_id"
+    assert tf.unwrap(root["dead_letter_table"]) == "module.bigquery.dead_letter_table_id"
+
+
+# --- least privilege -----------------------------------------------------------------------------
+
+
+def test_no_basic_roles_public_members_or_keys() -> None:
+    for directory in DIRECTORIES:
+        config = tf.load(str(directory))
+        values = [v for v in tf.all_values(config.files) if isinstance(v, str)]
+        roles = {role for v in values for role in re.findall(r"roles/[\w.]+", v)}
+        assert not roles & BASIC_ROLES, f"{config.name}: {roles & BASIC_ROLES}"
+        members = [
+            m
+            for key in ("member", "members")
+            for m in tf.all_values(tf.find_key(config.files, key))
+        ]
+        assert not set(members) & PUBLIC_MEMBERS, f"{config.name}: public member"
+        assert not set(values) & PUBLIC_MEMBERS, f"{config.name}: public member"
+        kinds = {kind for kind, _ in [*config.resources, *config.data]}
+        assert "google_service_account_key" not in kinds, f"{config.name}: service account key"
+        assert not {k for k in kinds if k.endswith(("_iam_policy", "_iam_binding"))}, (
+            f"{config.name}: authoritative IAM would remove grants made outside Terraform"
+        )
+
+
+def test_project_roles_of_runtime_accounts_are_what_the_deployer_may_grant() -> None:
+    """Runtime accounts hold project-level roles only where no narrower resource exists, and
+    those are exactly the roles the deployer's conditional IAM admin binding may grant."""
+    iam = tf.load(str(tf.MODULES / "iam"))
+    runtime = set(iam.locals["runtime_project_roles"])
+    granted = {
+        body["role"]
+        for (kind, name), body in iam.resources.items()
+        if kind == "google_project_iam_member" and not name.startswith("deployer")
+    }
+    assert granted == runtime == {"roles/bigquery.jobUser", "roles/dataflow.worker"}
+    (condition,) = iam.resources[("google_project_iam_member", "deployer_grants_runtime_roles")][
+        "condition"
+    ]
+    assert "modifiedGrantsByRole" in condition["expression"]
+    assert "jsonencode(local.runtime_project_roles)" in condition["expression"]
+
+
+def test_workload_identity_accepts_only_the_repository_and_its_environment() -> None:
+    iam = tf.load(str(tf.MODULES / "iam"))
+    provider = iam.resources[("google_iam_workload_identity_pool_provider", "github")]
+    condition = provider["attribute_condition"]
+    assert "assertion.repository == '${var.github_repository}'" in condition
+    assert (
+        "assertion.sub == 'repo:${var.github_repository}:environment:${var.github_environment}'"
+        in condition
+    )
+    assert provider["oidc"][0]["issuer_uri"] == "https://token.actions.githubusercontent.com"
+    binding = iam.resources[("google_service_account_iam_member", "github_impersonates_deployer")]
+    assert binding["role"] == "roles/iam.workloadIdentityUser"
+    assert (
+        "attribute.repository/${var.github_repository}"
+        in iam.locals["github_repository_principals"]
+    )
+
+
+# --- checkov -------------------------------------------------------------------------------------
+
+
+def _inline_skips() -> dict[tuple[str, str], str]:
+    """(check id, file relative to terraform/) -> reason, for every #checkov:skip comment."""
+    skips: dict[tuple[str, str], str] = {}
+    for path in tf.all_files():
+        for line in path.read_text().splitlines():
+            match = re.match(r"\s*#\s*checkov:skip=(CKV2?_[A-Z]+_\d+)(?::(.*))?$", line)
+            if match:
+                skips[(match.group(1), "/" + str(path.relative_to(tf.TERRAFORM)))] = (
+                    match.group(2) or ""
+                ).strip()
+    return skips
+
+
+@pytest.fixture(scope="module")
+def checkov_report() -> dict[str, Any]:
+    if not CHECKOV.is_file():
+        pytest.fail(f"{CHECKOV} is missing: run `make tools` (make test builds it)")
+    result = subprocess.run(
+        [
+            str(CHECKOV),
+            "--directory",
+            str(tf.TERRAFORM),
+            "--framework",
+            "terraform",
+            "--compact",
+            "--skip-download",
+            "--output",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        cwd=tf.REPO,
+    )
+    assert result.stdout, (
+        f"checkov printed nothing (exit {result.returncode}): {result.stderr[-2000:]}"
+    )
+    report = json.loads(result.stdout)
+    assert isinstance(report, dict), "expected one report (terraform framework only)"
+    return report
+
+
+def test_checkov_finds_no_failed_check(checkov_report: dict[str, Any]) -> None:
+    summary = checkov_report["summary"]
+    failed = [
+        f"{c['check_id']} {c['resource']} ({c['file_path']}): {c['check_name']}"
+        for c in checkov_report["results"]["failed_checks"]
+    ]
+    assert summary["parsing_errors"] == 0
+    assert summary["passed"] > 0
+    assert not failed, "\n".join(failed)
+
+
+def test_every_checkov_skip_is_inline_with_a_reason_and_needed(
+    checkov_report: dict[str, Any],
+) -> None:
+    skips = _inline_skips()
+    assert skips, "no inline skips found: the parser of skip comments is broken"
+    for (check, file_path), reason in skips.items():
+        assert len(reason.split()) >= 5, f"{check} in {file_path}: give the reason"
+    used = {(c["check_id"], c["file_path"]) for c in checkov_report["results"]["skipped_checks"]}
+    unused = set(skips) - used
+    assert not unused, f"skips that skip nothing (remove them): {sorted(unused)}"
+    assert used <= set(skips), f"skips not written inline: {sorted(used - set(skips))}"
+
+
+# --- documentation -------------------------------------------------------------------------------
+
+
+def test_variable_tables_are_up_to_date() -> None:
+    stale = terraform_docs.stale_documents()
+    assert not stale, (
+        f"variable tables out of date in {stale}: "
+        "run `.venv/bin/python -m tests.static.terraform_docs`"
+    )
+
+
+def test_readme_documents_deploying() -> None:
+    readme = (tf.REPO / "README.md").read_text()
+    assert "## Deploy to GCP" in readme
+    for module in MODULE_DIRECTORIES:
+        assert f"terraform/modules/{module.name}" in readme, f"README does not link {module.name}"
