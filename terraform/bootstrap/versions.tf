@@ -1,5 +1,5 @@
-# The bootstrap root keeps its own state locally (terraform.tfstate here): it creates the bucket
-# every other root keeps its state in. Keep that file safe, or move it into the bucket afterwards
+# The bootstrap root starts with local state (terraform.tfstate here, ignored by git): it creates
+# the bucket every other root keeps its state in. Move its state into that bucket afterwards
 # (README, "Deploy to GCP").
 terraform {
   required_version = ">= 1.6.0, < 2.0.0"
@@ -10,8 +10,4 @@ terraform {
       version = "~> 6.0"
     }
   }
-}
-
-provider "google" {
-  project = var.project_id
 }
