@@ -122,6 +122,63 @@ def test_providers_are_pinned(directory: Path) -> None:
         assert provider["version"] == "~> 6.0", f"{config.name}: {provider}"
 
 
+_REGEX_VALIDATION = re.compile(r'can\(regex\("((?:[^"\\]|\\.)*)", var\.(\w+)\)\)')
+# Values the environment roots really pass, to try against the modules' patterns: common ones,
+# then per directory where a name means something else there.
+_SAMPLES = {
+    "project_id": "bqingest-prod",
+    "project_number": "123456789012",
+    "region": "us-central1",
+    "github_repository": "my-org/bqingest",
+    "github_environment": "prod",
+    "service_account_email": "bqingest-api-reader@bqingest-prod.iam.gserviceaccount.com",
+    "bucket_name": "acme-bqingest-tfstate",
+    "topic_id": "projects/bqingest-prod/topics/events",
+}
+_SAMPLES_IN = {
+    "cloud_run_api": {
+        "image": "us-central1-docker.pkg.dev/bqingest-prod/bqingest/api:3f2c1ab",
+        "location": "US",
+        "dataset": "bqingest",
+        "events_table": "events",
+        "dead_letter_table": "dead_letters",
+        "dedup_view": "events_dedup",
+        "topic": "events",
+    },
+    "dataflow": {
+        "bucket": "bqingest-prod-bqingest-dataflow",
+        "container_spec_gcs_path": "gs://bqingest-prod-bqingest-dataflow/templates/p.json",
+        "subscription": "projects/bqingest-prod/subscriptions/events-pipeline",
+        "events_table": "bqingest-prod.bqingest.events",
+        "dead_letter_table": "bqingest-prod.bqingest.dead_letters",
+        "subnetwork": "https://www.googleapis.com/compute/v1/projects/bqingest-prod/regions/"
+        "us-central1/subnetworks/bqingest-workers",
+    },
+    "storage": {"name": "bqingest-prod-bqingest-dataflow", "location": "us-central1"},
+    "artifact_registry": {"location": "us-central1"},
+    "bigquery": {"location": "EU"},
+}
+
+
+@pytest.mark.parametrize("directory", DIRECTORIES, ids=ids(DIRECTORIES))
+def test_regex_validations_accept_defaults_and_real_values(directory: Path) -> None:
+    """Every `can(regex(...))` validation accepts its default and a real value, so a pattern
+    typo cannot make the first plan fail (Python's re reads these patterns as RE2 does)."""
+    config = tf.load(str(directory))
+    samples = _SAMPLES | _SAMPLES_IN.get(directory.name, {})
+    expressions = [v for v in tf.all_values(config.files) if isinstance(v, str)]
+    validations = [m for text in expressions for m in _REGEX_VALIDATION.finditer(text)]
+    for match in validations:
+        # The pattern as written in HCL: undo HCL's string escapes (a subset of JSON's).
+        pattern, name = json.loads(f'"{match.group(1)}"'), match.group(2)
+        variable = config.variables[name]
+        values = [variable.default] if isinstance(variable.default, str) else []
+        values += [samples[name]] if name in samples else []
+        assert values, f"{config.name}: no value to try against the pattern of {name}"
+        for value in values:
+            assert re.search(pattern, value), f"{config.name}: {name}={value!r} fails {pattern}"
+
+
 # --- references resolve --------------------------------------------------------------------------
 
 
