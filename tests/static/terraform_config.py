@@ -170,6 +170,7 @@ def find_key(node: Any, key: str) -> list[Any]:
 # --- layout: what `terraform fmt` would change ---------------------------------------------------
 
 _OPENERS = "{[("
+_HEREDOC = re.compile(r"<<-?([A-Za-z_]\w*)$")
 _CLOSERS = "}])"
 
 
@@ -241,10 +242,17 @@ def layout_problems(path: Path) -> list[str]:
                     problems.append(f"{name}:{number}: '=' not aligned with its neighbours")
             chain.clear()
 
+    heredoc: str | None = None  # the closing marker while inside a heredoc
     for number, line in enumerate(lines, start=1):
         if line != line.rstrip():
             problems.append(f"{name}:{number}: trailing whitespace")
         stripped = line.strip()
+        if heredoc is not None:
+            # terraform fmt leaves a heredoc's text as written; its lines end a run of '='.
+            close_chain()
+            if stripped == heredoc:
+                heredoc = None
+            continue
         if not stripped:
             close_chain()
             continue
@@ -274,6 +282,9 @@ def layout_problems(path: Path) -> list[str]:
         spaces = at - lead
         if not code[at + 1 :].startswith(" ") or code[at + 2 : at + 3] == " ":
             problems.append(f"{name}:{number}: exactly one space must follow '='")
+        opener = _HEREDOC.search(code[at:])
+        if opener:
+            heredoc = opener.group(1)
         if _net_brackets(code[at:]) == 0:
             chain.append((number, lead, spaces))
         else:

@@ -157,6 +157,15 @@ _SAMPLES_IN = {
     "storage": {"name": "bqingest-prod-bqingest-dataflow", "location": "us-central1"},
     "artifact_registry": {"location": "us-central1"},
     "bigquery": {"location": "EU"},
+    "monitoring": {
+        "api_service_name": "bqingest-api",
+        "dataflow_job_name": "bqingest-pipeline",
+        "topic": "events",
+        "subscription": "events-pipeline",
+        "dead_letter_topic": "events-dead-letter",
+        "dead_letter_subscription": "events-dead-letter-sub",
+        "runbook_url": "https://github.com/my-org/bqingest/blob/main/docs/runbook.md",
+    },
 }
 
 

@@ -83,6 +83,21 @@ output "events_table_id" {
   value       = module.bigquery.events_table_id
 }
 
+output "monitoring_alert_policies" {
+  description = "Cloud Monitoring alert policies, by what they watch."
+  value       = module.monitoring.alert_policies
+}
+
+output "monitoring_dashboard_url" {
+  description = "The bqingest dashboard in the Google Cloud console."
+  value       = module.monitoring.dashboard_url
+}
+
+output "monitoring_slos" {
+  description = "The API's availability and latency SLOs (Monitoring > Services)."
+  value       = module.monitoring.slos
+}
+
 output "project_id" {
   description = "GCP project of this environment."
   value       = var.project_id

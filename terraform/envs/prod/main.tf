@@ -37,6 +37,9 @@ locals {
 
   dataflow_bucket         = "${var.project_id}-bqingest-dataflow"
   container_spec_gcs_path = coalesce(var.dataflow_container_spec_gcs_path, "gs://${local.dataflow_bucket}/templates/bqingest-pipeline.json")
+
+  # Alerts link to their section of the runbook as the repository shows it.
+  runbook_url = "https://github.com/${var.github_repository}/blob/main/docs/runbook.md"
 }
 
 data "google_project" "this" {
@@ -185,6 +188,26 @@ module "scheduler" {
   region     = var.region
   topic_id   = module.pubsub.topic_id
   paused     = var.scheduler_paused
+
+  depends_on = [module.project_services]
+}
+
+module "monitoring" {
+  source = "../../modules/monitoring"
+
+  project_id                     = var.project_id
+  environment                    = var.environment
+  runbook_url                    = local.runbook_url
+  notification_channels          = var.alert_notification_channels
+  topic                          = module.pubsub.topic_name
+  subscription                   = module.pubsub.subscription_name
+  dead_letter_topic              = module.pubsub.dead_letter_topic_name
+  dead_letter_subscription       = module.pubsub.dead_letter_subscription_name
+  dataflow_job_name              = module.dataflow.job_name
+  api_service_name               = module.cloud_run_api.service_name
+  expected_events_min            = var.expected_events_min
+  expected_events_max            = var.expected_events_max
+  expected_events_window_seconds = var.expected_events_window_seconds
 
   depends_on = [module.project_services]
 }

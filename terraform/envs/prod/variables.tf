@@ -1,3 +1,9 @@
+variable "alert_notification_channels" {
+  type        = list(string)
+  description = "Notification channels every alert notifies (projects/PROJECT/notificationChannels/ID); empty: incidents show in the console only."
+  default     = []
+}
+
 variable "api_concurrency" {
   type        = number
   description = "Requests one API instance serves at once before Cloud Run starts another."
@@ -94,6 +100,24 @@ variable "events_partition_expiration_days" {
   type        = number
   description = "Days a day-partition of events is kept (by event time); null keeps them forever."
   default     = null
+}
+
+variable "expected_events_max" {
+  type        = number
+  description = "Upper edge of the expected volume: more events written within expected_events_window_seconds opens the volume alert."
+  default     = 100000
+}
+
+variable "expected_events_min" {
+  type        = number
+  description = "Lower edge of the expected volume: fewer events written within expected_events_window_seconds opens the volume alert."
+  default     = 1
+}
+
+variable "expected_events_window_seconds" {
+  type        = number
+  description = "Window over which written events are compared with the expected volume."
+  default     = 3600
 }
 
 variable "github_repository" {

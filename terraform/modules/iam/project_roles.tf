@@ -15,6 +15,7 @@ locals {
     "roles/dataflow.admin",
     "roles/iam.serviceAccountAdmin",
     "roles/iam.workloadIdentityPoolAdmin",
+    "roles/monitoring.editor",
     "roles/pubsub.admin",
     "roles/run.admin",
     "roles/secretmanager.admin",
