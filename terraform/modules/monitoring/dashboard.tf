@@ -1,9 +1,9 @@
 # One dashboard for the whole path, top to bottom: Pub/Sub in, Dataflow, BigQuery, dead letters,
 # then the API. dashboard.json is the Cloud Monitoring API's Dashboard resource with ${...}
-# placeholders for the names, counters and thresholds below.
-resource "google_monitoring_dashboard" "main" {
-  project = var.project_id
-  dashboard_json = templatefile("${path.module}/dashboard.json", {
+# placeholders for the names, counters and thresholds below. Their string values never hold a
+# character JSON would need escaped (the variables' validations see to it).
+locals {
+  dashboard_values = {
     api_5xx_ratio_threshold               = var.api_5xx_ratio_threshold
     api_latency_threshold_ms              = var.api_latency_threshold_ms
     api_service_name                      = var.api_service_name
@@ -19,5 +19,10 @@ resource "google_monitoring_dashboard" "main" {
     runbook_url                           = var.runbook_url
     subscription                          = var.subscription
     topic                                 = var.topic
-  })
+  }
+}
+
+resource "google_monitoring_dashboard" "main" {
+  project        = var.project_id
+  dashboard_json = templatefile("${path.module}/dashboard.json", local.dashboard_values)
 }

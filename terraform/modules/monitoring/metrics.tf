@@ -14,8 +14,9 @@ locals {
   api_latencies    = "metric.type=\"run.googleapis.com/request_latencies\" AND ${local.api_revisions}"
 
   # The pipeline's counters, by the names var.pipeline_counter_* give them.
-  events_written = "dataflow_googleapis_com:job_user_counter{monitored_resource=\"dataflow_job\",job_name=\"${var.dataflow_job_name}\",metric_name=\"${var.pipeline_counter_events_written}\"}"
-  dead_lettered  = "dataflow_googleapis_com:job_user_counter{monitored_resource=\"dataflow_job\",job_name=\"${var.dataflow_job_name}\",metric_name=\"${var.pipeline_counter_dead_lettered}\"}"
+  # Single-quoted label values, so the selectors drop into dashboard.json's strings unescaped.
+  events_written = "dataflow_googleapis_com:job_user_counter{monitored_resource='dataflow_job',job_name='${var.dataflow_job_name}',metric_name='${var.pipeline_counter_events_written}'}"
+  dead_lettered  = "dataflow_googleapis_com:job_user_counter{monitored_resource='dataflow_job',job_name='${var.dataflow_job_name}',metric_name='${var.pipeline_counter_dead_lettered}'}"
 
   # Multi-window, multi-burn-rate alerts (Google SRE workbook, "Alerting on SLOs"): a burn rate of
   # 14.4 for an hour spends 2 % of a 30-day error budget, 6 for six hours spends 5 %. The short

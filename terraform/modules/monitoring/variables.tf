@@ -250,8 +250,8 @@ variable "runbook_url" {
   description = "URL of docs/runbook.md as people read it (e.g. on GitHub); every alert links to its section there."
 
   validation {
-    condition     = can(regex("^https://[^#\\s]+$", var.runbook_url))
-    error_message = "runbook_url must be an https:// URL without a #fragment."
+    condition     = can(regex("^https://[^#\\s\"\\\\]+$", var.runbook_url))
+    error_message = "runbook_url must be an https:// URL without a #fragment, quotes or backslashes."
   }
 }
 
