@@ -478,7 +478,7 @@ def test_alert_policy_reads_known_metrics(name: str) -> None:
 
 def burn_rate_filter_problems(text: str) -> list[str]:
     match = re.fullmatch(
-        r'select_slo_burn_rate\("RESOURCE\(google_monitoring_slo\.(\w+)\.name\)", "(\d+)s"\)',
+        r'select_slo_burn_rate\("RESOURCE\(google_monitoring_slo\.(\w+)\.name\)", "(\d+)m"\)',
         text,
     )
     if not match:
@@ -500,8 +500,8 @@ def test_alert_policy_links_its_runbook_section(name: str) -> None:
 def test_burn_rate_alerts_pair_a_long_and_a_short_window() -> None:
     windows = scope().evaluate(module().locals["burn_rate_windows"])
     assert {key: (w["long"], w["short"], w["burn_rate"]) for key, w in windows.items()} == {
-        "fast": ("3600s", "300s", 14.4),
-        "slow": ("21600s", "1800s", 6),
+        "fast": ("60m", "5m", 14.4),
+        "slow": ("360m", "30m", 6),
     }
     for name, policy in alert_policies().items():
         if not name.startswith(("api_availability_burn", "api_latency_burn")):
@@ -509,13 +509,13 @@ def test_burn_rate_alerts_pair_a_long_and_a_short_window() -> None:
         assert policy["combiner"] == "AND", name
         window = windows[name[name.index("[") + 1 : -1]]
         thresholds = [c["condition_threshold"][0] for c in policy["conditions"]]
-        lookbacks = [re.search(r'"(\d+s)"\)$', c["filter"]).group(1) for c in thresholds]
+        lookbacks = [re.search(r'"(\d+m)"\)$', c["filter"]).group(1) for c in thresholds]
         assert lookbacks == [window["long"], window["short"]], name
         assert {c["threshold_value"] for c in thresholds} == {window["burn_rate"]}, name
     # The correctness burn alert compares both windows' dead-lettered share in one query.
     fast = alert_policies()["processing_correctness_burn[fast]"]["conditions"][0]
     query = fast["condition_prometheus_query_language"][0]["query"]
-    assert "[3600s]" in query and "[300s]" in query and query.count("> 14.4 * (1 - 0.99)") == 2
+    assert "[60m]" in query and "[5m]" in query and query.count("> 14.4 * (1 - 0.99)") == 2
 
 
 # --- SLOs ----------------------------------------------------------------------------------------
@@ -579,6 +579,10 @@ def test_checks_find_unknown_metrics_bad_aligners_and_dangling_links() -> None:
     assert promql_problems(f"sum(rate({counter}metric_name='x'}}[5m])", {"x"})
     assert promql_problems("sum(rate(custom_googleapis_com:foo[5m]))", {"x"})
     assert not promql_problems(f"sum(rate({counter}metric_name='x'}}[5m]))", {"x"})
+    assert burn_rate_filter_problems('select_slo_burn_rate("projects/p/x", "60m")')
+    assert burn_rate_filter_problems(
+        'select_slo_burn_rate("RESOURCE(google_monitoring_slo.missing.name)", "60m")'
+    )
     assert runbook_link_problems("see https://r/runbook.md#nope", "https://r/runbook.md", {"a"})
     assert runbook_link_problems("no link at all", "https://r/runbook.md", {"a"})
     with pytest.raises(json_format.ParseError):
@@ -655,7 +659,7 @@ def test_slo_doc_states_the_budget_arithmetic_of_the_configured_goals() -> None:
     year = round((1 - goal) * 365 * 24 * 3600)
     assert f"{year // 3600} h {year % 3600 // 60} min {year % 60} s" in text
     for window in scope().evaluate(module().locals["burn_rate_windows"]).values():
-        spent = window["burn_rate"] * int(window["long"][:-1]) / (days * 86400)
+        spent = window["burn_rate"] * int(window["long"].removesuffix("m")) / (days * 24 * 60)
         assert re.search(rf"\b{spent * 100:.0f} ?% of the (30-day )?budget", text), spent
 
 

@@ -128,9 +128,10 @@ resource "google_monitoring_alert_policy" "pipeline_dead_letters" {
     display_name = "More than ${var.dead_letter_threshold} rows dead-lettered in ${var.dead_letter_window_seconds} s"
 
     condition_prometheus_query_language {
-      query               = "sum(increase(${local.dead_lettered}[${var.dead_letter_window_seconds}s])) > ${var.dead_letter_threshold}"
-      duration            = "0s"
-      evaluation_interval = "60s"
+      query                     = "sum(increase(${local.dead_lettered}[${var.dead_letter_window_seconds}s])) > ${var.dead_letter_threshold}"
+      duration                  = "0s"
+      evaluation_interval       = "60s"
+      disable_metric_validation = true
     }
   }
 
@@ -196,8 +197,9 @@ resource "google_monitoring_alert_policy" "ingest_volume" {
         or
         sum(increase(${local.events_written}[${var.expected_events_window_seconds}s])) > ${var.expected_events_max}
       EOT
-      duration            = "0s"
-      evaluation_interval = "60s"
+      duration                  = "0s"
+      evaluation_interval       = "60s"
+      disable_metric_validation = true
     }
   }
 

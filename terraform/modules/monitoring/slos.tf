@@ -162,8 +162,9 @@ resource "google_monitoring_alert_policy" "processing_correctness_burn" {
           ((sum(increase(${local.events_written}[${each.value.short}])) or vector(0)) + sum(increase(${local.dead_lettered}[${each.value.short}])))
         ) > ${each.value.burn_rate} * (1 - ${var.processing_correctness_goal})
       EOT
-      duration            = "0s"
-      evaluation_interval = "60s"
+      duration                  = "0s"
+      evaluation_interval       = "60s"
+      disable_metric_validation = true
     }
   }
 
