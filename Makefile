@@ -45,13 +45,14 @@ test-integration: install tools ## Only the integration tests
 	$(BIN)/pytest -m integration $(PYTEST_ARGS)
 
 lint: install ## ruff (lint + format check) and mypy --strict
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks .ci
+	$(BIN)/ruff format --check src tests benchmarks .ci
 	$(BIN)/mypy
+	$(BIN)/mypy .ci/*.py
 
 format: install ## Apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix src tests benchmarks
-	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks .ci
+	$(BIN)/ruff format src tests benchmarks .ci
 
 bench: install ## Run the benchmarks and print their figures (see docs/performance.md)
 	$(BIN)/python -m benchmarks

@@ -1,0 +1,64 @@
+# The read API's container image (Cloud Run; docker compose). Build from the repository root:
+#   docker build -t bqingest-api .
+# The builder resolves the exact versions of constraints.txt into a virtualenv: the core
+# dependencies and the `api` extra only, so the image holds no Apache Beam and no emulator. The
+# runtime stage copies that virtualenv onto a clean slim image with no pip and no build tools,
+# and runs it as an unprivileged user.
+
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS builder
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+WORKDIR /build
+
+# Dependencies first, from pyproject.toml and constraints.txt alone: a code change reuses this layer.
+COPY pyproject.toml constraints.txt ./
+RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['api']))" > requirements-api.txt \
+    && python -m venv --without-pip /opt/venv \
+    && python -m pip --python /opt/venv/bin/python install --no-cache-dir \
+        --constraint constraints.txt --requirement requirements-api.txt
+
+# Then the package itself, without its dependencies (they are all in place, at their pinned versions).
+COPY README.md ./
+COPY src ./src
+RUN python -m pip --python /opt/venv/bin/python install --no-cache-dir --no-deps . \
+    && python -m pip --python /opt/venv/bin/python check
+
+
+FROM ${PYTHON_IMAGE} AS runtime
+
+# No installer in the final image: the virtualenv is complete.
+RUN python -m pip uninstall --yes --quiet pip setuptools wheel \
+    && useradd --system --user-group --uid 10001 --no-create-home --home-dir /nonexistent \
+        --shell /usr/sbin/nologin bqingest
+
+COPY --from=builder /opt/venv /opt/venv
+
+# BQINGEST_* are the API's settings (see README, Configuration); UVICORN_* are uvicorn's own
+# options, read from the environment: change workers, proxy trust or timeouts without a rebuild.
+# Cloud Run terminates TLS in Google's front end and forwards X-Forwarded-For/-Proto: trust them.
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    BQINGEST_API_HOST=0.0.0.0 \
+    BQINGEST_API_PORT=8000 \
+    UVICORN_WORKERS=1 \
+    UVICORN_PROXY_HEADERS=true \
+    UVICORN_FORWARDED_ALLOW_IPS=* \
+    UVICORN_TIMEOUT_KEEP_ALIVE=5 \
+    UVICORN_TIMEOUT_GRACEFUL_SHUTDOWN=10 \
+    UVICORN_LOG_LEVEL=info
+
+WORKDIR /app
+USER 10001:10001
+EXPOSE 8000
+
+# /healthz calls no dependency: this says the process serves, with the standard library only.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('BQINGEST_API_PORT', '8000') + '/healthz', timeout=4)"]
+
+# exec: uvicorn is PID 1 and receives SIGTERM from docker stop and Cloud Run.
+CMD ["sh", "-c", "exec uvicorn --factory bqingest.api.main:create_app --host \"$BQINGEST_API_HOST\" --port \"$BQINGEST_API_PORT\""]

@@ -1,0 +1,790 @@
+"""Static checks of delivery: the GitHub workflows, the composite action, the Dockerfiles, the
+package's extras, and the ties between the deployment workflow and Terraform.
+
+No Docker engine and no GitHub runner exist here, so the workflows are checked against GitHub's
+schema and by zizmor, every Dockerfile by hadolint, and the parts that can run here (the
+workflow's own shell scripts, the Dockerfile's commands, the dependency resolution of each
+image) are run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bqingest.config import Settings
+from bqingest.local.processes import free_port
+from tests.static import delivery_config as dc
+from tests.static import terraform_config as tf
+
+DEPLOYMENT = dc.WORKFLOWS / "deployment.yml"
+TESTING = dc.WORKFLOWS / "testing.yml"
+TERRAFORM_PLAN = dc.WORKFLOWS / "terraform.yml"
+GCP_ACTION = dc.ACTIONS / "gcp-terraform" / "action.yml"
+DOCKERFILE = dc.REPO / "Dockerfile"
+ENV_ROOTS = [tf.ENVS / e for e in tf.ENVIRONMENTS]
+DATAFLOW_JOB_ADDRESS = "module.dataflow.google_dataflow_flex_template_job.pipeline"
+# Heavy or local-only packages that the API image must not carry.
+NOT_IN_API_IMAGE = {"apache-beam", "bqemulator", "duckdb", "pytest", "mypy", "ruff"}
+NOT_IN_PIPELINE_IMAGE = {"fastapi", "uvicorn", "bqemulator", "duckdb", "pytest"}
+
+
+def workflow_ids(paths: list[Path]) -> list[str]:
+    return [str(p.relative_to(dc.REPO)) for p in paths]
+
+
+def all_workflow_text() -> str:
+    return "\n".join(p.read_text() for p in dc.workflow_files() + dc.action_files())
+
+
+def run_tool(*args: str | Path, cwd: Path = dc.REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(a) for a in args], capture_output=True, text=True, timeout=180, check=False, cwd=cwd
+    )
+
+
+def test_the_delivery_files_exist() -> None:
+    names = {p.name for p in dc.workflow_files()}
+    assert {"testing.yml", "deployment.yml", "terraform.yml"} <= names
+    assert GCP_ACTION.is_file()
+    assert DOCKERFILE in dc.dockerfiles()
+
+
+# --- GitHub's schema, zizmor, hadolint -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", dc.workflow_files(), ids=workflow_ids(dc.workflow_files()))
+def test_workflow_validates_against_githubs_schema(path: Path) -> None:
+    checker = dc.tool("check-jsonschema")
+    result = run_tool(checker, "--builtin-schema", "vendor.github-workflows", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("path", dc.action_files(), ids=workflow_ids(dc.action_files()))
+def test_composite_action_validates_against_githubs_schema(path: Path) -> None:
+    checker = dc.tool("check-jsonschema")
+    result = run_tool(checker, "--builtin-schema", "vendor.github-actions", path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_schema_check_refuses_an_invalid_workflow(tmp_path: Path) -> None:
+    """The schema check above can fail: a job without runs-on is refused."""
+    bad = tmp_path / "bad.yml"
+    bad.write_text("on: push\njobs:\n  build:\n    steps:\n      - run: echo hi\n")
+    result = run_tool(
+        dc.tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", bad
+    )
+    assert result.returncode != 0
+
+
+def zizmor_findings(target: Path) -> list[dict[str, Any]]:
+    zizmor = dc.tool("zizmor")
+    result = run_tool(
+        zizmor,
+        "--offline",
+        "--no-exit-codes",
+        "--min-severity",
+        "medium",
+        "--format",
+        "json",
+        target,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip(), f"zizmor printed nothing: {result.stderr[-2000:]}"
+    findings = json.loads(result.stdout)
+    assert isinstance(findings, list)
+    return findings
+
+
+def test_zizmor_finds_nothing_of_medium_severity_or_above() -> None:
+    findings = zizmor_findings(dc.REPO / ".github")
+    described = [
+        f"{f['ident']} ({f['determinations']['severity']}): {f['desc']} "
+        f"at {[loc['symbolic']['key'] for loc in f['locations']]}"
+        for f in findings
+    ]
+    assert not findings, "\n".join(described)
+
+
+def test_zizmor_finds_template_injection(tmp_path: Path) -> None:
+    """The zizmor check above can fail: an expression from the event in a script is found."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "bad.yml").write_text(
+        "on: pull_request_target\n"
+        "permissions: {}\n"
+        "jobs:\n"
+        "  greet:\n"
+        "    runs-on: ubuntu-24.04\n"
+        "    steps:\n"
+        '      - run: echo "${{ github.event.pull_request.title }}"\n'
+    )
+    idents = {finding["ident"] for finding in zizmor_findings(tmp_path / ".github")}
+    assert "template-injection" in idents
+
+
+@pytest.mark.parametrize("path", dc.dockerfiles(), ids=workflow_ids(dc.dockerfiles()))
+def test_hadolint_passes(path: Path) -> None:
+    result = run_tool(dc.tool("hadolint"), path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hadolint_finds_an_unpinned_base_image(tmp_path: Path) -> None:
+    """The hadolint check above can fail."""
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM python:latest\nRUN apt-get update && apt-get install -y curl\n")
+    result = run_tool(dc.tool("hadolint"), bad)
+    assert result.returncode != 0
+    assert "DL3007" in result.stdout
+
+
+# --- workflow hygiene ----------------------------------------------------------------------------
+
+
+def test_every_action_is_pinned_to_a_full_commit_sha_with_its_version() -> None:
+    seen: dict[str, set[str]] = {}
+    references = dc.uses_references()
+    assert references, "no uses: found: the reader is broken"
+    for use in references:
+        if use.ref.startswith("./"):
+            assert dc.local_action(use.ref) is not None or use.ref.startswith(
+                "./.github/workflows/"
+            ), use.line
+            continue
+        match = dc.PINNED.match(use.ref)
+        assert match, f"{use.file.name}: not pinned to a 40-hex commit: {use.line.strip()}"
+        assert re.search(r"#\s*v\d+(\.\d+){2}\b", use.line), (
+            f"{use.file.name}: say the version in a comment: {use.line.strip()}"
+        )
+        seen.setdefault(match.group("action"), set()).add(match.group("sha"))
+    mixed = {action: shas for action, shas in seen.items() if len(shas) > 1}
+    assert not mixed, f"one action, several commits: {mixed}"
+
+
+def test_default_permissions_are_read_only() -> None:
+    for path in dc.workflow_files():
+        assert dc.load_yaml(path).get("permissions") == {"contents": "read"}, path.name
+
+
+def test_every_job_has_a_timeout() -> None:
+    for path, name, job in dc.jobs():
+        if "uses" in job:  # a reusable workflow: GitHub forbids a timeout here; its jobs have one
+            called = dc.REPO / job["uses"].removeprefix("./")
+            assert all("timeout-minutes" in j for j in dc.load_yaml(called)["jobs"].values())
+            continue
+        minutes = job.get("timeout-minutes")
+        assert isinstance(minutes, int) and 0 < minutes <= 180, f"{path.name}:{name}"
+
+
+def test_id_token_write_exactly_where_a_job_authenticates() -> None:
+    authenticating = []
+    for path, name, job in dc.jobs():
+        assert "id-token" not in dc.load_yaml(path)["permissions"], path.name
+        authenticates = any(dc.step_authenticates(s) for s in job.get("steps", []))
+        granted = (job.get("permissions") or {}).get("id-token") == "write"
+        assert authenticates == granted, f"{path.name}:{name}: auth={authenticates}"
+        if authenticates:
+            authenticating.append((path.name, name))
+    assert ("deployment.yml", "deploy") in authenticating
+    assert ("terraform.yml", "plan") in authenticating
+
+
+def test_every_authenticating_job_runs_in_a_github_environment() -> None:
+    """The identity provider accepts only subjects repo:OWNER/NAME:environment:ENV."""
+    for path, name, job in dc.jobs():
+        if any(dc.step_authenticates(s) for s in job.get("steps", [])):
+            environment = job.get("environment")
+            name_expression = (
+                environment.get("name") if isinstance(environment, dict) else environment
+            )
+            assert name_expression, f"{path.name}:{name} authenticates without environment:"
+
+
+def test_deployments_and_plans_are_serialised_per_environment() -> None:
+    deploy = dc.load_yaml(DEPLOYMENT)["jobs"]["deploy"]
+    assert deploy["concurrency"]["group"] == "deploy-${{ needs.target.outputs.environment }}"
+    assert deploy["concurrency"]["cancel-in-progress"] is False
+    assert deploy["environment"]["name"] == "${{ needs.target.outputs.environment }}"
+    plan = dc.load_yaml(TERRAFORM_PLAN)["jobs"]["plan"]
+    assert "${{ matrix.environment }}" in plan["concurrency"]["group"]
+    assert plan["environment"] == "${{ matrix.environment }}"
+    # A called workflow sharing its caller's concurrency group would deadlock.
+    testing_group = dc.load_yaml(TESTING)["concurrency"]["group"]
+    assert testing_group.startswith("testing-")
+
+
+def test_no_expression_is_interpolated_into_a_script() -> None:
+    """Every value reaches a script through env:, so no expression can inject shell code."""
+    scripts = dc.run_scripts()
+    assert len(scripts) > 10
+    for path, step, script in scripts:
+        assert "${{" not in script, f"{path.name}: step {step!r} interpolates an expression"
+
+
+def test_no_key_or_credentials_json_anywhere() -> None:
+    text = all_workflow_text()
+    assert "credentials_json" not in text
+    secrets = set(re.findall(r"secrets\.([A-Z0-9_]+)", text))
+    assert secrets == {"SMOKE_API_KEY"}, secrets
+
+
+def test_checkouts_do_not_keep_the_token() -> None:
+    for path, name, job in dc.jobs():
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step.get("with", {}).get("persist-credentials") is False, f"{path}:{name}"
+
+
+# --- testing.yml ---------------------------------------------------------------------------------
+
+
+def test_testing_runs_make_test_with_java_the_emulator_and_a_junit_report() -> None:
+    test_job = dc.load_yaml(TESTING)["jobs"]["test"]
+    uses = {str(s.get("uses", "")).split("@")[0]: s for s in test_job["steps"]}
+    assert uses["actions/setup-java"]["with"]["java-version"] == "17"
+    components = uses["google-github-actions/setup-gcloud"]["with"]["install_components"]
+    assert "pubsub-emulator" in components.split(",")
+    runs = [s["run"] for s in test_job["steps"] if "run" in s]
+    assert any(r.startswith("make test") and "--junitxml=reports/junit.xml" in r for r in runs)
+    assert any(".ci/junit_summary.py reports/junit.xml" in r for r in runs)
+    assert any(
+        r == "make lint"
+        for j in dc.load_yaml(TESTING)["jobs"].values()
+        for r in (s.get("run") for s in j["steps"])
+    )
+
+
+def test_pip_cache_is_keyed_on_the_lock_files() -> None:
+    workflow = dc.load_yaml(TESTING)
+    keys = workflow["env"]["PIP_CACHE_KEYS"].split()
+    assert keys == ["constraints.txt", "requirements/tools.txt"]
+    for key in keys:
+        assert (dc.REPO / key).is_file()
+    for job in workflow["jobs"].values():
+        for step in job["steps"]:
+            if str(step.get("uses", "")).startswith("actions/setup-python@"):
+                assert step["with"]["cache"] == "pip"
+                assert step["with"]["cache-dependency-path"] == "${{ env.PIP_CACHE_KEYS }}"
+
+
+def test_static_job_validates_every_terraform_root_and_checks_every_dockerfile() -> None:
+    steps = dc.load_yaml(TESTING)["jobs"]["static"]["steps"]
+    script = "\n".join(s.get("run", "") for s in steps)
+    assert "terraform fmt -check -recursive" in script
+    assert "for root in terraform/envs/*/ terraform/bootstrap/" in script
+    assert "init -backend=false" in script and "validate" in script
+    assert ".venv-tools/bin/checkov --directory terraform" in script
+    assert "zizmor --offline --min-severity medium" in script
+    hadolint = next(s["run"] for s in steps if "hadolint" in s.get("run", ""))
+    listed = set(run_tool("bash", "-c", hadolint.split("|")[0]).stdout.split("\0"))
+    found = [str(p.relative_to(dc.REPO)) for p in dc.dockerfiles()]
+    committed = set(run_tool("git", "ls-files", "--", *found).stdout.split())
+    assert "Dockerfile" in committed
+    assert committed <= listed, f"hadolint in CI misses {committed - listed}"
+
+
+# --- deployment.yml ------------------------------------------------------------------------------
+
+
+def run_step_script(script: str, env: dict[str, str], tmp_path: Path) -> tuple[int, str, str]:
+    outputs = tmp_path / "github_output"
+    outputs.write_text("")
+    result = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", script],
+        env={"PATH": os.environ["PATH"], "GITHUB_OUTPUT": str(outputs), **env},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return result.returncode, result.stdout + result.stderr, outputs.read_text()
+
+
+@pytest.mark.parametrize(
+    ("branch", "environment"), [("dev", "dev"), ("staging", "staging"), ("main", "prod")]
+)
+def test_branch_maps_to_its_environment(tmp_path: Path, branch: str, environment: str) -> None:
+    assert branch in dc.load_yaml(DEPLOYMENT)["on"]["push"]["branches"]
+    script = dc.step_named(DEPLOYMENT, "target", "Branch to environment")["run"]
+    code, _, outputs = run_step_script(script, {"BRANCH": branch}, tmp_path)
+    assert code == 0
+    assert outputs == f"environment={environment}\n"
+    assert environment in tf.ENVIRONMENTS
+
+
+def test_other_branches_deploy_nowhere(tmp_path: Path) -> None:
+    script = dc.step_named(DEPLOYMENT, "target", "Branch to environment")["run"]
+    code, printed, outputs = run_step_script(script, {"BRANCH": "feature/x"}, tmp_path)
+    assert code == 1
+    assert "deploys nowhere" in printed
+    assert outputs == ""
+
+
+def test_deployment_is_tested_first() -> None:
+    jobs = dc.load_yaml(DEPLOYMENT)["jobs"]
+    assert jobs["test"]["uses"] == "./.github/workflows/testing.yml"
+    assert "workflow_call" in dc.load_yaml(TESTING)["on"]
+    assert set(jobs["deploy"]["needs"]) == {"target", "test"}
+    # The deployment branches are tested by the deployment workflow, not twice.
+    assert dc.load_yaml(TESTING)["on"]["push"]["branches-ignore"] == ["dev", "staging", "main"]
+
+
+def test_environment_variable_check_names_what_is_missing(tmp_path: Path) -> None:
+    check = next(s for s in dc.steps_of(GCP_ACTION) if s.get("id") == "check")
+    script = check["run"]
+    complete = {
+        "ENVIRONMENT": "dev",
+        "GCP_PROJECT_ID": "bqingest-dev",
+        "GCP_REGION": "us-central1",
+        "GCP_WORKLOAD_IDENTITY_PROVIDER": (
+            "projects/1/locations/global/workloadIdentityPools/github/providers/github-actions"
+        ),
+        "GCP_DEPLOYER_SERVICE_ACCOUNT": "bqingest-deployer@bqingest-dev.iam.gserviceaccount.com",
+        "TF_STATE_BUCKET": "acme-bqingest-tfstate",
+    }
+    code, _, outputs = run_step_script(script, complete, tmp_path)
+    assert (code, outputs) == (0, "terraform-root=terraform/envs/dev\n")
+    assert (dc.REPO / "terraform/envs/dev").is_dir()
+
+    missing = {**complete, "GCP_REGION": "", "TF_STATE_BUCKET": ""}
+    code, printed, outputs = run_step_script(script, missing, tmp_path)
+    assert code == 1
+    assert "GCP_REGION TF_STATE_BUCKET" in printed and outputs == ""
+
+    code, printed, _ = run_step_script(script, {**complete, "ENVIRONMENT": "../x"}, tmp_path)
+    assert code == 1 and "unknown environment" in printed
+
+
+def test_composite_action_passes_each_environment_variable_it_checks() -> None:
+    action = dc.load_yaml(GCP_ACTION)
+    for path in (DEPLOYMENT, TERRAFORM_PLAN):
+        for job in dc.load_yaml(path)["jobs"].values():
+            for step in job.get("steps", []):
+                if step.get("uses") == "./.github/actions/gcp-terraform":
+                    assert set(step["with"]) == set(action["inputs"]), path.name
+                    assert step["with"]["project-id"] == "${{ vars.GCP_PROJECT_ID }}"
+
+
+# --- the deployment and Terraform agree ----------------------------------------------------------
+
+
+def tf_vars_set_by(path: Path) -> set[str]:
+    return set(re.findall(r"TF_VAR_([a-z0-9_]+)=", path.read_text()))
+
+
+def test_terraform_variables_the_workflows_set_exist_in_every_environment() -> None:
+    deploy_vars = tf_vars_set_by(DEPLOYMENT)
+    assert deploy_vars == {"api_image", "dataflow_container_spec_gcs_path"}
+    assert tf_vars_set_by(TERRAFORM_PLAN) <= deploy_vars
+    for root in ENV_ROOTS:
+        declared = tf.load(str(root)).variables
+        assert deploy_vars <= set(declared), root.name
+        # api_image is required: every plan and apply must be given one.
+        assert not declared["api_image"].has_default
+
+
+def test_terraform_outputs_the_workflows_read_exist_in_every_environment() -> None:
+    read = set(re.findall(r"output -raw ([a-z0-9_]+)", all_workflow_text()))
+    assert read >= {"api_url", "api_invoker_service_account", "topic_id", "dataflow_job_name"}
+    for root in ENV_ROOTS:
+        assert read <= set(tf.load(str(root)).outputs), root.name
+
+
+def test_images_go_to_terraforms_artifact_registry_repository() -> None:
+    repository = tf.load(str(ENV_ROOTS[0])).variables["artifact_registry_repository"].default
+    for path in (DEPLOYMENT, TERRAFORM_PLAN):
+        workflow = dc.load_yaml(path)
+        envs = [job.get("env", {}) for job in workflow["jobs"].values()]
+        values = {e["ARTIFACT_REPOSITORY"] for e in envs if "ARTIFACT_REPOSITORY" in e}
+        assert values == {repository}, path.name
+    refs = dc.step_named(DEPLOYMENT, "deploy", "Image and template references of this commit")
+    script = refs["run"]
+    assert (
+        'registry="${GCP_REGION}-docker.pkg.dev/${GCP_PROJECT_ID}/${ARTIFACT_REPOSITORY}"' in script
+    )
+    assert "TF_VAR_api_image=${registry}/api:${GITHUB_SHA}" in script
+
+
+def test_the_references_the_deployment_computes_pass_terraforms_checks(tmp_path: Path) -> None:
+    script = dc.step_named(DEPLOYMENT, "deploy", "Image and template references of this commit")[
+        "run"
+    ]
+    env_file = tmp_path / "github_env"
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    code, printed, outputs = run_step_script(
+        script,
+        {
+            "GCP_REGION": "us-central1",
+            "GCP_PROJECT_ID": "bqingest-dev",
+            "ARTIFACT_REPOSITORY": "bqingest",
+            "GITHUB_SHA": sha,
+            "GITHUB_ENV": str(env_file),
+        },
+        tmp_path,
+    )
+    assert code == 0, printed
+    values = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+    image = values["TF_VAR_api_image"]
+    assert image == f"us-central1-docker.pkg.dev/bqingest-dev/bqingest/api:{sha}"
+    spec = values["TF_VAR_dataflow_container_spec_gcs_path"]
+    # The bucket is the one Terraform creates (local.dataflow_bucket) ...
+    bucket_expression = tf.load(str(ENV_ROOTS[0])).locals["dataflow_bucket"]
+    bucket = bucket_expression.replace("${var.project_id}", "bqingest-dev")
+    assert spec == f"gs://{bucket}/templates/bqingest-pipeline-{sha}.json"
+    # ... and the path passes the dataflow module's validation of container_spec_gcs_path.
+    condition = next(
+        block["container_spec_gcs_path"]["validation"][0]["condition"]
+        for block in tf.parse(tf.MODULES / "dataflow" / "variables.tf")["variable"]
+        if "container_spec_gcs_path" in block
+    )
+    pattern = re.search(r'regex\("(.*)", var\.', condition)
+    assert pattern
+    assert re.search(pattern.group(1).replace("\\\\", "\\"), spec)
+    assert f"api_image={image}" in outputs
+
+
+def test_the_dataflow_job_the_deployment_replaces_is_terraforms() -> None:
+    deploy_env = dc.load_yaml(DEPLOYMENT)["jobs"]["deploy"]["env"]
+    assert deploy_env["DATAFLOW_JOB"] == DATAFLOW_JOB_ADDRESS
+    module, resource_type, name = DATAFLOW_JOB_ADDRESS.removeprefix("module.").split(".")
+    for root in ENV_ROOTS:
+        config = tf.load(str(root))
+        assert config.modules[module]["source"] == "../../modules/dataflow"
+    assert (resource_type, name) in tf.load(str(tf.MODULES / "dataflow")).resources
+    report = (dc.REPO / ".ci" / "terraform_report.py").read_text()
+    assert f'DATAFLOW_JOB = "{DATAFLOW_JOB_ADDRESS}"' in report
+    assert ("google_cloud_run_v2_service", "api") in tf.load(
+        str(tf.MODULES / "cloud_run_api")
+    ).resources
+    assert 'API_SERVICE = "module.cloud_run_api.google_cloud_run_v2_service.api"' in report
+
+
+def test_flex_template_parameters_match_terraforms() -> None:
+    metadata_path = dc.REPO / "dataflow" / "metadata.json"
+    if not metadata_path.is_file():
+        pytest.skip("dataflow/metadata.json comes with the pipeline (not on this branch yet)")
+    metadata = json.loads(metadata_path.read_text())
+    names = {parameter["name"] for parameter in metadata["parameters"]}
+    job = tf.load(str(tf.MODULES / "dataflow")).resources[
+        ("google_dataflow_flex_template_job", "pipeline")
+    ]
+    assert set(job["parameters"]) <= names
+
+
+# --- the API image -------------------------------------------------------------------------------
+
+
+def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    joined, current = [], ""
+    for line in path.read_text().splitlines():
+        if not current and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        current += line.rstrip("\\").strip() + " "
+        if not line.rstrip().endswith("\\"):
+            joined.append(current.strip())
+            current = ""
+    return [(i.split(" ", 1)[0].upper(), i.split(" ", 1)[1]) for i in joined]
+
+
+def test_api_image_is_multi_stage_pinned_slim_python_311() -> None:
+    instructions = dockerfile_instructions(DOCKERFILE)
+    args = dict(a.split("=", 1) for k, a in instructions if k == "ARG" and "=" in a)
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-[a-z]+", args["PYTHON_IMAGE"])
+    stages = [a for k, a in instructions if k == "FROM"]
+    assert stages == ["${PYTHON_IMAGE} AS builder", "${PYTHON_IMAGE} AS runtime"]
+
+
+def final_stage(path: Path) -> list[tuple[str, str]]:
+    instructions = dockerfile_instructions(path)
+    last_from = max(i for i, (k, _) in enumerate(instructions) if k == "FROM")
+    return instructions[last_from:]
+
+
+def test_api_image_runs_unprivileged_without_build_tools() -> None:
+    runtime = final_stage(DOCKERFILE)
+    users = [a for k, a in runtime if k == "USER"]
+    assert users and users[-1].split(":")[0] not in ("0", "root")
+    copies = [a for k, a in runtime if k == "COPY"]
+    assert copies == ["--from=builder /opt/venv /opt/venv"]
+    runs = " ".join(a for k, a in runtime if k == "RUN")
+    for tool_name in ("gcc", "build-essential", "apt-get install", "curl", "wget"):
+        assert tool_name not in runs
+    assert "pip uninstall --yes --quiet pip setuptools wheel" in runs
+
+
+def test_api_image_port_matches_settings_and_terraform() -> None:
+    runtime = final_stage(DOCKERFILE)
+    exposed = [a for k, a in runtime if k == "EXPOSE"]
+    port = Settings.model_fields["api_port"].default
+    container_port = tf.load(str(tf.MODULES / "cloud_run_api")).variables["container_port"]
+    assert exposed == [str(port)] == [str(container_port.default)]
+    env = " ".join(a for k, a in runtime if k == "ENV")
+    assert f"BQINGEST_API_PORT={port}" in env
+    assert "BQINGEST_API_HOST=0.0.0.0" in env
+
+
+def image_commands() -> tuple[list[str], list[str], dict[str, str]]:
+    """The image's CMD and HEALTHCHECK (exec form) and the ENV of its final stage."""
+    runtime = final_stage(DOCKERFILE)
+    cmd = json.loads(next(a for k, a in runtime if k == "CMD"))
+    healthcheck = next(a for k, a in runtime if k == "HEALTHCHECK")
+    health = json.loads(healthcheck.split(" CMD ", 1)[1])
+    env: dict[str, str] = {}
+    for k, a in runtime:
+        if k == "ENV":
+            for pair in shlex.split(a):
+                name, value = pair.split("=", 1)
+                env[name] = value
+    return cmd, health, env
+
+
+def test_api_image_serves_the_app_factory_with_a_stdlib_healthcheck() -> None:
+    cmd, health, env = image_commands()
+    assert cmd[:2] == ["sh", "-c"]
+    assert cmd[2].startswith("exec uvicorn --factory bqingest.api.main:create_app ")
+    assert '--host "$BQINGEST_API_HOST" --port "$BQINGEST_API_PORT"' in cmd[2]
+    assert health[:2] == ["python", "-c"] and "/healthz" in health[2]
+    assert "urllib.request" in health[2]
+    assert {"UVICORN_WORKERS", "UVICORN_PROXY_HEADERS", "UVICORN_FORWARDED_ALLOW_IPS"} <= set(env)
+
+
+def test_image_command_and_healthcheck_serve_the_api(tmp_path: Path) -> None:
+    """The Dockerfile's CMD and HEALTHCHECK, run here with the same environment."""
+    pytest.importorskip("bqingest.api.main", reason="the API is not on this branch yet")
+    cmd, health, image_env = image_commands()
+    port = free_port()
+    env = {
+        **os.environ,
+        **image_env,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "BQINGEST_API_HOST": "127.0.0.1",
+        "BQINGEST_API_PORT": str(port),
+        "BQINGEST_DATA_DIR": str(tmp_path),
+        "UVICORN_WORKERS": "1",
+    }
+    log = tmp_path / "server.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            cmd, env=env, cwd=tmp_path, stdout=output, stderr=output, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            probe = subprocess.run(health, env=env, capture_output=True, timeout=10, check=False)
+            if probe.returncode == 0:
+                break
+            assert server.poll() is None, "the image's command exited"
+            assert time.monotonic() < deadline, probe.stderr.decode()[-2000:]
+            time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    # uvicorn shuts the app down, then re-raises SIGTERM, so the exit status names the signal.
+    assert server.returncode in (0, -signal.SIGTERM), log.read_text()[-2000:]
+    assert "Application shutdown complete" in log.read_text()
+
+
+def test_dockerfile_installs_exactly_core_and_the_api_extra(tmp_path: Path) -> None:
+    """Run the builder's requirement-list command on the real pyproject.toml."""
+    run = next(a for k, a in dockerfile_instructions(DOCKERFILE) if k == "RUN" and "tomllib" in a)
+    command = run.split(" > requirements-api.txt", 1)[0]
+    (tmp_path / "pyproject.toml").write_text((dc.REPO / "pyproject.toml").read_text())
+    result = subprocess.run(
+        ["bash", "-c", command.replace("python ", f"{sys.executable} ", 1)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    import tomllib
+
+    project = tomllib.loads((dc.REPO / "pyproject.toml").read_text())["project"]
+    listed = result.stdout.split()
+    assert listed == project["dependencies"] + project["optional-dependencies"]["api"]
+    assert not any(r.startswith("apache-beam") for r in listed)
+
+
+def dockerignore_excludes(path: str) -> bool:
+    """Whether .dockerignore keeps path out of the build context (last matching rule wins)."""
+    parts = path.split("/")
+    # A rule that matches a directory matches everything in it.
+    prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    excluded = False
+    for raw in (dc.REPO / ".dockerignore").read_text().splitlines():
+        rule = raw.strip()
+        if not rule or rule.startswith("#"):
+            continue
+        negate = rule.startswith("!")
+        pattern = rule.removeprefix("!").rstrip("/")
+        if any(fnmatch(prefix, pattern) for prefix in prefixes):
+            excluded = not negate
+    return excluded
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["pyproject.toml", "constraints.txt", "README.md", "src/bqingest/cli.py", "dataflow/main.py"],
+)
+def test_build_context_holds_what_the_images_are_built_from(path: str) -> None:
+    assert not dockerignore_excludes(path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".venv/bin/python",
+        ".venv-tools/bin/checkov",
+        ".env",
+        ".bqingest/bqemulator.duckdb",
+        ".git/config",
+        "gha-creds-0123456789abcdef.json",
+        "terraform/envs/dev/terraform.tfstate",
+        "tests/conftest.py",
+        "src/bqingest/__pycache__/cli.cpython-311.pyc",
+        "src/bqingest.egg-info/PKG-INFO",
+    ],
+)
+def test_build_context_leaves_out_local_state_and_credentials(path: str) -> None:
+    assert dockerignore_excludes(path)
+
+
+def test_dockerfile_copies_only_what_the_context_holds() -> None:
+    for key, arguments in dockerfile_instructions(DOCKERFILE):
+        if key == "COPY" and not arguments.startswith("--from"):
+            for source in arguments.split()[:-1]:
+                assert not dockerignore_excludes(source.rstrip("/")), source
+
+
+# --- the package's extras ------------------------------------------------------------------------
+
+
+def resolve(extra: str, tmp_path: Path) -> dict[str, str]:
+    """What pip would install for bqingest[extra] with the constraints: name -> version."""
+    report = tmp_path / f"{extra}.json"
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+            "--report", str(report), "--constraint", "constraints.txt", f".[{extra}]",
+        ],
+        cwd=dc.REPO, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    installs = json.loads(report.read_text())["install"]
+    return {
+        i["metadata"]["name"].lower().replace("_", "-"): i["metadata"]["version"] for i in installs
+    }
+
+
+def constraints() -> dict[str, str]:
+    pins = {}
+    for line in (dc.REPO / "constraints.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[name.strip().lower().replace("_", "-")] = version.strip()
+    return pins
+
+
+@pytest.mark.parametrize(
+    ("extra", "wanted", "unwanted"),
+    [
+        ("api", {"fastapi", "uvicorn", "google-cloud-bigquery"}, NOT_IN_API_IMAGE),
+        ("pipeline", {"apache-beam", "google-cloud-pubsub"}, NOT_IN_PIPELINE_IMAGE),
+    ],
+)
+def test_each_image_extra_resolves_to_pinned_versions_only(
+    tmp_path: Path, extra: str, wanted: set[str], unwanted: set[str]
+) -> None:
+    resolved = resolve(extra, tmp_path)
+    assert wanted <= set(resolved)
+    assert not unwanted & set(resolved), unwanted & set(resolved)
+    pins = constraints()
+    resolved.pop("bqingest")
+    unpinned = {name: v for name, v in resolved.items() if pins.get(name) != v}
+    assert not unpinned, f"not pinned in constraints.txt at these versions: {unpinned}"
+
+
+def test_dev_installs_every_part() -> None:
+    import tomllib
+
+    extras = tomllib.loads((dc.REPO / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    dev_self = next(r for r in extras["dev"] if r.startswith("bqingest["))
+    assert set(dev_self.removeprefix("bqingest[").rstrip("]").split(",")) == {
+        "api",
+        "pipeline",
+        "local",
+    }
+
+
+# Importing these must never need the web server or Beam: they are what every image shares.
+BLOCKED = ("fastapi", "starlette", "uvicorn", "apache_beam")
+OWN_EXTRA = ("bqingest.api", "bqingest.pipeline")
+
+
+def test_shared_modules_import_without_fastapi_or_beam() -> None:
+    """Every module but those of the API and the pipeline imports with fastapi and Beam absent,
+    and ``bqingest --help`` works: the API image has no Beam, the pipeline image no FastAPI."""
+    package = dc.REPO / "src" / "bqingest"
+    modules = sorted(
+        ".".join(("bqingest", *p.relative_to(package).with_suffix("").parts)).removesuffix(
+            ".__init__"
+        )
+        for p in package.rglob("*.py")
+    )
+    shared = [m for m in modules if not m.startswith(OWN_EXTRA) and m != "bqingest.__main__"]
+    assert {"bqingest.cli", "bqingest.config", "bqingest.contract", "bqingest.local.up"} <= set(
+        shared
+    )
+    script = f"""
+import importlib, sys
+for name in {BLOCKED!r}:
+    sys.modules[name] = None  # any import of it raises ImportError
+for name in {shared!r}:
+    importlib.import_module(name)
+from bqingest.cli import app
+import typer.testing
+result = typer.testing.CliRunner().invoke(app, ["--help"])
+assert result.exit_code == 0, result.output
+print("imported", len({shared!r}))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split()[-1] == str(len(shared))
+
+
+# --- documentation -------------------------------------------------------------------------------
+
+
+def test_readme_documents_ci_cd() -> None:
+    readme = (dc.REPO / "README.md").read_text()
+    assert "## CI/CD" in readme
+    section = readme.split("## CI/CD", 1)[1].split("\n## ", 1)[0]
+    used = set(re.findall(r"vars\.([A-Z0-9_]+)", all_workflow_text()))
+    assert used >= {
+        "GCP_PROJECT_ID",
+        "GCP_REGION",
+        "GCP_WORKLOAD_IDENTITY_PROVIDER",
+        "GCP_DEPLOYER_SERVICE_ACCOUNT",
+        "TF_STATE_BUCKET",
+    }
+    for name in used | {"SMOKE_API_KEY"}:
+        assert f"`{name}`" in section, f"README's CI/CD section does not document {name}"
+    for workflow in dc.workflow_files():
+        assert workflow.name in section
+    assert "### Rolling back" in section
