@@ -145,7 +145,11 @@ class Settings(BaseSettings):
     api_readiness_timeout_seconds: float = Field(
         3.0, gt=0, le=60, description="Deadline for the warehouse and Pub/Sub to answer /readyz."
     )
-    api_access_log: bool = Field(True, description="Log one JSON line per request.")
+    api_access_log: bool | None = Field(
+        None,
+        description="Log one JSON line per request. Default: true locally, false elsewhere "
+        "(Cloud Run already logs every request, with its trace).",
+    )
     api_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Level of the API's JSON logs."
     )
@@ -170,8 +174,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _apply_api_environment(self) -> Settings:
-        if self.public_read is None:
-            object.__setattr__(self, "public_read", self.is_local)
+        for name in ("public_read", "api_access_log"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, self.is_local)
         return self
 
     def check_api_is_safe(self) -> None:

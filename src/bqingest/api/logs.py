@@ -8,7 +8,6 @@ request shows together in the console. Locally the same lines go to the terminal
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
@@ -16,6 +15,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
+
+import pydantic_core
 
 from bqingest.config import Settings
 
@@ -86,7 +87,7 @@ class CloudLoggingFormatter(logging.Formatter):
         http_request = getattr(record, "http_request", None)
         if http_request is not None:
             entry["httpRequest"] = http_request
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return pydantic_core.to_json(entry, fallback=str).decode()
 
 
 class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]

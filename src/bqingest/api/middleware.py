@@ -8,11 +8,12 @@ also the last line of defence: an exception no handler mapped becomes the 500 of
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Final
 
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bqingest.api.errors import internal_error_response
@@ -34,6 +35,21 @@ class RequestObservability:
         self.app = app
         self.metrics = metrics
         self.access_log = access_log
+        # Label children by (route, method, status): prometheus_client's labels() takes a lock
+        # and validates on every call; the set of keys is bounded by routes x methods x statuses.
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def _observe(self, route: str, method: str, status: int, elapsed: float) -> None:
+        key = (route, method, status)
+        series = self._series.get(key)
+        if series is None:
+            series = (
+                self.metrics.requests.labels(route, method, str(status)),
+                self.metrics.request_duration.labels(route, method),
+            )
+            self._series[key] = series
+        series[0].inc()
+        series[1].observe(elapsed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -51,7 +67,7 @@ class RequestObservability:
             elif name == b"user-agent":
                 user_agent = value.decode("latin-1")
         if request_id is None or not _REQUEST_ID.fullmatch(request_id):
-            request_id = uuid.uuid4().hex
+            request_id = os.urandom(16).hex()
         scope.setdefault("state", {})["request_id"] = request_id
         trace_id, span_id, sampled = (
             parse_trace(cloud_trace, traceparent) if cloud_trace or traceparent else (None,) * 3
@@ -86,8 +102,7 @@ class RequestObservability:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-            self.metrics.requests.labels(route, method, str(status)).inc()
-            self.metrics.request_duration.labels(route, method).observe(elapsed)
+            self._observe(route, method, status, elapsed)
             if self.access_log:
                 self._log(scope, status, elapsed, response_size, user_agent)
             current_request.reset(token)

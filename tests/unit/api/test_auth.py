@@ -101,11 +101,15 @@ def test_short_keys_are_refused() -> None:
         hash_api_key("short")
 
 
-def test_public_read_defaults_by_environment() -> None:
-    assert make().public_read is True
+def test_public_read_and_access_log_default_by_environment() -> None:
+    local = make()
+    assert (local.public_read, local.api_access_log) == (True, True)
     cloud = make(environment="prod", project="acme-data-prod")
-    assert cloud.public_read is False
-    assert make(environment="prod", project="acme-data-prod", public_read=True).public_read
+    assert (cloud.public_read, cloud.api_access_log) == (False, False)
+    chosen = make(
+        environment="prod", project="acme-data-prod", public_read=True, api_access_log=True
+    )
+    assert (chosen.public_read, chosen.api_access_log) == (True, True)
 
 
 def test_the_api_refuses_unsafe_cloud_settings() -> None:

@@ -118,9 +118,7 @@ def test_concurrent_misses_for_one_id_share_one_query(harness_factory) -> None:
     api = harness_factory([record("a-1")])
     gate = threading.Event()
     api.warehouse.block = gate
-    controller = EventsController(
-        runtime=api.runtime, warehouse=api.warehouse, publisher=api.publisher
-    )
+    controller = EventsController(runtime=api.runtime, warehouse=api.warehouse)
 
     async def ask_many() -> list[bytes]:
         tasks = [asyncio.ensure_future(controller.get_event("a-1")) for _ in range(5)]

@@ -71,12 +71,9 @@ def _not_found(event_id: str) -> NotFound:
 class EventsController:
     """The events use cases for one request, over the app's runtime."""
 
-    def __init__(
-        self, *, runtime: ApiRuntime, warehouse: Warehouse, publisher: EventPublisher
-    ) -> None:
+    def __init__(self, *, runtime: ApiRuntime, warehouse: Warehouse) -> None:
         self._runtime = runtime
         self._warehouse = warehouse
-        self._publisher = publisher
 
     @property
     def cache_control(self) -> str:
@@ -213,14 +210,14 @@ class EventsController:
 
     # --- publishing ----------------------------------------------------------------------
 
-    async def publish(self, body: bytes) -> PublishAccepted:
+    async def publish(self, body: bytes, *, publisher: EventPublisher) -> PublishAccepted:
         """Validate one event or a batch with the contract, publish them, return their ids."""
         try:
             messages, ids = self._messages(body)
         except InvalidInput as exc:
             self._runtime.metrics.rejected_events.labels(exc.reason or "invalid").inc()
             raise
-        await self._publisher.publish(messages)
+        await publisher.publish(messages)
         self._runtime.metrics.published_events.inc(len(messages))
         return PublishAccepted(ids=ids, count=len(ids))
 
