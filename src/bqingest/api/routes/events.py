@@ -3,7 +3,8 @@
 :func:`register` adds the routes to an app in this order, which decides what a path means:
 ``/api/v1/events`` (the listing), ``/api/v1/{id}`` (the original contract: one path segment, so
 never ``events/...``), ``/api/v1/events/count``, then ``/api/v1/events/{id}`` (canonical by-id:
-it also reaches an event whose id is ``events`` or ``count``).
+it reaches an event whose id is ``events``; one whose id is ``count`` is read at
+``/api/v1/count``, and the canonical path's documented pattern excludes it).
 
 Routes are added to the app itself rather than through an included ``APIRouter``: FastAPI
 matches an included router's routes twice per request, and the cached by-id path is measured
@@ -33,6 +34,7 @@ from bqingest.api.serializers.events import (
     EXAMPLE_EVENT,
     EXAMPLE_RESPONSE,
     NDJSON,
+    CanonicalEventIdPath,
     CountParams,
     CountResponse,
     EventIdPath,
@@ -108,6 +110,12 @@ async def get_event(id: EventIdPath, controller: EventsControllerDep, request: R
     return event_response(rendered, if_none_match, cache_control=controller.cache_control)
 
 
+async def get_event_canonical(
+    id: CanonicalEventIdPath, controller: EventsControllerDep, request: Request
+) -> Response:
+    return await get_event(id, controller, request)
+
+
 async def read_event_body(request: Request, settings: SettingsDep) -> bytes:
     """The raw body, refused early when its media type or size is wrong."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -174,8 +182,8 @@ def register(app: FastAPI, *, public_read: bool, post_enabled: bool) -> None:
         methods=["GET"],
         response_model=EventOut,
         summary="Get one event by id (the original contract)",
-        description="Same as `GET /api/v1/events/{id}`, which also reaches ids `events` and "
-        "`count`.",
+        description="Same as `GET /api/v1/events/{id}` (which also reaches the id `events`); "
+        "the only path to an event whose id is `count`.",
         responses={**ERROR_RESPONSES, **_BY_ID_RESPONSES, **auth},
         operation_id="get_event_original",
         openapi_extra=_IF_NONE_MATCH,
@@ -192,7 +200,7 @@ def register(app: FastAPI, *, public_read: bool, post_enabled: bool) -> None:
     )
     app.add_api_route(
         "/api/v1/events/{id}",
-        get_event,
+        get_event_canonical,
         methods=["GET"],
         response_model=EventOut,
         summary="Get one event by id",
