@@ -15,14 +15,15 @@ the publisher). Anything else becomes a 500 that names the request id and nothin
     ├── Unauthenticated               unauthenticated      401  (+ WWW-Authenticate)
     ├── Forbidden                     forbidden            403
     ├── PayloadTooLarge               payload_too_large    413
-    ├── UnsupportedMediaType          unsupported_media    415
+    ├── UnsupportedMediaType          unsupported_media_type 415
     └── Unavailable                   unavailable          503  (+ Retry-After)
         ├── DeadlineExceeded          timeout              503
         ├── Overloaded                overloaded           503  (request shed, queue full)
         └── ResourceMissing           resource_missing     503  (+ a CRITICAL log line)
 
+    ContractError (the contract's ValueError)   -> 422 invalid_input with its field and reason
     framework: RequestValidationError -> 422 invalid_input; HTTPException -> its status
-    anything else                     internal_error       500  (request id only)
+    anything else (a stray ValueError too)      -> 500 internal_error (request id only)
 """
 
 from __future__ import annotations
@@ -321,9 +322,15 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _contract_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ContractError)
+    return await _api_error(request, InvalidInput.from_contract(exc))
+
+
 def install(app: FastAPI) -> None:
     """Map the tree (and the framework's own errors) to responses on ``app``."""
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(ContractError, _contract_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
 

@@ -10,6 +10,7 @@ import requests
 from google.api_core import exceptions as google
 
 from bqingest.api.errors import ErrorBody
+from bqingest.contract import ContractError, Reason
 from tests.unit.api.conftest import ApiHarness, record
 
 
@@ -151,6 +152,18 @@ def test_an_unexpected_error_is_500_with_the_request_id_only(api: ApiHarness) ->
         "request_id": "req-123",
     }
     assert "hunter2" not in response.text
+
+
+def test_a_contract_error_anywhere_is_a_422_with_its_field_and_reason(api: ApiHarness) -> None:
+    api.warehouse.fail = ContractError(Reason.INVALID_TIME, "time: not RFC 3339", field="time")
+    response = api.client.get("/api/v1/events")
+    assert response.status_code == 422
+    error = error_of(response)
+    assert (error["code"], error["field"], error["reason"]) == (
+        "invalid_input",
+        "time",
+        "invalid_time",
+    )
 
 
 def test_a_plain_value_error_below_the_routes_is_a_500_not_a_422(api: ApiHarness) -> None:
