@@ -10,7 +10,7 @@ TOOLS_STAMP := $(TOOLS)/.installed-stamp
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install tools run test test-unit test-integration lint format bench lock clean
+.PHONY: help install tools bench-tools run test test-unit test-integration lint format bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -54,7 +54,19 @@ format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix src tests benchmarks .ci
 	$(BIN)/ruff format src tests benchmarks .ci
 
-bench: install ## Run the benchmarks and print their figures (see docs/performance.md)
+bench-tools: ## Install wrk (HTTP load generator) with apt-get if it is missing
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "wrk (HTTP load generator, needed by benchmarks/bench_api.py) is missing: installing it with apt-get"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    $$SUDO apt-get install -y wrk || { $$SUDO apt-get update && $$SUDO apt-get install -y wrk; }; \
+	  fi; \
+	  command -v wrk >/dev/null 2>&1 || { \
+	    echo "error: could not install wrk. Install it yourself (Debian/Ubuntu: sudo apt-get install wrk;" \
+	         "macOS: brew install wrk), then run make bench again." >&2; \
+	    exit 1; }; }
+
+bench: install bench-tools ## Run the benchmarks and print their figures (see docs/performance.md)
 	$(BIN)/python -m benchmarks
 
 lock: ## Re-resolve constraints.txt and requirements/tools.txt from pyproject.toml and tools.in

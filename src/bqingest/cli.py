@@ -18,7 +18,7 @@ from rich.console import Console
 
 from bqingest import clients
 from bqingest.bootstrap import BootstrapError, bootstrap
-from bqingest.config import Settings, get_settings
+from bqingest.config import Settings, UnsafeSettings, get_settings
 from bqingest.contract import schema as table_schema
 from bqingest.local.errors import LocalStackError
 
@@ -31,6 +31,11 @@ app = typer.Typer(
 )
 schema_app = typer.Typer(help="The warehouse tables, as derived from the event contract.")
 app.add_typer(schema_app, name="schema")
+api_app = typer.Typer(
+    help="Serve the read API (without a sub-command), or manage its API keys.",
+    invoke_without_command=True,
+)
+app.add_typer(api_app, name="api")
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -90,6 +95,60 @@ def settings_command() -> None:
         console.print(f"BQINGEST_{name.upper()}={shown}", highlight=False)
 
 
+@api_app.callback()
+def api_serve(ctx: typer.Context) -> None:
+    """Serve the API on BQINGEST_API_HOST:BQINGEST_API_PORT until Ctrl-C or SIGTERM."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from bqingest.api.main import create_app
+
+    settings = _settings()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings),
+            host=settings.api_host,
+            port=settings.api_port,
+            log_config=None,  # create_app sends every logger to stdout as JSON
+            access_log=False,  # the app logs each request itself, with its trace
+            server_header=False,
+            timeout_graceful_shutdown=8,  # Cloud Run allows 10 s after SIGTERM
+        )
+    )
+    server.run()
+    if not server.started:
+        raise typer.Exit(1)
+
+
+@api_app.command("hash-key")
+def api_hash_key(
+    generate: Annotated[
+        bool, typer.Option("--generate", help="Make a new random key and print it too.")
+    ] = False,
+) -> None:
+    """Print the digest of an API key (read from stdin) for BQINGEST_API_KEYS."""
+    from bqingest.api.security import generate_api_key, hash_api_key
+
+    if generate:
+        key = generate_api_key()
+        console.print(
+            f"key (give it to the client, store it nowhere else): {key}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif sys.stdin.isatty():
+        key = typer.prompt("API key", hide_input=True)
+    else:
+        key = sys.stdin.readline().strip()
+    try:
+        digest = hash_api_key(key)
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    console.print(f"BQINGEST_API_KEYS={digest}", highlight=False, soft_wrap=True)
+
+
 def _describe_validation_error(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors(include_url=False):
@@ -106,6 +165,6 @@ def main() -> None:
     except ValidationError as exc:
         err_console.print(f"[red]error:[/] {_describe_validation_error(exc)}", highlight=False)
         sys.exit(1)
-    except (LocalStackError, BootstrapError) as exc:
+    except (LocalStackError, BootstrapError, UnsafeSettings) as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(1)

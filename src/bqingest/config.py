@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Final, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bqingest.contract.events import DEFAULT_MAX_MESSAGE_BYTES
 
@@ -30,6 +30,11 @@ _PROJECT_ID: Final = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")
 _PUBSUB_NAME: Final = re.compile(r"(?!goog)[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}")
 _BIGQUERY_NAME: Final = re.compile(r"[A-Za-z0-9_]{1,1024}")
 _HOST_PORT: Final = re.compile(r"[A-Za-z0-9.\-\[\]:]+:\d{1,5}")
+_API_KEY_DIGEST: Final = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+class UnsafeSettings(ValueError):
+    """Valid settings that a part of the system refuses to run with outside local mode."""
 
 
 class Settings(BaseSettings):
@@ -80,6 +85,119 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, ge=1, le=65535)
 
     max_message_bytes: int = Field(DEFAULT_MAX_MESSAGE_BYTES, ge=1024, le=10 * 1024 * 1024)
+
+    # --- Read API (src/bqingest/api) -------------------------------------------------------
+    # Auth: keys are stored as digests only (`bqingest api hash-key` makes one). Outside local
+    # the API refuses to start with POST enabled and no key, or closed reads and no key
+    # (check_api_is_safe): turning HTTP ingestion off (BQINGEST_API_POST_ENABLED=false) or opening
+    # reads (BQINGEST_PUBLIC_READ=true, relying on Cloud Run's IAM invoker) is an explicit choice.
+    api_keys: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="API key digests, comma-separated 'sha256:<64 hex>' (bqingest api hash-key). "
+        "Sent by clients in the X-API-Key header.",
+    )
+    public_read: bool | None = Field(
+        None, description="Reads without an API key. Default: true locally, false elsewhere."
+    )
+    api_post_enabled: bool = Field(True, description="Serve POST /api/v1/events (publishing).")
+    api_post_max_events: int = Field(1000, ge=1, le=1000, description="Events per POST.")
+    api_post_max_bytes: int = Field(
+        1024 * 1024, ge=1024, le=10 * 1024 * 1024, description="Body size limit of one POST."
+    )
+    api_publish_timeout_seconds: float = Field(
+        10.0, gt=0, le=60, description="Deadline for Pub/Sub to accept a POST's events."
+    )
+    api_query_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, description="Deadline of each warehouse call made for a request."
+    )
+    api_maximum_bytes_billed: int = Field(
+        10 * 1024**3,
+        ge=10 * 1024**2,
+        description="BigQuery refuses (instead of billing) a query that would scan more bytes.",
+    )
+    api_threads: int = Field(
+        8, ge=1, le=64, description="Threads running warehouse calls (the client is blocking)."
+    )
+    api_queue_size: int = Field(
+        64,
+        ge=0,
+        le=10_000,
+        description="Warehouse calls that may wait for a thread; beyond it requests get 503.",
+    )
+    api_cache_size: int = Field(
+        10_000, ge=0, le=1_000_000, description="Events kept in the by-id cache (0: off)."
+    )
+    api_cache_ttl_seconds: float = Field(
+        300.0, ge=0, le=86_400, description="How long a cached event is served from memory."
+    )
+    api_negative_cache_ttl_seconds: float = Field(
+        2.0, ge=0, le=300, description="How long an id found absent is answered 404 from memory."
+    )
+    api_http_max_age_seconds: int = Field(
+        300, ge=0, le=31_536_000, description="Cache-Control max-age of by-id responses."
+    )
+    api_export_max_rows: int = Field(
+        100_000, ge=1, le=10_000_000, description="Most rows one NDJSON export may stream."
+    )
+    api_count_max_groups: int = Field(
+        10_000, ge=1, le=1_000_000, description="Most groups one count request may return."
+    )
+    api_readiness_timeout_seconds: float = Field(
+        3.0, gt=0, le=60, description="Deadline for the warehouse and Pub/Sub to answer /readyz."
+    )
+    api_access_log: bool | None = Field(
+        None,
+        description="Log one JSON line per request. Default: true locally, false elsewhere "
+        "(Cloud Run already logs every request, with its trace).",
+    )
+    api_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Level of the API's JSON logs."
+    )
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_api_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _check_api_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for digest in value:
+            if not _API_KEY_DIGEST.fullmatch(digest):
+                raise ValueError(
+                    "each key must be stored as 'sha256:<64 lowercase hex>', never in clear: "
+                    "make one with `bqingest api hash-key`"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _apply_api_environment(self) -> Settings:
+        for name in ("public_read", "api_access_log"):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, self.is_local)
+        return self
+
+    def check_api_is_safe(self) -> None:
+        """Refuse to serve the API with a configuration nobody should run in the cloud.
+
+        Checked when the API starts rather than for every process: the pipeline shares these
+        settings and needs no API key.
+        """
+        if self.is_local or self.api_keys:
+            return
+        if self.api_post_enabled:
+            raise UnsafeSettings(
+                f"environment={self.environment} with POST enabled needs BQINGEST_API_KEYS; "
+                "or set BQINGEST_API_POST_ENABLED=false to turn HTTP ingestion off"
+            )
+        if not self.public_read:
+            raise UnsafeSettings(
+                f"environment={self.environment} with BQINGEST_PUBLIC_READ=false needs "
+                "BQINGEST_API_KEYS, or nothing could read; or set BQINGEST_PUBLIC_READ=true "
+                "to rely on Cloud Run's IAM invoker check alone"
+            )
 
     @field_validator("project")
     @classmethod

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from bqingest.local.processes import port_is_open, split_host_port
+from bqingest.local.processes import free_port, port_is_open, split_host_port
 from bqingest.local.stack import LocalStack
 from tests.integration.conftest import stack_settings
 from tests.unit.local.test_processes import wait_gone
@@ -59,6 +59,7 @@ def test_up_runs_until_interrupted_and_stops_cleanly(tmp_path: Path) -> None:
         "BQINGEST_PUBSUB_EMULATOR_HOST": str(settings.pubsub_emulator_host),
         "BQINGEST_BIGQUERY_EMULATOR_HOST": str(settings.bigquery_emulator_host),
         "BQINGEST_BIGQUERY_EMULATOR_GRPC_HOST": str(settings.bigquery_emulator_grpc_host),
+        "BQINGEST_API_PORT": str(free_port()),
         "COLUMNS": "200",
     }
     started = time.monotonic()
@@ -83,8 +84,9 @@ def test_up_runs_until_interrupted_and_stops_cleanly(tmp_path: Path) -> None:
         output = "".join(lines)
         assert "bootstrap: 8 created" in output
         assert f"export BQINGEST_PUBSUB_EMULATOR_HOST={settings.pubsub_emulator_host}" in output
+        assert "API running" in output
         children = _children_of(up.pid)
-        assert len(children) == 2
+        assert len(children) == 3  # both emulators and the API
         up.send_signal(signal.SIGINT)
         rest, _ = up.communicate(timeout=30)
     finally:

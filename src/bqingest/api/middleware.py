@@ -1,0 +1,133 @@
+"""Per-request bookkeeping as one plain ASGI middleware: request id, trace, metrics, access log.
+
+Pure ASGI rather than ``BaseHTTPMiddleware``, which costs a task and a stream per request. It is
+also the last line of defence: an exception no handler mapped becomes the 500 of
+:func:`bqingest.api.errors.internal_error_response`, logged here with its stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import time
+from typing import Final
+
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bqingest.api.errors import internal_error_response
+from bqingest.api.logs import RequestContext, current_request, parse_trace
+from bqingest.api.metrics import ApiMetrics
+
+REQUEST_ID_HEADER: Final = "X-Request-ID"
+_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+access_logger = logging.getLogger("bqingest.api.access")
+error_logger = logging.getLogger("bqingest.api.errors")
+
+
+class RequestObservability:
+    """Gives every request an id (kept from ``X-Request-ID`` when well-formed), counts it."""
+
+    def __init__(self, app: ASGIApp, *, metrics: ApiMetrics, access_log: bool) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.access_log = access_log
+        # Label children by (route, method, status): prometheus_client's labels() takes a lock
+        # and validates on every call; the set of keys is bounded by routes x methods x statuses.
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+    def _observe(self, route: str, method: str, status: int, elapsed: float) -> None:
+        key = (route, method, status)
+        series = self._series.get(key)
+        if series is None:
+            series = (
+                self.metrics.requests.labels(route, method, str(status)),
+                self.metrics.request_duration.labels(route, method),
+            )
+            self._series[key] = series
+        series[0].inc()
+        series[1].observe(elapsed)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = cloud_trace = traceparent = user_agent = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")
+            elif name == b"x-cloud-trace-context":
+                cloud_trace = value.decode("latin-1")
+            elif name == b"traceparent":
+                traceparent = value.decode("latin-1")
+            elif name == b"user-agent":
+                user_agent = value.decode("latin-1")
+        if request_id is None or not _REQUEST_ID.fullmatch(request_id):
+            request_id = os.urandom(16).hex()
+        scope.setdefault("state", {})["request_id"] = request_id
+        trace_id, span_id, sampled = (
+            parse_trace(cloud_trace, traceparent) if cloud_trace or traceparent else (None,) * 3
+        )
+        token = current_request.set(RequestContext(request_id, trace_id, span_id, sampled))
+        request_id_header = (b"x-request-id", request_id.encode())
+        status = 500
+        response_started = False
+        response_size = 0
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started, response_size
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), request_id_header]
+            elif message["type"] == "http.response.body":
+                response_size += len(message.get("body", b""))
+            await send(message)
+
+        self.metrics.inflight.inc()
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            if response_started:
+                error_logger.exception("response aborted after it started")
+                raise
+            error_logger.exception("unexpected error")
+            await internal_error_response(request_id)(scope, receive, send_with_id)
+        finally:
+            self.metrics.inflight.dec()
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            self._observe(route, method, status, elapsed)
+            if self.access_log:
+                self._log(scope, status, elapsed, response_size, user_agent)
+            current_request.reset(token)
+
+    @staticmethod
+    def _log(scope: Scope, status: int, elapsed: float, size: int, user_agent: str | None) -> None:
+        path = scope["path"]
+        query = scope.get("query_string", b"")
+        url = f"{path}?{query.decode('latin-1')}" if query else path
+        client = scope.get("client")
+        access_logger.info(
+            "%s %s %d",
+            scope["method"],
+            path,
+            status,
+            extra={
+                "http_request": {
+                    "requestMethod": scope["method"],
+                    "requestUrl": url,
+                    "status": status,
+                    "responseSize": str(size),
+                    "userAgent": user_agent,
+                    "remoteIp": client[0] if client else None,
+                    "protocol": f"HTTP/{scope.get('http_version', '1.1')}",
+                    "latency": f"{elapsed:.6f}s",
+                }
+            },
+        )

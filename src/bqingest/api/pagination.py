@@ -1,0 +1,70 @@
+"""Opaque keyset cursors: where the next page starts, bound to the filters they were made for.
+
+A cursor is base64url JSON holding the last row's ``(time, id)`` and a fingerprint of the
+filters and order of the listing. Reusing it with other filters is refused (422) rather than
+silently returning a page of another listing. Nothing in it is trusted: the id is checked
+against the contract's pattern and every value reaches SQL as a query parameter.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from bqingest.api.errors import InvalidInput
+from bqingest.api.models.events import EventFilter, Order, Position
+from bqingest.contract import Reason, is_valid_id
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+_VERSION: Final = 1
+
+
+def fingerprint(filters: EventFilter, order: Order) -> str:
+    """A short digest of what a listing covers."""
+    parts = [
+        order,
+        filters.type,
+        filters.source,
+        filters.subject,
+        filters.since.isoformat() if filters.since else None,
+        filters.until.isoformat() if filters.until else None,
+    ]
+    return hashlib.blake2b(json.dumps(parts).encode(), digest_size=8).hexdigest()
+
+
+def encode_cursor(position: Position, *, listing: str) -> str:
+    """The cursor for the page after ``position`` of the listing with fingerprint ``listing``."""
+    micros = (position.time - _EPOCH) // _MICROSECOND
+    payload = {"v": _VERSION, "t": micros, "i": position.id, "f": listing}
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _invalid(message: str) -> InvalidInput:
+    return InvalidInput(message, field="cursor", reason=Reason.INVALID_VALUE.value)
+
+
+def decode_cursor(cursor: str, *, listing: str) -> Position:
+    """The position a cursor points after; 422 if it is malformed or from another listing."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise _invalid("cursor is not one this API issued") from None
+    if not isinstance(payload, dict) or payload.get("v") != _VERSION:
+        raise _invalid("cursor is not one this API issued")
+    micros, event_id = payload.get("t"), payload.get("i")
+    if not isinstance(micros, int) or not isinstance(event_id, str) or not is_valid_id(event_id):
+        raise _invalid("cursor is not one this API issued")
+    if payload.get("f") != listing:
+        raise _invalid("cursor belongs to a listing with other filters or order")
+    try:
+        time = _EPOCH + micros * _MICROSECOND
+    except OverflowError:
+        raise _invalid("cursor is not one this API issued") from None
+    return Position(time=time, id=event_id)

@@ -1,0 +1,1 @@
+"""HTTP only: paths, status codes, headers and dependencies, one module per resource."""

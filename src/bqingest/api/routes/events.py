@@ -1,0 +1,240 @@
+"""HTTP of the events resource: paths, status codes, headers, content negotiation.
+
+:func:`register` adds the routes to an app in this order, which decides what a path means:
+``/api/v1/events`` (the listing), ``/api/v1/{id}`` (the original contract: one path segment, so
+never ``events/...``), ``/api/v1/events/count``, then ``/api/v1/events/{id}`` (canonical by-id:
+it reaches an event whose id is ``events``; one whose id is ``count`` is read at
+``/api/v1/count``, and the canonical path's documented pattern excludes it).
+
+Routes are added to the app itself rather than through an included ``APIRouter``: FastAPI
+matches an included router's routes twice per request, and the cached by-id path is measured
+against a bare endpoint (benchmarks/bench_api.py). For the same reason read routes get the
+``ReadAccess`` dependency only when reads are not public, which also makes the OpenAPI document
+show the key as required exactly when it is.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from bqingest.api.controllers.events import RenderedPage
+from bqingest.api.deps import (
+    EventsControllerDep,
+    PublisherDep,
+    ReadAccess,
+    SettingsDep,
+    WriteAccess,
+)
+from bqingest.api.errors import ERROR_RESPONSES, PayloadTooLarge, UnsupportedMediaType
+from bqingest.api.routes.conditional import event_response
+from bqingest.api.serializers.events import (
+    EXAMPLE_EVENT,
+    EXAMPLE_RESPONSE,
+    NDJSON,
+    CanonicalEventIdPath,
+    CountParams,
+    CountResponse,
+    EventIdPath,
+    EventOut,
+    EventPage,
+    ListParams,
+    PublishAccepted,
+)
+from bqingest.contract import CloudEvent
+
+EVENT_MEDIA_TYPES: Final = frozenset(
+    {"application/json", "application/cloudevents+json", "application/cloudevents-batch+json"}
+)
+
+_AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    401: {"description": "No API key (X-API-Key)."},
+    403: {"description": "The API key is not valid."},
+}
+_BY_ID_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    200: {
+        "description": "The event. ETag and Cache-Control are set.",
+        "content": {"application/json": {"example": EXAMPLE_RESPONSE}},
+    },
+    304: {"description": "Unchanged since the ETag in If-None-Match."},
+    404: {"description": "No event with this id."},
+}
+# Read from the request rather than declared as a Header parameter (which FastAPI would parse
+# on every request); documented here instead.
+_IF_NONE_MATCH: Final = {
+    "parameters": [
+        {
+            "name": "If-None-Match",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "ETag of a copy the client holds: 304 if it still matches.",
+        }
+    ]
+}
+
+
+def _wants_ndjson(request: Request) -> bool:
+    return NDJSON in request.headers.get("accept", "")
+
+
+def _link_header(request: Request, page: RenderedPage) -> dict[str, str]:
+    if page.next_cursor is None:
+        return {}
+    url = request.url.include_query_params(cursor=page.next_cursor)
+    return {"Link": f'<{url.path}?{url.query}>; rel="next"'}
+
+
+async def list_events(
+    params: Annotated[ListParams, Query()], request: Request, controller: EventsControllerDep
+) -> Response:
+    if _wants_ndjson(request):
+        export = await controller.export_events(params)
+        headers = {} if export.total_rows is None else {"X-Result-Count": str(export.total_rows)}
+        return StreamingResponse(export.chunks, media_type=NDJSON, headers=headers)
+    page = await controller.list_events(params)
+    return Response(page.body, media_type="application/json", headers=_link_header(request, page))
+
+
+async def count_events(
+    params: Annotated[CountParams, Query()], controller: EventsControllerDep
+) -> CountResponse:
+    return await controller.count_events(params)
+
+
+async def get_event(id: EventIdPath, controller: EventsControllerDep, request: Request) -> Response:
+    rendered = await controller.get_event(id)
+    if_none_match = request.headers.get("if-none-match")
+    return event_response(rendered, if_none_match, cache_control=controller.cache_control)
+
+
+async def get_event_canonical(
+    id: CanonicalEventIdPath, controller: EventsControllerDep, request: Request
+) -> Response:
+    return await get_event(id, controller, request)
+
+
+async def read_event_body(request: Request, settings: SettingsDep) -> bytes:
+    """The raw body, refused early when its media type or size is wrong."""
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type not in EVENT_MEDIA_TYPES:
+        raise UnsupportedMediaType(f"send JSON: one of {', '.join(sorted(EVENT_MEDIA_TYPES))}")
+    limit = settings.api_post_max_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+    return bytes(body)
+
+
+_EVENT_SCHEMA: Final = CloudEvent.model_json_schema()
+_BODY_SCHEMA: Final = {
+    "oneOf": [_EVENT_SCHEMA, {"type": "array", "items": _EVENT_SCHEMA, "minItems": 1}]
+}
+_BODY_EXAMPLES: Final = {
+    "one": {"summary": "One event", "value": EXAMPLE_EVENT},
+    "batch": {
+        "summary": "A batch; the second event gets a generated id",
+        "value": [EXAMPLE_EVENT, {k: v for k, v in EXAMPLE_EVENT.items() if k != "id"}],
+    },
+}
+
+
+async def publish_events(
+    body: Annotated[bytes, Depends(read_event_body)],
+    controller: EventsControllerDep,
+    publisher: PublisherDep,
+) -> PublishAccepted:
+    return await controller.publish(body, publisher=publisher)
+
+
+def register(app: FastAPI, *, public_read: bool, post_enabled: bool) -> None:
+    """Add the events routes to ``app``, in the order the module docstring explains."""
+    read = [] if public_read else [ReadAccess]
+    auth = {} if public_read else _AUTH_RESPONSES
+    common: dict[str, Any] = {"tags": ["events"], "dependencies": read}
+    app.add_api_route(
+        "/api/v1/events",
+        list_events,
+        methods=["GET"],
+        response_model=EventPage,
+        summary="List events (JSON pages) or export them (NDJSON)",
+        description="Events of the range in (time, id) order. JSON: `limit` per page and a "
+        '`Link: <...>; rel="next"` header (also `next_cursor`). With `Accept: '
+        "application/x-ndjson`: every event of the range as one stream, refused with 422 if "
+        "more than the export bound match; `X-Result-Count` gives the number of lines.",
+        responses={
+            **ERROR_RESPONSES,
+            200: {"content": {NDJSON: {"example": EXAMPLE_RESPONSE}}},
+            **auth,
+        },
+        **common,
+    )
+    app.add_api_route(
+        "/api/v1/{id}",
+        get_event,
+        methods=["GET"],
+        response_model=EventOut,
+        summary="Get one event by id (the original contract)",
+        description="Same as `GET /api/v1/events/{id}` (which also reaches the id `events`); "
+        "the only path to an event whose id is `count`.",
+        responses={**ERROR_RESPONSES, **_BY_ID_RESPONSES, **auth},
+        operation_id="get_event_original",
+        openapi_extra=_IF_NONE_MATCH,
+        **common,
+    )
+    app.add_api_route(
+        "/api/v1/events/count",
+        count_events,
+        methods=["GET"],
+        response_model=CountResponse,
+        summary="Count events per type or source, optionally per hour or day",
+        responses={**ERROR_RESPONSES, **auth},
+        **common,
+    )
+    app.add_api_route(
+        "/api/v1/events/{id}",
+        get_event_canonical,
+        methods=["GET"],
+        response_model=EventOut,
+        summary="Get one event by id",
+        responses={**ERROR_RESPONSES, **_BY_ID_RESPONSES, **auth},
+        operation_id="get_event",
+        openapi_extra=_IF_NONE_MATCH,
+        **common,
+    )
+    if post_enabled:
+        app.add_api_route(
+            "/api/v1/events",
+            publish_events,
+            methods=["POST"],
+            status_code=202,
+            tags=["events"],
+            dependencies=[WriteAccess],
+            summary="Publish one event or a batch to Pub/Sub",
+            description="Each event is validated with the event contract (422 names the field "
+            "and the contract's reason code), then published in structured mode. Events without "
+            "an id get one; the ids come back in order. At most BQINGEST_API_POST_MAX_EVENTS "
+            "events and BQINGEST_API_POST_MAX_BYTES bytes (413).",
+            responses={
+                **ERROR_RESPONSES,
+                413: {"description": "Too many events or too many bytes."},
+                415: {"description": "Not a JSON media type."},
+                **_AUTH_RESPONSES,
+            },
+            openapi_extra={
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        media_type: {"schema": _BODY_SCHEMA, "examples": _BODY_EXAMPLES}
+                        for media_type in sorted(EVENT_MEDIA_TYPES)
+                    },
+                }
+            },
+        )

@@ -1,0 +1,270 @@
+"""Request and response schemas of the events endpoints, and the JSON form of an event.
+
+An event is served as ``{"event": <CloudEvent>, "ingestion": <metadata>}``: ``event`` is the
+structured-mode CloudEvent as the producer sent it (extension attributes at the top level, as the
+CloudEvents JSON format puts them), so it can be posted or published again as is; ``ingestion``
+says how it reached the warehouse. Keeping the two apart means no extension name can collide
+with ours.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Final
+
+import pydantic_core
+from fastapi import Path
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+
+from bqingest.api.models.events import Bucket, EventRecord, GroupBy, Order
+from bqingest.contract import ID_PATTERN
+
+EXAMPLE_ID: Final = "order-000042"
+EXAMPLE_EVENT: Final[JsonDict] = {
+    "specversion": "1.0",
+    "id": EXAMPLE_ID,
+    "source": "//shop.example.com/orders",
+    "type": "com.example.order.created",
+    "subject": "orders/42",
+    "time": "2026-11-29T07:00:00Z",
+    "datacontenttype": "application/json",
+    "data": {"order_id": "42", "amount": 12.5, "currency": "EUR"},
+}
+EXAMPLE_INGESTION: Final[JsonDict] = {
+    "message_id": "12436746572385711",
+    "publish_time": "2026-11-29T07:00:01.204Z",
+    "ingested_at": "2026-11-29T07:00:02.950Z",
+    "attributes": {"content-type": "application/cloudevents+json"},
+}
+EXAMPLE_RESPONSE: Final[JsonDict] = {"event": EXAMPLE_EVENT, "ingestion": EXAMPLE_INGESTION}
+
+EventIdPath = Annotated[
+    str,
+    Path(
+        pattern=ID_PATTERN,
+        description="The event's CloudEvents id: 1-128 letters, digits and ._~:- .",
+        openapi_examples={"order": {"summary": "An order event", "value": EXAMPLE_ID}},
+    ),
+]
+
+# Under /api/v1/events/ the segment "count" is the counts endpoint, so the canonical by-id path
+# cannot reach an event with that id (/api/v1/count does): its documented pattern says so. The
+# pattern validated is the contract's (pydantic's regex engine has no look-ahead); "count" never
+# reaches this route anyway.
+CanonicalEventIdPath = Annotated[
+    str,
+    Path(
+        pattern=ID_PATTERN,
+        json_schema_extra={"pattern": r"^(?!count$)" + ID_PATTERN.removeprefix("^")},
+        description="The event's CloudEvents id: 1-128 letters, digits and ._~:- . An event "
+        "whose id is `count` is read at `/api/v1/count`.",
+        openapi_examples={"order": {"summary": "An order event", "value": EXAMPLE_ID}},
+    ),
+]
+
+_FILTER_LENGTH: Final = 1024
+NDJSON: Final = "application/x-ndjson"
+
+
+class CloudEventOut(BaseModel):
+    """A stored event as a structured-mode CloudEvent; absent attributes are left out."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [EXAMPLE_EVENT]})
+
+    specversion: str
+    id: str
+    source: str
+    type: str
+    time: datetime
+    subject: str | None = None
+    datacontenttype: str | None = None
+    dataschema: str | None = None
+    data: Any = None
+
+
+class IngestionOut(BaseModel):
+    """How the event reached the warehouse (the delivery that won de-duplication)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_INGESTION]})
+
+    message_id: str = Field(description="Pub/Sub message id.")
+    publish_time: datetime = Field(description="When Pub/Sub accepted the message.")
+    ingested_at: datetime = Field(description="When the pipeline wrote the row.")
+    attributes: dict[str, str] | None = Field(None, description="Pub/Sub attributes.")
+
+
+class EventOut(BaseModel):
+    """One event and its ingestion metadata."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_RESPONSE]})
+
+    event: CloudEventOut
+    ingestion: IngestionOut
+
+
+class EventPage(BaseModel):
+    """One page of events; follow ``next_cursor`` (or the ``Link`` header) for the next."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [EXAMPLE_RESPONSE], "next_cursor": "eyJ0IjoxNzk2MDI..."}]
+        }
+    )
+
+    items: list[EventOut]
+    next_cursor: str | None = Field(description="Opaque; absent on the last page.")
+
+
+class ListParams(BaseModel):
+    """Filters, order and paging of ``GET /api/v1/events``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str | None = Field(
+        None,
+        max_length=_FILTER_LENGTH,
+        description="Only events of this CloudEvents type.",
+        examples=["com.example.order.created"],
+    )
+    source: str | None = Field(
+        None,
+        max_length=_FILTER_LENGTH,
+        description="Only events from this source.",
+        examples=["//shop.example.com/orders"],
+    )
+    subject: str | None = Field(
+        None, max_length=_FILTER_LENGTH, description="Only events with this subject."
+    )
+    since: AwareDatetime | None = Field(
+        None,
+        description="Events at or after this time (RFC 3339 with an offset).",
+        examples=["2026-11-29T00:00:00Z"],
+    )
+    until: AwareDatetime | None = Field(
+        None,
+        description="Events strictly before this time (RFC 3339 with an offset).",
+        examples=["2026-11-30T00:00:00Z"],
+    )
+    order: Order = Field("asc", description="By event time (then id): asc or desc.")
+    limit: int = Field(
+        100, ge=1, le=1000, description="Events per page (JSON only; NDJSON streams the range)."
+    )
+    cursor: str | None = Field(
+        None,
+        max_length=512,
+        description="From next_cursor of the previous page, with the same filters and order.",
+    )
+
+
+class CountParams(BaseModel):
+    """Grouping and range of ``GET /api/v1/events/count``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    group_by: GroupBy = Field("type", description="Count per event type or per source.")
+    bucket: Bucket | None = Field(None, description="Also count per hour or per day.")
+    type: str | None = Field(None, max_length=_FILTER_LENGTH)
+    source: str | None = Field(None, max_length=_FILTER_LENGTH)
+    subject: str | None = Field(None, max_length=_FILTER_LENGTH)
+    since: AwareDatetime | None = Field(
+        None, description="At or after (RFC 3339).", examples=["2026-11-29T00:00:00Z"]
+    )
+    until: AwareDatetime | None = Field(
+        None, description="Strictly before (RFC 3339).", examples=["2026-11-30T00:00:00Z"]
+    )
+
+
+class CountGroup(BaseModel):
+    """The number of events of one group (in one bucket, when bucketed)."""
+
+    key: str = Field(description="The type or source.")
+    bucket_start: datetime | None = Field(None, description="Start of the hour or day.")
+    count: int
+
+
+class CountResponse(BaseModel):
+    """Event counts per group: the volume check of the monitoring plan."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "group_by": "type",
+                    "bucket": "hour",
+                    "since": "2026-11-29T00:00:00Z",
+                    "until": "2026-11-30T00:00:00Z",
+                    "groups": [
+                        {
+                            "key": "com.example.order.created",
+                            "bucket_start": "2026-11-29T07:00:00Z",
+                            "count": 1200,
+                        }
+                    ],
+                    "total": 1200,
+                }
+            ]
+        }
+    )
+
+    group_by: GroupBy
+    bucket: Bucket | None
+    since: datetime | None
+    until: datetime | None
+    groups: list[CountGroup]
+    total: int = Field(description="Sum of the groups' counts.")
+
+
+class PublishAccepted(BaseModel):
+    """The events were published; ids are the CloudEvents ids, generated where absent."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"ids": [EXAMPLE_ID], "count": 1}]})
+
+    ids: list[str]
+    count: int
+
+
+def event_document(record: EventRecord) -> dict[str, Any]:
+    """The JSON-ready form of a stored event (see the module docstring)."""
+    event: dict[str, Any] = {
+        "specversion": record.specversion,
+        "id": record.id,
+        "source": record.source,
+        "type": record.type,
+        "time": record.time,
+    }
+    for name in ("subject", "datacontenttype", "dataschema"):
+        value = getattr(record, name)
+        if value is not None:
+            event[name] = value
+    if record.extensions:
+        for name, value in record.extensions.items():
+            event.setdefault(name, value)
+    if record.data is not None:
+        event["data"] = record.data
+    return {
+        "event": event,
+        "ingestion": {
+            "message_id": record.message_id,
+            "publish_time": record.publish_time,
+            "ingested_at": record.ingested_at,
+            "attributes": record.attributes,
+        },
+    }
+
+
+def event_json(record: EventRecord) -> bytes:
+    """One event as compact JSON bytes."""
+    return pydantic_core.to_json(event_document(record))
+
+
+def page_json(records: list[EventRecord], next_cursor: str | None) -> bytes:
+    """One page as compact JSON bytes (the :class:`EventPage` schema)."""
+    return pydantic_core.to_json(
+        {"items": [event_document(r) for r in records], "next_cursor": next_cursor}
+    )
+
+
+def ndjson_lines(records: list[EventRecord]) -> bytes:
+    """Events as newline-delimited JSON, one line each."""
+    return b"".join(event_json(record) + b"\n" for record in records)

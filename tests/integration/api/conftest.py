@@ -1,0 +1,115 @@
+"""Rows written through the real schema, and apps over the real BigQuery and Pub/Sub clients."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from google.cloud import bigquery
+
+from bqingest import clients
+from bqingest.api.main import create_app
+from bqingest.api.security import hash_api_key
+from bqingest.bootstrap import bootstrap
+from bqingest.config import Settings
+from bqingest.contract import MessageContext, event_row, parse_message
+from bqingest.local.stack import LocalStack
+
+T0 = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
+API_KEY = "integration-key-0123456789"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One Pub/Sub delivery of an event: the body and what Pub/Sub says about it."""
+
+    body: dict[str, Any]
+    message_id: str
+    publish_time: datetime
+    attributes: dict[str, str] | None = None
+
+
+def event(event_id: str, *, minutes: float = 0, **fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "//shop.example.com/orders",
+        "type": "com.example.order.created",
+        "time": (T0 + timedelta(minutes=minutes)).isoformat(),
+        "data": {"order_id": event_id, "amount": 12.5},
+    }
+    body.update(fields)
+    return body
+
+
+def delivery(body: dict[str, Any], *, after_seconds: float = 1, **kwargs: Any) -> Delivery:
+    return Delivery(
+        body=body,
+        message_id=kwargs.pop("message_id", f"m-{body['id']}-{uuid.uuid4().hex[:6]}"),
+        publish_time=kwargs.pop(
+            "publish_time",
+            datetime.fromisoformat(body["time"]) + timedelta(seconds=after_seconds),
+        ),
+        **kwargs,
+    )
+
+
+def _insertable(row: dict[str, Any]) -> dict[str, Any]:
+    """insertAll takes JSON: timestamps as RFC 3339 text (JSON columns are already text)."""
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def seed(bq: bigquery.Client, settings: Settings, deliveries: Sequence[Delivery]) -> None:
+    """Write deliveries the way the pipeline does: parse with the contract, build the row."""
+    rows = []
+    for item in deliveries:
+        context = MessageContext(
+            message_id=item.message_id,
+            publish_time=item.publish_time,
+            attributes=item.attributes or {},
+        )
+        parsed = parse_message(json.dumps(item.body).encode(), context)
+        rows.append(_insertable(event_row(parsed, context, ingested_at=item.publish_time)))
+    errors = bq.insert_rows_json(settings.events_table_id, rows)
+    assert errors == [], errors
+
+
+def api_settings(settings: Settings, **overrides: Any) -> Settings:
+    return settings.model_copy(
+        update={"api_keys": (hash_api_key(API_KEY),), "api_access_log": False, **overrides}
+    )
+
+
+@pytest.fixture
+def api_client(bootstrapped: Settings) -> Iterator[TestClient]:
+    """An app on the test's own dataset and topic, with the real clients."""
+    with TestClient(create_app(api_settings(bootstrapped))) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def shared_dataset(stack: LocalStack) -> Iterator[Settings]:
+    """A dataset bootstrapped once for a module's read-only tests."""
+    suffix = uuid.uuid4().hex[:8]
+    settings = stack.settings.model_copy(
+        update={
+            "dataset": f"bqingest_{suffix}",
+            "topic": f"events-{suffix}",
+            "subscription": f"events-pipeline-{suffix}",
+            "dead_letter_topic": f"events-dead-letter-{suffix}",
+            "dead_letter_subscription": f"events-dead-letter-sub-{suffix}",
+        }
+    )
+    bq = clients.bigquery_client(settings)
+    publisher = clients.publisher_client(settings)
+    subscriber = clients.subscriber_client(settings)
+    bootstrap(settings, bigquery_client=bq, publisher=publisher, subscriber=subscriber)
+    subscriber.close()
+    yield settings
+    bq.close()

@@ -1,0 +1,139 @@
+"""GET an event by id: the original two cases, both paths, the cache, ETag and 304."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+import pytest
+
+from bqingest.api.controllers.events import EventsController
+from bqingest.contract import parse_event_json
+from tests.unit.api.conftest import ApiHarness, record
+
+
+def test_a_known_id_returns_its_data(api: ApiHarness) -> None:
+    """Original case 1: the event comes back with its data, envelope and ingestion metadata."""
+    response = api.client.get("/api/v1/order-000042")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["event"]["id"] == "order-000042"
+    assert body["event"]["data"] == {"order_id": "order-000042", "amount": 12.5}
+    assert body["event"]["time"] == "2026-11-29T07:00:00Z"
+    assert body["ingestion"]["message_id"] == "m-order-000042"
+    assert body["ingestion"]["publish_time"] == "2026-11-29T07:00:01Z"
+
+
+def test_an_invalid_id_fails(api: ApiHarness) -> None:
+    """Original case 2: an id outside the contract's pattern is refused before any query."""
+    response = api.client.get("/api/v1/not%20an%20id")
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert (error["code"], error["field"], error["reason"]) == ("invalid_input", "id", "invalid_id")
+    assert api.warehouse.calls == []
+
+
+def test_an_absent_id_is_404(api: ApiHarness) -> None:
+    response = api.client.get("/api/v1/events/order-999")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_canonical_path_reaches_ids_that_are_route_names(harness_factory) -> None:
+    api = harness_factory([record("events"), record("count", minutes=1)])
+    assert api.client.get("/api/v1/events/events").json()["event"]["id"] == "events"
+    assert api.client.get("/api/v1/events/count").status_code == 200  # the counts, not the event
+    assert "groups" in api.client.get("/api/v1/events/count").json()
+    assert api.client.get("/api/v1/count").json()["event"]["id"] == "count"
+
+
+def test_the_served_event_is_a_valid_cloudevent(harness_factory) -> None:
+    stored = record("order-1", subject="orders/1", extensions={"tenant": "acme", "priority": 3})
+    api = harness_factory([stored])
+    event = api.client.get("/api/v1/events/order-1").json()["event"]
+    assert event["tenant"] == "acme" and event["priority"] == 3
+    assert "dataschema" not in event  # absent attributes are left out, not null
+    parsed = parse_event_json(json.dumps(event))
+    assert (parsed.id, parsed.subject, parsed.extensions["tenant"]) == (
+        "order-1",
+        "orders/1",
+        "acme",
+    )
+
+
+def test_hits_are_served_from_the_cache(api: ApiHarness) -> None:
+    for _ in range(3):
+        assert api.client.get("/api/v1/order-000042").status_code == 200
+    assert api.warehouse.calls == ["get_event"]
+    metrics = api.client.get("/metrics").text
+    assert 'bqingest_api_cache_events_total{cache="event",result="hit"} 2.0' in metrics
+    assert 'bqingest_api_cache_events_total{cache="event",result="miss"} 1.0' in metrics
+
+
+def test_absent_ids_are_remembered_briefly(api: ApiHarness) -> None:
+    for _ in range(3):
+        assert api.client.get("/api/v1/order-999").status_code == 404
+    assert api.warehouse.calls == ["get_event"]
+
+
+def test_negative_cache_expires(harness_factory) -> None:
+    api = harness_factory(api_negative_cache_ttl_seconds=0)
+    api.client.get("/api/v1/order-999")
+    api.client.get("/api/v1/order-999")
+    assert api.warehouse.calls == ["get_event", "get_event"]
+
+
+def test_cache_can_be_turned_off(harness_factory) -> None:
+    api = harness_factory([record("a-1")], api_cache_size=0)
+    api.client.get("/api/v1/a-1")
+    api.client.get("/api/v1/a-1")
+    assert api.warehouse.calls == ["get_event", "get_event"]
+
+
+def test_etag_and_cache_control_then_304(api: ApiHarness) -> None:
+    first = api.client.get("/api/v1/events/order-000042")
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    assert first.headers["cache-control"] == "public, max-age=300"
+    again = api.client.get("/api/v1/events/order-000042", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    weak = api.client.get("/api/v1/order-000042", headers={"If-None-Match": f'"x", W/{etag}'})
+    assert weak.status_code == 304
+    other = api.client.get("/api/v1/order-000042", headers={"If-None-Match": '"other"'})
+    assert other.status_code == 200 and other.json()["event"]["id"] == "order-000042"
+
+
+def test_private_reads_are_not_publicly_cacheable(harness_factory) -> None:
+    from tests.unit.api.conftest import API_KEY
+
+    api = harness_factory([record("a-1")], public_read=False)
+    response = api.client.get("/api/v1/a-1", headers={"X-API-Key": API_KEY})
+    assert response.headers["cache-control"].startswith("private")
+
+
+def test_concurrent_misses_for_one_id_share_one_query(harness_factory) -> None:
+    api = harness_factory([record("a-1")])
+    gate = threading.Event()
+    api.warehouse.block = gate
+    controller = EventsController(runtime=api.runtime, warehouse=api.warehouse)
+
+    async def ask_many() -> list[bytes]:
+        tasks = [asyncio.ensure_future(controller.get_event("a-1")) for _ in range(5)]
+        await asyncio.sleep(0.05)
+        gate.set()
+        return [rendered.body for rendered in await asyncio.gather(*tasks)]
+
+    bodies = asyncio.run(ask_many())
+    assert len(set(bodies)) == 1
+    assert api.warehouse.calls == ["get_event"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/a-1", "/api/v1/events/a-1"])
+def test_both_paths_share_the_cache(harness_factory, path: str) -> None:
+    api = harness_factory([record("a-1")])
+    api.client.get("/api/v1/a-1")
+    assert api.client.get(path).status_code == 200
+    assert api.warehouse.calls == ["get_event"]

@@ -1,0 +1,149 @@
+"""Listing (keyset pages, Link header), NDJSON export and counts over the fake warehouse."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from datetime import timedelta
+
+import pytest
+
+from bqingest.api.errors import InvalidInput
+from bqingest.api.models.events import EventFilter, Position
+from bqingest.api.pagination import decode_cursor, encode_cursor, fingerprint
+from tests.unit.api.conftest import T0, ApiHarness, record
+
+NDJSON = {"Accept": "application/x-ndjson"}
+
+
+def ids(response) -> list[str]:
+    return [item["event"]["id"] for item in response.json()["items"]]
+
+
+def next_link(response) -> str | None:
+    link = response.headers.get("link")
+    if link is None:
+        return None
+    match = re.fullmatch(r'<([^>]+)>; rel="next"', link)
+    assert match, link
+    return match.group(1)
+
+
+def test_pages_follow_the_link_header(harness_factory) -> None:
+    api = harness_factory([record(f"e-{i}", minutes=i // 3) for i in range(7)])
+    seen: list[str] = []
+    url: str | None = "/api/v1/events?limit=3&type=com.example.order.created"
+    while url:
+        response = api.client.get(url)
+        assert response.status_code == 200
+        seen += ids(response)
+        url = next_link(response)
+        assert (url is None) == (response.json()["next_cursor"] is None)
+    assert seen == [f"e-{i}" for i in range(7)]
+
+
+def test_desc_order_and_filters(api: ApiHarness) -> None:
+    response = api.client.get("/api/v1/events?order=desc")
+    assert ids(response) == ["order-000044", "order-000043", "order-000042"]
+    paid = api.client.get("/api/v1/events?type=com.example.order.paid")
+    assert ids(paid) == ["order-000044"]
+    since = (T0 + timedelta(minutes=1)).isoformat()
+    assert ids(api.client.get("/api/v1/events", params={"since": since})) == ["order-000044"]
+    assert ids(api.client.get("/api/v1/events", params={"until": since})) == [
+        "order-000042",
+        "order-000043",
+    ]
+
+
+def test_an_empty_range_is_an_empty_page(api: ApiHarness) -> None:
+    response = api.client.get("/api/v1/events?source=nobody")
+    assert response.json() == {"items": [], "next_cursor": None}
+    assert "link" not in response.headers
+
+
+def test_a_cursor_only_works_for_its_own_listing(api: ApiHarness) -> None:
+    first = api.client.get("/api/v1/events?limit=1")
+    cursor = first.json()["next_cursor"]
+    assert api.client.get("/api/v1/events", params={"limit": 1, "cursor": cursor}).is_success
+    other = api.client.get("/api/v1/events", params={"cursor": cursor, "order": "desc"})
+    assert other.status_code == 422
+    assert "other filters" in other.json()["error"]["message"]
+
+
+def test_cursor_round_trip_and_tampering() -> None:
+    listing = fingerprint(EventFilter(type="t"), "asc")
+    position = Position(time=T0 + timedelta(microseconds=7), id="a:b.c~d-e_f")
+    assert decode_cursor(encode_cursor(position, listing=listing), listing=listing) == position
+    forged = base64.urlsafe_b64encode(
+        json.dumps({"v": 1, "t": 0, "i": "x' OR 1=1 --", "f": listing}).encode()
+    ).decode()
+    for bad in (forged, "!!!", "e30", "bnVsbA"):
+        with pytest.raises(InvalidInput):
+            decode_cursor(bad, listing=listing)
+
+
+def test_ndjson_streams_the_whole_range(harness_factory) -> None:
+    api = harness_factory([record(f"e-{i:02d}", minutes=i) for i in range(20)])
+    response = api.client.get("/api/v1/events?limit=5", headers=NDJSON)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/x-ndjson"
+    assert response.headers["x-result-count"] == "20"
+    lines = response.text.splitlines()
+    assert [json.loads(line)["event"]["id"] for line in lines] == [f"e-{i:02d}" for i in range(20)]
+
+
+def test_ndjson_over_the_bound_is_refused_before_any_byte(harness_factory) -> None:
+    api = harness_factory([record(f"e-{i}", minutes=i) for i in range(6)], api_export_max_rows=5)
+    response = api.client.get("/api/v1/events", headers=NDJSON)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "range_too_large"
+    narrowed = api.client.get(
+        "/api/v1/events", params={"until": (T0 + timedelta(minutes=5)).isoformat()}, headers=NDJSON
+    )
+    assert len(narrowed.text.splitlines()) == 5
+
+
+def test_ndjson_without_a_row_count_is_cut_off_at_the_bound(harness_factory) -> None:
+    """If the warehouse does not say how many rows up front, the stream stops (and fails)."""
+    api = harness_factory(
+        [record(f"e-{i}", minutes=i) for i in range(20)],
+        api_export_max_rows=9,
+        raise_server_exceptions=False,
+    )
+    api.warehouse.report_total = False
+    api.warehouse.page_size = 4
+    response = api.client.get("/api/v1/events", headers=NDJSON)
+    assert "x-result-count" not in response.headers
+    assert len(response.text.splitlines()) == 8  # two pages of 4; the third would pass 9
+
+
+def test_counts_by_type_and_hour(api: ApiHarness) -> None:
+    response = api.client.get("/api/v1/events/count?group_by=type&bucket=hour")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["total"] == 3
+    assert body["groups"] == [
+        {"key": "com.example.order.created", "bucket_start": "2026-11-29T07:00:00Z", "count": 2},
+        {"key": "com.example.order.paid", "bucket_start": "2026-11-29T08:00:00Z", "count": 1},
+    ]
+
+
+def test_counts_by_source_over_a_range(api: ApiHarness) -> None:
+    response = api.client.get(
+        "/api/v1/events/count",
+        params={"group_by": "source", "until": (T0 + timedelta(minutes=1)).isoformat()},
+    )
+    body = response.json()
+    assert body["groups"] == [
+        {"key": "//shop.example.com/orders", "bucket_start": None, "count": 2}
+    ]
+    assert (body["group_by"], body["bucket"], body["total"]) == ("source", None, 2)
+
+
+def test_too_many_groups_is_refused(harness_factory) -> None:
+    events = [record(f"e-{i}", type=f"type.{i}") for i in range(4)]
+    api = harness_factory(events, api_count_max_groups=3)
+    response = api.client.get("/api/v1/events/count")
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "range_too_large"
