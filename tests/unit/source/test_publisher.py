@@ -58,4 +58,6 @@ def test_confirmed_and_refused_messages_are_both_recorded(tmp_path: Path) -> Non
         expected_id = f"msg-{index}" if message.id_from_message else message.event_id
         assert recorded.event_id == expected_id
         assert recorded.kind is MessageKind.VALID
-    assert all(attrs == m.attributes for (_, _, attrs), m in zip(client.published, messages))
+    assert all(
+        attrs == m.attributes for (_, _, attrs), m in zip(client.published, messages, strict=True)
+    )
