@@ -31,5 +31,10 @@ def bqingest_command(*args: str) -> list[str]:
 
 def local_services(settings: Settings) -> list[Service]:
     """The services of the local system, in start order."""
-    del settings  # the ingestion and API parts add their services here
-    return []
+    del settings  # each reads the same BQINGEST_* environment as `up`
+    return [
+        # Ingestion (issue 3): the pipeline first, so that it is reading when the source's first
+        # batch goes out (its recovery would replay it anyway).
+        Service(name="pipeline", argv=bqingest_command("pipeline")),
+        Service(name="source", argv=bqingest_command("source")),
+    ]
