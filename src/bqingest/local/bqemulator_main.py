@@ -9,10 +9,18 @@ concurrent use is one cursor per thread (``connection.cursor()``: same database,
 state). This entry point makes ``DuckDBEngine.connection`` return such a cursor, with the session
 setting bqemulator applies at start (UTC time zone; Python UDFs are database-wide), and then runs
 bqemulator's own command line unchanged.
+
+Diagnostics only: with ``BQINGEST_BQEMULATOR_AUTO_SNAPSHOTS=0`` in its environment, bqemulator
+skips the copy of the whole table it makes after every write for time travel (``FOR SYSTEM_TIME
+AS OF`` then reads the live table). That copy makes each Storage Write API append cost grow with
+the table; the benchmarks use the switch to tell the emulator's cost from the pipeline's
+(docs/performance.md). Nothing in bqingest relies on time travel, but the default keeps
+bqemulator as released.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -48,6 +56,21 @@ def use_a_cursor_per_thread() -> None:
     engine_class._bqingest_cursor_per_thread = True
 
 
+def skip_auto_snapshots() -> None:
+    """Patch bqemulator so that a write publishes its change event without copying the table."""
+    from bqemulator.domain.events import TableDataChanged
+    from bqemulator.versioning import snapshots
+
+    manager: Any = snapshots.SnapshotManager
+
+    def record_change(self: Any, project_id: str, dataset_id: str, table_id: str) -> None:
+        self._events.publish(TableDataChanged(project_id, dataset_id, table_id))
+
+    manager.record_change = record_change
+
+
 if __name__ == "__main__":
     use_a_cursor_per_thread()
+    if os.environ.get("BQINGEST_BQEMULATOR_AUTO_SNAPSHOTS", "1") == "0":
+        skip_auto_snapshots()
     bqemulator_main()
