@@ -232,3 +232,53 @@ def test_write_to_warehouse_writes_both_tables_in_a_pipeline() -> None:
     written = RECORDED["both"].written
     assert sorted(ids(written[TABLES[Destination.EVENTS]])) == [f"e{n}" for n in range(5)]
     assert [dl["message_id"] for dl in written[TABLES[Destination.DEAD_LETTERS]]] == ["bad1"]
+
+
+def test_counters_and_lag_distribution_per_outcome() -> None:
+    from apache_beam.metrics.metric import MetricsFilter
+
+    from bqingest.pipeline.transforms import ParseAndValidate, rows_of
+
+    def refuse_e0(rows: list[dict]) -> AppendResult:
+        return AppendResult({i: "refused" for i, row in enumerate(rows) if row.get("id") == "e0"})
+
+    connect = RecordingConnect("metrics", exceptions.ServiceUnavailable("blip"), *[refuse_e0] * 10)
+    messages = [
+        beam.io.gcp.pubsub.PubsubMessage(
+            json.dumps(
+                {"specversion": "1.0", "id": f"e{n}", "source": "//s", "type": "t"}
+            ).encode(),
+            {},
+            message_id=f"m{n}",
+            publish_time=PUBLISHED,
+        )
+        for n in range(3)
+    ] + [beam.io.gcp.pubsub.PubsubMessage(b"nope", {}, message_id="bad", publish_time=PUBLISHED)]
+    pipeline = test_pipeline.TestPipeline(runner="BundleBasedDirectRunner")
+    parsed = pipeline | beam.Create(messages) | ParseAndValidate(max_message_bytes=4096)
+    _ = rows_of(parsed) | WriteToWarehouse(
+        events_table=TABLES[Destination.EVENTS],
+        dead_letter_table=TABLES[Destination.DEAD_LETTERS],
+        connect=connect,
+    )
+    result = pipeline.run()
+    result.wait_until_finish()
+
+    def counter(name: str) -> int:
+        found = result.metrics().query(MetricsFilter().with_namespace("bqingest").with_name(name))
+        return sum(c.committed for c in found["counters"])
+
+    assert counter("messages_read") == 4
+    assert counter("events_parsed") == 3
+    assert counter("parse_rejected") == 1
+    assert counter("sink_retries") == 1
+    assert counter("sink_rejected") == 1
+    assert counter("rows_written_events") == 2
+    assert counter("rows_written_dead_letters") == 2
+    assert counter("dead_letters_not_json") == 1
+    assert counter("dead_letters_sink_rejected") == 1
+    [lag] = result.metrics().query(MetricsFilter().with_name("publish_to_write_lag_ms"))[
+        "distributions"
+    ]
+    assert lag.committed.count == 2
+    assert lag.committed.min > 0  # PUBLISHED is in the past
