@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +21,9 @@ from bqingest import clients
 from bqingest.bootstrap import BootstrapError, bootstrap
 from bqingest.config import Settings, UnsafeSettings, get_settings
 from bqingest.contract import schema as table_schema
+from bqingest.deadletters.replay import ReplayError
 from bqingest.local.errors import LocalStackError
+from bqingest.pipeline.errors import PipelineError
 
 app = typer.Typer(
     name="bqingest",
@@ -149,6 +152,168 @@ def api_hash_key(
     console.print(f"BQINGEST_API_KEYS={digest}", highlight=False, soft_wrap=True)
 
 
+# --- Ingestion (issue 3): source, pipeline, dead letters -----------------------------------------
+
+deadletters_app = typer.Typer(help="Messages the pipeline rejected: list, show, replay.")
+app.add_typer(deadletters_app, name="deadletters")
+
+
+@app.command()
+def source(
+    every: Annotated[
+        float | None, typer.Option(help="Seconds between batches [default: settings, 180].")
+    ] = None,
+    batch: Annotated[
+        int | None, typer.Option(help="Events per batch [default: settings, 50].")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Same seed, same events.")] = None,
+    rate: Annotated[
+        float | None, typer.Option(help="Load mode: messages per second (with --count).")
+    ] = None,
+    count: Annotated[int | None, typer.Option(help="Load mode: messages in total.")] = None,
+    malformed_fraction: Annotated[
+        float | None, typer.Option(help="Share of malformed messages [default: settings].")
+    ] = None,
+    duplicate_fraction: Annotated[
+        float | None, typer.Option(help="Share of repeated events [default: settings].")
+    ] = None,
+    batches: Annotated[
+        int | None, typer.Option(help="Stop after this many scheduled batches.")
+    ] = None,
+) -> None:
+    """Publish CloudEvents to the topic: a batch now and every --every seconds, or --rate/--count.
+
+    Every published message is recorded in the ledger (<data dir>/source-ledger.sqlite3).
+    """
+    from bqingest.source import command
+
+    if (rate is None) != (count is None):
+        raise typer.BadParameter("--rate and --count go together (load mode)")
+    raise typer.Exit(
+        command.run(
+            _settings(),
+            every=every,
+            batch_size=batch,
+            seed=seed,
+            rate=rate,
+            count=count,
+            malformed_fraction=malformed_fraction,
+            duplicate_fraction=duplicate_fraction,
+            batches=batches,
+            console=console,
+        )
+    )
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def pipeline(
+    ctx: typer.Context,
+    runner: Annotated[
+        str, typer.Option(help="BundleBasedDirectRunner (local) or DataflowRunner.")
+    ] = "BundleBasedDirectRunner",
+) -> None:
+    """Run the streaming pipeline with options built from the settings.
+
+    Extra arguments go to Beam as they are (e.g. --region=... --temp_location=gs://... for
+    Dataflow). Locally it checks the emulators, recovers, then runs until stopped.
+    """
+    from bqingest.pipeline.command import pipeline_argv
+    from bqingest.pipeline.main import configure_logging, run
+
+    configure_logging()
+    argv = pipeline_argv(_settings(), runner=runner, extra=list(ctx.args))
+    run(argv)
+
+
+@deadletters_app.command("list")
+def deadletters_list(
+    reason: Annotated[str | None, typer.Option(help="Only this reason code.")] = None,
+    stage: Annotated[str | None, typer.Option(help="Only this stage: parse or sink.")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="Only rejected at or after (ISO 8601, UTC if no zone).")
+    ] = None,
+    replayed: Annotated[
+        bool, typer.Option("--replayed/--not-replayed", help="Include already replayed ones.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+) -> None:
+    """List dead letters (one line per rejected message, oldest first)."""
+    from bqingest.deadletters.command import run_list
+
+    run_list(
+        _settings(),
+        console=console,
+        reason=reason,
+        stage=stage,
+        since=since,
+        include_replayed=replayed,
+        limit=limit,
+    )
+
+
+@deadletters_app.command("show")
+def deadletters_show(
+    dead_letter_id: Annotated[str, typer.Argument(help="The dead_letter_id to show.")],
+    payload_out: Annotated[
+        Path | None, typer.Option("--payload-out", help="Write the raw payload to this file.")
+    ] = None,
+) -> None:
+    """Show one dead letter in full; --payload-out saves its raw payload to edit and replay."""
+    from bqingest.deadletters.command import run_show
+
+    raise typer.Exit(
+        run_show(
+            _settings(), console=console, dead_letter_id=dead_letter_id, payload_out=payload_out
+        )
+    )
+
+
+@deadletters_app.command("replay")
+def deadletters_replay(
+    dead_letter_id: Annotated[
+        list[str] | None, typer.Option("--id", help="Replay this dead letter (repeatable).")
+    ] = None,
+    reason: Annotated[str | None, typer.Option(help="Replay every one with this reason.")] = None,
+    stage: Annotated[str | None, typer.Option(help="Only this stage: parse or sink.")] = None,
+    since: Annotated[datetime | None, typer.Option(help="Only rejected at or after.")] = None,
+    replay_all: Annotated[
+        bool, typer.Option("--all", help="Replay every dead letter not yet replayed.")
+    ] = False,
+    payload: Annotated[
+        Path | None, typer.Option(help="Fixed body to publish instead (exactly one --id).")
+    ] = None,
+    set_attribute: Annotated[
+        list[str] | None, typer.Option("--set-attribute", help="KEY=VALUE (repeatable).")
+    ] = None,
+    drop_attribute: Annotated[
+        list[str] | None, typer.Option("--drop-attribute", help="KEY (repeatable).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 1000,
+    dry_run: Annotated[bool, typer.Option(help="Show what would be replayed.")] = False,
+) -> None:
+    """Republish dead letters to the main topic, once each (records replayed_at)."""
+    from bqingest.deadletters.command import run_replay
+
+    raise typer.Exit(
+        run_replay(
+            _settings(),
+            console=console,
+            ids=dead_letter_id or [],
+            reason=reason,
+            stage=stage,
+            since=since,
+            replay_all=replay_all,
+            payload=payload,
+            set_attributes=set_attribute or [],
+            drop_attributes=drop_attribute or [],
+            limit=limit,
+            dry_run=dry_run,
+        )
+    )
+
+
 def _describe_validation_error(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors(include_url=False):
@@ -166,5 +331,8 @@ def main() -> None:
         err_console.print(f"[red]error:[/] {_describe_validation_error(exc)}", highlight=False)
         sys.exit(1)
     except (LocalStackError, BootstrapError, UnsafeSettings) as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+    except (PipelineError, ReplayError) as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(1)

@@ -86,6 +86,30 @@ class Settings(BaseSettings):
 
     max_message_bytes: int = Field(DEFAULT_MAX_MESSAGE_BYTES, ge=1024, le=10 * 1024 * 1024)
 
+    # --- Ingestion (issue 3): the scheduled source and the local pipeline ---------------------
+    source_every_seconds: float = Field(
+        180.0, gt=0, le=24 * 3600, description="Seconds between two batches of the source."
+    )
+    source_batch_size: int = Field(
+        50, ge=1, le=100_000, description="Events the source publishes per batch."
+    )
+    source_seed: int | None = Field(
+        None, description="Seed of the source's generator (same seed, same events); unset: random."
+    )
+    source_malformed_fraction: float = Field(
+        0.02, ge=0, le=1, description="Share of the source's messages malformed on purpose."
+    )
+    source_duplicate_fraction: float = Field(
+        0.02, ge=0, le=1, description="Share of the source's messages that repeat an earlier event."
+    )
+    recovery_margin_seconds: float = Field(
+        120.0,
+        ge=0,
+        le=24 * 3600,
+        description="Local runner: on start, replay the subscription from the last publish time "
+        "written minus this margin (see docs/adr/0002-local-runner-recovery.md).",
+    )
+
     # --- Read API (src/bqingest/api) -------------------------------------------------------
     # Auth: keys are stored as digests only (`bqingest api hash-key` makes one). Outside local
     # the API refuses to start with POST enabled and no key, or closed reads and no key
@@ -257,6 +281,10 @@ class Settings(BaseSettings):
                 )
         if self.retry_min_backoff_seconds > self.retry_max_backoff_seconds:
             raise ValueError("retry_min_backoff_seconds must not exceed retry_max_backoff_seconds")
+        if self.source_malformed_fraction + self.source_duplicate_fraction > 1:
+            raise ValueError(
+                "source_malformed_fraction + source_duplicate_fraction must not exceed 1"
+            )
         return self
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -50,7 +51,8 @@ def _children_of(pid: int) -> list[int]:
 
 
 def test_up_runs_until_interrupted_and_stops_cleanly(tmp_path: Path) -> None:
-    """`bqingest up` (what `make run` runs) is ready in well under 60 s and Ctrl-C stops it all."""
+    """`bqingest up` (what `make run` runs) is ready in well under 60 s, shows events flowing from
+    the source into the warehouse with live counts, and Ctrl-C stops it all."""
     settings = stack_settings(tmp_path)
     env = {
         **os.environ,
@@ -86,7 +88,20 @@ def test_up_runs_until_interrupted_and_stops_cleanly(tmp_path: Path) -> None:
         assert f"export BQINGEST_PUBSUB_EMULATOR_HOST={settings.pubsub_emulator_host}" in output
         assert "API running" in output
         children = _children_of(up.pid)
-        assert len(children) == 3  # both emulators and the API
+        assert len(children) == 5  # two emulators, the pipeline, the source, the API
+        # Live counts: the source's first batch goes out at start and reaches the warehouse.
+        deadline = time.monotonic() + 180
+        for line in up.stdout:
+            lines.append(line)
+            match = re.search(r"published (\d+) .*\| events: (\d+) ids", line)
+            if (match and int(match.group(2)) > 0) or time.monotonic() > deadline:
+                break
+        counts = [line for line in lines if line.startswith("published ")]
+        assert counts, "".join(lines)
+        published, ingested = re.search(
+            r"published (\d+) .*\| events: (\d+) ids", counts[-1]
+        ).groups()
+        assert int(published) > 0 and int(ingested) > 0, "".join(lines[-20:])
         up.send_signal(signal.SIGINT)
         rest, _ = up.communicate(timeout=30)
     finally:

@@ -4,6 +4,10 @@ Two things make it start offline (see docs/adr/0001-local-emulation.md): DuckDB'
 extension must already be installed, because bqemulator loads it at start and would otherwise try
 to download it; we install it from the ``duckdb-extension-spatial`` wheel. And its pytest plugin
 imports an optional package, which is why pytest runs with ``-p no:bqemulator``.
+
+It runs through :mod:`bqingest.local.bqemulator_main`, which gives each of bqemulator's threads its
+own DuckDB cursor: as released, a query and a Storage Write API append at the same moment share
+one connection and fail or hang.
 """
 
 from __future__ import annotations
@@ -78,7 +82,8 @@ class BigQueryEmulator:
                 )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         argv = [
-            sys.executable, "-m", "bqemulator", "start",
+            # bqemulator's own CLI, with one DuckDB cursor per thread (see bqemulator_main).
+            sys.executable, "-m", "bqingest.local.bqemulator_main", "start",
             "--rest-host", rest_host, "--rest-port", str(rest_port),
             "--grpc-host", grpc_host, "--grpc-port", str(grpc_port),
             "--persistent", "--data-dir", str(self.data_dir),

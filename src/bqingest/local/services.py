@@ -55,4 +55,10 @@ def api_service(settings: Settings) -> Service:
 
 def local_services(settings: Settings) -> list[Service]:
     """The services of the local system, in start order."""
-    return [api_service(settings)]
+    return [
+        # The pipeline first, so that it is reading when the source's first batch goes out
+        # (its recovery would replay it anyway).
+        Service(name="pipeline", argv=bqingest_command("pipeline")),
+        Service(name="source", argv=bqingest_command("source")),
+        api_service(settings),
+    ]

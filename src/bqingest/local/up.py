@@ -2,7 +2,8 @@
 
 Starts both emulators, bootstraps every resource, starts the services of
 :func:`bqingest.local.services.local_services`, prints the endpoints and the ``export`` lines
-other tools need, then watches the processes. Ctrl-C or SIGTERM stops everything; if any process
+other tools need, then watches the processes while showing live counts (published, ingested,
+dead-lettered: :mod:`bqingest.local.progress`). Ctrl-C or SIGTERM stops everything; if any process
 dies on its own, ``up`` says which, shows the end of its log, stops the rest and exits 1.
 """
 
@@ -24,6 +25,7 @@ from bqingest.bootstrap import bootstrap
 from bqingest.config import Settings
 from bqingest.local.errors import StartupFailed
 from bqingest.local.processes import ManagedProcess
+from bqingest.local.progress import ProgressDisplay
 from bqingest.local.services import Service, local_services
 from bqingest.local.stack import LocalStack
 
@@ -125,14 +127,16 @@ def run(settings: Settings, *, console: Console, poll_seconds: float = 1.0) -> i
             watched = [
                 p for p in (stack.pubsub.process, stack.bigquery.process) if p is not None
             ] + processes
-            while True:
-                for process in watched:
-                    if not process.running():
-                        raise StartupFailed(
-                            f"{process.name} exited with code {process.returncode()}; "
-                            f"last output ({process.log_path}):\n{process.log_tail()}"
-                        )
-                time.sleep(poll_seconds)
+            with ProgressDisplay(settings, console) as progress:
+                while True:
+                    for process in watched:
+                        if not process.running():
+                            raise StartupFailed(
+                                f"{process.name} exited with code {process.returncode()}; "
+                                f"last output ({process.log_path}):\n{process.log_tail()}"
+                            )
+                    progress.refresh()
+                    time.sleep(poll_seconds)
         except (KeyboardInterrupt, _Shutdown):
             console.print("Stopping...")
             return 0

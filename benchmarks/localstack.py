@@ -1,0 +1,92 @@
+"""A throwaway local stack (both emulators on free ports, resources bootstrapped) for benchmarks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from google.cloud import bigquery
+
+from bqingest import clients, warehouse
+from bqingest.bootstrap import bootstrap
+from bqingest.config import Settings
+from bqingest.local.processes import free_port
+from bqingest.local.stack import LocalStack
+from bqingest.pipeline.command import pipeline_argv
+
+SNAPSHOT_SWITCH = "BQINGEST_BQEMULATOR_AUTO_SNAPSHOTS"
+VARIANTS = (
+    ("bqemulator as released", True),
+    ("bqemulator without its per-write table copy", False),
+)
+"""Each local benchmark runs twice: the emulator's own per-append cost grows with the table."""
+
+
+@contextlib.contextmanager
+def local_stack(*, auto_snapshots: bool = True) -> Iterator[Settings]:
+    """Both emulators on free ports with resources bootstrapped; see bqemulator_main for the
+    ``auto_snapshots`` switch."""
+    previous = os.environ.get(SNAPSHOT_SWITCH)
+    os.environ[SNAPSHOT_SWITCH] = "1" if auto_snapshots else "0"
+    try:
+        with _local_stack() as settings:
+            yield settings
+    finally:
+        if previous is None:
+            os.environ.pop(SNAPSHOT_SWITCH, None)
+        else:
+            os.environ[SNAPSHOT_SWITCH] = previous
+
+
+@contextlib.contextmanager
+def _local_stack() -> Iterator[Settings]:
+    with tempfile.TemporaryDirectory(prefix="bqingest-bench-") as tmp:
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None,
+            project="bqingest-bench",
+            data_dir=Path(tmp),
+            pubsub_emulator_host=f"127.0.0.1:{free_port()}",
+            bigquery_emulator_host=f"127.0.0.1:{free_port()}",
+            bigquery_emulator_grpc_host=f"127.0.0.1:{free_port()}",
+        )
+        with LocalStack(settings):
+            bootstrap(
+                settings,
+                bigquery_client=clients.bigquery_client(settings),
+                publisher=clients.publisher_client(settings),
+                subscriber=clients.subscriber_client(settings),
+            )
+            yield settings
+
+
+@contextlib.contextmanager
+def our_pipeline(settings: Settings, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """The real pipeline (``python -m bqingest.pipeline.main``) in a child process."""
+    argv = [sys.executable, "-m", "bqingest.pipeline.main"]
+    argv += pipeline_argv(settings, runner="BundleBasedDirectRunner")
+    with log.open("wb") as out:
+        child = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            yield child
+        finally:
+            child.kill()
+            child.wait()
+
+
+def count_events(bq: bigquery.Client, settings: Settings) -> int:
+    [row] = warehouse.query_all(bq, f"SELECT COUNT(*) AS n FROM `{settings.events_table_id}`")
+    return int(row["n"])
+
+
+def wait_for(condition: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not callable(condition) or not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"benchmark: {what} did not happen within {timeout:.0f}s")
+        time.sleep(0.2)

@@ -1,0 +1,212 @@
+"""``bqingest deadletters list|show|replay``: argument handling and output."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bqingest import clients
+from bqingest.config import Settings
+from bqingest.contract import Reason, Stage
+from bqingest.deadletters.replay import (
+    DeadLetter,
+    Fix,
+    ReplayError,
+    Selection,
+    list_dead_letters,
+    replay,
+)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _reason(value: str | None) -> Reason | None:
+    if value is None:
+        return None
+    try:
+        return Reason(value)
+    except ValueError:
+        raise ReplayError(
+            f"unknown reason {value!r}; one of: {', '.join(r.value for r in Reason)}"
+        ) from None
+
+
+def _stage(value: str | None) -> Stage | None:
+    if value is None:
+        return None
+    try:
+        return Stage(value)
+    except ValueError:
+        raise ReplayError(
+            f"unknown stage {value!r}; one of: {', '.join(s.value for s in Stage)}"
+        ) from None
+
+
+def selection(
+    *,
+    ids: Sequence[str] = (),
+    reason: str | None = None,
+    stage: str | None = None,
+    since: datetime | None = None,
+    include_replayed: bool = False,
+    limit: int = 100,
+) -> Selection:
+    """A Selection from command-line values (reason and stage checked against the contract)."""
+    return Selection(
+        ids=tuple(ids),
+        reason=_reason(reason),
+        stage=_stage(stage),
+        since=_aware(since),
+        include_replayed=include_replayed,
+        limit=limit,
+    )
+
+
+def _preview(payload: bytes, width: int = 60) -> str:
+    text = payload[:width].decode("utf-8", errors="backslashreplace")
+    return text + ("..." if len(payload) > width else "")
+
+
+def print_list(console: Console, letters: Sequence[DeadLetter]) -> None:
+    table = Table(show_header=True, header_style="bold", title=f"{len(letters)} dead letter(s)")
+    columns = ("dead_letter_id", "failed_at", "stage", "reason", "error", "payload", "replayed")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for letter in letters:
+        table.add_row(
+            letter.dead_letter_id,
+            letter.failed_at.isoformat(timespec="seconds"),
+            letter.stage,
+            letter.reason,
+            letter.error_message[:80],
+            _preview(letter.raw_payload),
+            letter.replayed_at.isoformat(timespec="seconds") if letter.replayed_at else "",
+        )
+    console.print(table)
+
+
+def print_one(console: Console, letter: DeadLetter) -> None:
+    fields = {
+        "dead_letter_id": letter.dead_letter_id,
+        "reason": letter.reason,
+        "stage": letter.stage,
+        "error": letter.error_message,
+        "field": letter.error_field or "",
+        "message_id": letter.message_id or "",
+        "publish_time": letter.publish_time.isoformat() if letter.publish_time else "",
+        "failed_at": letter.failed_at.isoformat(),
+        "replayed_at": letter.replayed_at.isoformat() if letter.replayed_at else "(never)",
+        "attributes": ", ".join(f"{k}={v}" for k, v in sorted(letter.attributes.items())),
+        "payload": f"{len(letter.raw_payload)} bytes: {_preview(letter.raw_payload, 400)}",
+    }
+    for name, value in fields.items():
+        console.print(f"[bold]{name:>14}[/] {value}", highlight=False, soft_wrap=True)
+
+
+def run_list(
+    settings: Settings,
+    *,
+    console: Console,
+    reason: str | None,
+    stage: str | None,
+    since: datetime | None,
+    include_replayed: bool,
+    limit: int,
+) -> None:
+    letters = list_dead_letters(
+        clients.bigquery_client(settings),
+        table=settings.dead_letter_table_id,
+        selection=selection(
+            reason=reason, stage=stage, since=since, include_replayed=include_replayed, limit=limit
+        ),
+    )
+    print_list(console, letters)
+
+
+def run_show(
+    settings: Settings, *, console: Console, dead_letter_id: str, payload_out: Path | None
+) -> int:
+    letters = list_dead_letters(
+        clients.bigquery_client(settings),
+        table=settings.dead_letter_table_id,
+        selection=selection(ids=[dead_letter_id], include_replayed=True, limit=1),
+    )
+    if not letters:
+        raise ReplayError(f"no dead letter {dead_letter_id} in {settings.dead_letter_table_id}")
+    print_one(console, letters[0])
+    if payload_out is not None:
+        payload_out.write_bytes(letters[0].raw_payload)
+        console.print(f"raw payload written to {payload_out}")
+    return 0
+
+
+def _parse_attributes(pairs: Sequence[str]) -> dict[str, str]:
+    attributes: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ReplayError(f"--set-attribute {pair!r}: expected KEY=VALUE")
+        attributes[key] = value
+    return attributes
+
+
+def run_replay(
+    settings: Settings,
+    *,
+    console: Console,
+    ids: Sequence[str],
+    reason: str | None,
+    stage: str | None,
+    since: datetime | None,
+    replay_all: bool,
+    payload: Path | None,
+    set_attributes: Sequence[str],
+    drop_attributes: Sequence[str],
+    limit: int,
+    dry_run: bool,
+) -> int:
+    """Replay and report; exit code 1 when some messages could not be published."""
+    chosen = selection(ids=ids, reason=reason, stage=stage, since=since, limit=limit)
+    if chosen.is_empty and not replay_all:
+        raise ReplayError("choose what to replay: --id, --reason, --stage, --since, or --all")
+    if replay_all and not chosen.is_empty:
+        raise ReplayError("--all replays everything: do not combine it with filters")
+    if replay_all:
+        chosen = Selection(since=datetime(1970, 1, 1, tzinfo=UTC), limit=limit)
+    fix = Fix(
+        payload=payload.read_bytes() if payload is not None else None,
+        set_attributes=_parse_attributes(set_attributes),
+        drop_attributes=tuple(drop_attributes),
+    )
+    result = replay(
+        clients.bigquery_client(settings),
+        clients.publisher_client(settings),
+        table=settings.dead_letter_table_id,
+        topic_path=settings.topic_path,
+        selection=chosen,
+        fix=fix,
+        dry_run=dry_run,
+    )
+    if dry_run:
+        print_list(console, result.selected)
+        console.print(f"dry run: {len(result.selected)} would be replayed")
+        return 0
+    for dead_letter_id, message_id in result.published.items():
+        console.print(f"replayed {dead_letter_id} as message {message_id}", highlight=False)
+    for dead_letter_id in result.already_claimed:
+        console.print(f"skipped {dead_letter_id}: replayed by another run", highlight=False)
+    for dead_letter_id, error in result.failed.items():
+        console.print(f"[red]failed[/] {dead_letter_id}: {error} (released)", highlight=False)
+    console.print(
+        f"{len(result.published)} replayed, {len(result.already_claimed)} already replayed, "
+        f"{len(result.failed)} failed"
+    )
+    return 1 if result.failed else 0

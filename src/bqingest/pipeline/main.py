@@ -1,0 +1,140 @@
+"""The streaming pipeline: Pub/Sub -> parse and validate -> BigQuery (events, dead_letters).
+
+    ReadFromPubSub(subscription, with_attributes=True)
+      -> ParseAndValidate            events rows (main) | dead_letters rows (tagged)
+      -> WriteToBigQuery             Storage Write API, _default stream, both tables
+
+One entry point for both places: :func:`run` parses the options (only here), then
+
+* locally (``--runner=BundleBasedDirectRunner``): checks that the emulators answer and the
+  resources exist (seconds, not the clients' minutes of retries), seeks the subscription back to
+  recover what a killed run had acknowledged (:mod:`bqingest.pipeline.recovery`), runs the
+  pipeline and waits for it;
+* on Dataflow (``--runner=DataflowRunner``, also what the Flex Template launcher calls): submits
+  the job and returns without waiting, as a Flex Template launcher must.
+
+``python -m bqingest.pipeline.main --help`` lists the options; ``bqingest pipeline`` builds them
+from the settings.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+from bqingest import clients
+from bqingest.config import Settings
+from bqingest.pipeline import preflight, recovery
+from bqingest.pipeline.errors import PipelineError
+from bqingest.pipeline.options import PipelineConfig, config_from
+from bqingest.pipeline.records import utc_now
+from bqingest.pipeline.sink import StorageWriteApi, WriteToWarehouse
+from bqingest.pipeline.transforms import ParseAndValidate, rows_of
+
+logger = logging.getLogger("bqingest.pipeline")
+
+
+def build(pipeline: beam.Pipeline, config: PipelineConfig) -> None:
+    """Add the ingestion steps to ``pipeline``."""
+    messages = pipeline | "ReadFromPubSub" >> beam.io.ReadFromPubSub(
+        subscription=config.subscription, with_attributes=True
+    )
+    parsed = messages | "ParseAndValidate" >> ParseAndValidate(
+        max_message_bytes=config.max_message_bytes
+    )
+    _ = rows_of(parsed) | "WriteToBigQuery" >> WriteToWarehouse(
+        events_table=config.events_table,
+        dead_letter_table=config.dead_letter_table,
+        connect=StorageWriteApi(grpc_host=config.bigquery_emulator_grpc_host),
+    )
+
+
+def _client_settings(config: PipelineConfig) -> Settings:
+    # The launcher has no BQINGEST_* environment of its own when Dataflow or the template runs
+    # it: the clients get exactly the endpoints the options name, nothing read from elsewhere.
+    return Settings.model_construct(
+        project=config.project,
+        pubsub_emulator_host=config.pubsub_emulator_host,
+        bigquery_emulator_host=config.bigquery_emulator_host,
+        bigquery_emulator_grpc_host=config.bigquery_emulator_grpc_host,
+    )
+
+
+def prepare_local_run(config: PipelineConfig) -> recovery.RecoveryPlan:
+    """Check endpoints and resources, then seek the subscription back (local runner only)."""
+    if config.pubsub_emulator_host is not None:
+        # ReadFromPubSub builds its own client; this is how it finds the emulator.
+        os.environ["PUBSUB_EMULATOR_HOST"] = config.pubsub_emulator_host
+    preflight.check_endpoints(config)
+    settings = _client_settings(config)
+    subscriber = clients.subscriber_client(settings)
+    bq = clients.bigquery_client(settings)
+    try:
+        preflight.check_resources(config, subscriber=subscriber, bq=bq)
+        return recovery.recover(
+            subscriber=subscriber,
+            bq=bq,
+            subscription=config.subscription,
+            events_table=config.events_table,
+            dead_letter_table=config.dead_letter_table,
+            margin=timedelta(seconds=config.recovery_margin_seconds),
+            now=utc_now(),
+        )
+    finally:
+        subscriber.close()
+        bq.close()
+
+
+def run(argv: Sequence[str] | None = None, *, wait: bool | None = None) -> Any:
+    """Parse options, prepare (locally), build and run the pipeline; return its result.
+
+    ``wait`` defaults to True on the local runner and False on Dataflow.
+    """
+    options = PipelineOptions(list(argv) if argv is not None else sys.argv[1:])
+    config = config_from(options)
+    options.view_as(StandardOptions).streaming = True
+    if config.is_local:
+        plan = prepare_local_run(config)
+        logger.info("recovery: %s", plan.describe())
+    pipeline = beam.Pipeline(options=options)
+    build(pipeline, config)
+    result = pipeline.run()
+    logger.info(
+        "pipeline running on %s: %s -> %s, %s",
+        config.runner,
+        config.subscription,
+        config.events_table,
+        config.dead_letter_table,
+    )
+    if config.is_local if wait is None else wait:
+        result.wait_until_finish()
+    return result
+
+
+def configure_logging() -> None:
+    """Warnings from Beam and the clients, information from bqingest, with timestamps."""
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("bqingest").setLevel(logging.INFO)
+
+
+def main() -> None:
+    """``python -m bqingest.pipeline.main [options]``: one ``error:`` line for expected failures."""
+    configure_logging()
+    try:
+        run()
+    except PipelineError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""The pipeline's options: a contract shared with Terraform's Dataflow job and the Flex Template.
+
+``--subscription`` (``projects/P/subscriptions/S``), ``--events_table`` and
+``--dead_letter_table`` (``PROJECT.DATASET.TABLE``), ``--max_message_bytes``; locally also
+``--pubsub_emulator_host``, ``--bigquery_emulator_host``, ``--bigquery_emulator_grpc_host`` and
+``--recovery_margin_seconds``. The standard Beam options (``--runner --project --region
+--temp_location --streaming``...) are Beam's own. ``dataflow/metadata.json`` describes the same
+parameters with the same patterns (:data:`PATTERNS`); a unit test keeps them equal.
+
+Options are parsed only in :func:`bqingest.pipeline.main.run`; everything below it receives a
+:class:`PipelineConfig` of plain values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Final
+
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+from bqingest.contract.events import DEFAULT_MAX_MESSAGE_BYTES
+from bqingest.pipeline.errors import OptionsError
+
+LOCAL_RUNNER: Final = "BundleBasedDirectRunner"
+DATAFLOW_RUNNER: Final = "DataflowRunner"
+SUPPORTED_RUNNERS: Final = (LOCAL_RUNNER, DATAFLOW_RUNNER)
+DEFAULT_RECOVERY_MARGIN_SECONDS: Final = 120.0
+MAX_MESSAGE_BYTES_LIMIT: Final = 10 * 1024 * 1024
+
+_PROJECT: Final = r"[a-z][a-z0-9-]{4,28}[a-z0-9]"
+PATTERNS: Final = {
+    "subscription": rf"^projects/{_PROJECT}/subscriptions/[A-Za-z][A-Za-z0-9\-_.~+%]{{2,254}}$",
+    "events_table": rf"^{_PROJECT}\.[A-Za-z0-9_]{{1,1024}}\.[A-Za-z0-9_]{{1,1024}}$",
+    "dead_letter_table": rf"^{_PROJECT}\.[A-Za-z0-9_]{{1,1024}}\.[A-Za-z0-9_]{{1,1024}}$",
+    "max_message_bytes": r"^[0-9]{4,8}$",
+}
+_HOST_PORT: Final = re.compile(r"[A-Za-z0-9.\-\[\]:]+:\d{1,5}")
+
+
+class IngestOptions(PipelineOptions):
+    """bqingest's own pipeline options (see the module docstring)."""
+
+    @classmethod
+    def _add_argparse_args(cls, parser: Any) -> None:
+        parser.add_argument(
+            "--subscription",
+            help="Pub/Sub subscription to read, projects/PROJECT/subscriptions/NAME.",
+        )
+        parser.add_argument("--events_table", help="Table of valid events, PROJECT.DATASET.TABLE.")
+        parser.add_argument(
+            "--dead_letter_table", help="Table of rejected messages, PROJECT.DATASET.TABLE."
+        )
+        parser.add_argument(
+            "--max_message_bytes",
+            type=int,
+            default=DEFAULT_MAX_MESSAGE_BYTES,
+            help="Size limit of one message (body plus attributes); larger ones are "
+            "dead-lettered as too_large.",
+        )
+        parser.add_argument(
+            "--pubsub_emulator_host",
+            default=None,
+            help="Local only: host:port of the Pub/Sub emulator.",
+        )
+        parser.add_argument(
+            "--bigquery_emulator_host",
+            default=None,
+            help="Local only: host:port of the BigQuery emulator's REST API.",
+        )
+        parser.add_argument(
+            "--bigquery_emulator_grpc_host",
+            default=None,
+            help="Local only: host:port of the BigQuery emulator's Storage API (gRPC).",
+        )
+        parser.add_argument(
+            "--recovery_margin_seconds",
+            type=float,
+            default=DEFAULT_RECOVERY_MARGIN_SECONDS,
+            help="Local runner only: on start, seek the subscription back to the last publish "
+            "time written minus this margin, to re-read what a killed run had acknowledged.",
+        )
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Validated plain values from the options; what the pipeline's code receives."""
+
+    runner: str
+    subscription: str
+    events_table: str
+    dead_letter_table: str
+    max_message_bytes: int
+    pubsub_emulator_host: str | None
+    bigquery_emulator_host: str | None
+    bigquery_emulator_grpc_host: str | None
+    recovery_margin_seconds: float
+
+    @property
+    def is_local(self) -> bool:
+        """Runs on the local runner (acks at pull: needs recovery on start)."""
+        return self.runner == LOCAL_RUNNER
+
+    @property
+    def uses_emulators(self) -> bool:
+        return any(
+            host is not None
+            for host in (
+                self.pubsub_emulator_host,
+                self.bigquery_emulator_host,
+                self.bigquery_emulator_grpc_host,
+            )
+        )
+
+    @property
+    def project(self) -> str:
+        """The project of the events table (where the warehouse lives)."""
+        return self.events_table.split(".", 1)[0]
+
+
+def _require(name: str, value: str | None) -> str:
+    if not value:
+        raise OptionsError(f"--{name} is required")
+    if not re.fullmatch(PATTERNS[name], value):
+        expected = (
+            "projects/PROJECT/subscriptions/NAME"
+            if name == "subscription"
+            else "PROJECT.DATASET.TABLE"
+        )
+        raise OptionsError(f"--{name}={value!r} is not of the form {expected}")
+    return value
+
+
+def runner_name(options: PipelineOptions) -> str:
+    """The runner the options name, refusing the ones that do not work here (module docstring)."""
+    runner = options.view_as(StandardOptions).runner
+    name = runner if isinstance(runner, str) else type(runner).__name__ if runner else None
+    if name not in SUPPORTED_RUNNERS:
+        raise OptionsError(
+            f"--runner={name or '(not set)'} is not supported: use --runner={LOCAL_RUNNER} "
+            f"locally (the default DirectRunner tries to download Prism, and FnApiRunner reads "
+            f"nothing from Pub/Sub in streaming mode) or --runner={DATAFLOW_RUNNER} on GCP"
+        )
+    return str(name)
+
+
+def config_from(options: PipelineOptions) -> PipelineConfig:
+    """Validate bqingest's options; raise OptionsError with the first problem found."""
+    runner = runner_name(options)
+    ingest = options.view_as(IngestOptions)
+    config = PipelineConfig(
+        runner=runner,
+        subscription=_require("subscription", ingest.subscription),
+        events_table=_require("events_table", ingest.events_table),
+        dead_letter_table=_require("dead_letter_table", ingest.dead_letter_table),
+        max_message_bytes=int(ingest.max_message_bytes),
+        pubsub_emulator_host=ingest.pubsub_emulator_host or None,
+        bigquery_emulator_host=ingest.bigquery_emulator_host or None,
+        bigquery_emulator_grpc_host=ingest.bigquery_emulator_grpc_host or None,
+        recovery_margin_seconds=float(ingest.recovery_margin_seconds),
+    )
+    if not 1024 <= config.max_message_bytes <= MAX_MESSAGE_BYTES_LIMIT:
+        raise OptionsError(
+            f"--max_message_bytes={config.max_message_bytes} must be between 1024 and "
+            f"{MAX_MESSAGE_BYTES_LIMIT} (Pub/Sub's own limit is 10 MB)"
+        )
+    if config.recovery_margin_seconds < 0:
+        raise OptionsError("--recovery_margin_seconds must not be negative")
+    for name in ("pubsub_emulator_host", "bigquery_emulator_host", "bigquery_emulator_grpc_host"):
+        value = getattr(config, name)
+        if value is not None and not _HOST_PORT.fullmatch(value):
+            raise OptionsError(f"--{name}={value!r} must be host:port (no scheme)")
+    if config.uses_emulators and not config.is_local:
+        raise OptionsError(
+            f"emulator hosts are for --runner={LOCAL_RUNNER} only: Dataflow workers cannot "
+            "reach them"
+        )
+    if config.is_local and (
+        (config.bigquery_emulator_host is None) != (config.bigquery_emulator_grpc_host is None)
+    ):
+        raise OptionsError(
+            "--bigquery_emulator_host and --bigquery_emulator_grpc_host go together: the "
+            "pipeline reads through REST and writes through gRPC"
+        )
+    return config

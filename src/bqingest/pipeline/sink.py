@@ -1,0 +1,422 @@
+"""The warehouse sink: rows to BigQuery through the Storage Write API, nothing dropped.
+
+Why our own sink: Beam's ``WriteToBigQuery`` cannot reach a local emulator (its REST client has a
+fixed URL; its Storage Write path needs a Java expansion service), so the pipeline writes with
+google-cloud-bigquery-storage, with endpoints taken from the options, the same code on both.
+
+How a bundle is written (:class:`WarehouseWriter`, plain Python, no Beam):
+
+* rows are grouped by table and appended to the table's ``_default`` stream as proto rows, in
+  requests of at most ``max_request_bytes``/``max_request_rows``;
+* **transient** errors (unavailable, deadline, aborted, resource exhausted, internal) and
+  **configuration** errors (not found, permission denied) are retried with capped exponential
+  backoff and jitter until ``retry_timeout``, then :class:`SinkUnavailable` is raised: the bundle
+  fails and the runner retries it (Dataflow) or the process stops and recovers on restart (local);
+* **row errors** (BigQuery names the rows it refuses; the rest of the request is not written) send
+  the named rows to ``dead_letters`` (stage ``sink``, reason ``sink_rejected``) and append the rest
+  again;
+* any other error refuses the whole request without naming rows (bqemulator answers a malformed
+  JSON value with UNKNOWN this way): the request is split in halves until the refused rows are
+  isolated, and each of those is dead-lettered;
+* an empty response is treated as UNAVAILABLE: after a server restart, the client's default retry
+  re-opens the stream with an exhausted request iterator and returns no response at all, which
+  would otherwise look like success. The sink therefore calls ``append_rows`` with ``retry=None``
+  and does its own retrying.
+
+Dead-letter rows go through the same path to the ``dead_letters`` table; if BigQuery refuses one
+of those there is nowhere left to put it and :class:`SinkError` is raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+import apache_beam as beam
+from apache_beam.metrics.metric import Metrics
+from google.api_core import exceptions
+from google.cloud.bigquery_storage_v1 import BigQueryWriteClient, types
+from google.protobuf import descriptor_pb2
+
+from bqingest import clients
+from bqingest.config import Settings
+from bqingest.contract.schema import DEAD_LETTERS, EVENTS, TableSpec
+from bqingest.pipeline.errors import SinkError, SinkUnavailable
+from bqingest.pipeline.metrics import NAMESPACE, dead_letter_counter
+from bqingest.pipeline.proto_rows import ProtoRowSchema, schema_for
+from bqingest.pipeline.records import Destination, RowToWrite, sink_rejection, utc_now
+
+logger = logging.getLogger(__name__)
+
+SPEC_BY_DESTINATION: Final[Mapping[Destination, TableSpec]] = {
+    Destination.EVENTS: EVENTS,
+    Destination.DEAD_LETTERS: DEAD_LETTERS,
+}
+
+# Retried until the deadline: the service or our access to it will come back.
+RETRYABLE: Final = (
+    exceptions.ServiceUnavailable,
+    exceptions.DeadlineExceeded,
+    exceptions.GatewayTimeout,
+    exceptions.BadGateway,
+    exceptions.InternalServerError,
+    exceptions.Aborted,
+    exceptions.TooManyRequests,
+    exceptions.Cancelled,
+    exceptions.NotFound,
+    exceptions.Forbidden,
+    exceptions.Unauthorized,
+)
+
+# The Storage Write API takes requests up to 10 MB; leave room for the descriptor and framing.
+MAX_REQUEST_BYTES: Final = 8 * 1024 * 1024
+MAX_REQUEST_ROWS: Final = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class AppendResult:
+    """Rows BigQuery refused in one request, by index (empty: every row was written)."""
+
+    row_errors: Mapping[int, str] = field(default_factory=dict)
+
+
+class RowAppender(Protocol):
+    """Appends serialized rows to a table's default stream; the seam tests replace."""
+
+    def append(
+        self, table_id: str, descriptor: descriptor_pb2.DescriptorProto, rows: Sequence[bytes]
+    ) -> AppendResult:
+        """Append ``rows``; return the refused ones; raise GoogleAPICallError otherwise."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def default_stream(table_id: str) -> str:
+    """``project.dataset.table`` -> the table's ``_default`` write stream name."""
+    project, dataset, table = table_id.split(".")
+    return f"projects/{project}/datasets/{dataset}/tables/{table}/streams/_default"
+
+
+class StorageWriteAppender:
+    """:class:`RowAppender` on the BigQuery Storage Write API (one request per append)."""
+
+    def __init__(self, client: BigQueryWriteClient, *, timeout: float) -> None:
+        self._client = client
+        self._timeout = timeout
+
+    def append(
+        self, table_id: str, descriptor: descriptor_pb2.DescriptorProto, rows: Sequence[bytes]
+    ) -> AppendResult:
+        request = types.AppendRowsRequest(
+            write_stream=default_stream(table_id),
+            proto_rows=types.AppendRowsRequest.ProtoData(
+                writer_schema=types.ProtoSchema(proto_descriptor=descriptor),
+                rows=types.ProtoRows(serialized_rows=list(rows)),
+            ),
+        )
+        responses = list(
+            self._client.append_rows(iter([request]), retry=None, timeout=self._timeout)
+        )
+        if not responses:
+            raise exceptions.ServiceUnavailable(
+                f"AppendRows on {table_id} closed without a response"
+            )
+        response = responses[0]
+        if response.row_errors:
+            return AppendResult({error.index: error.message for error in response.row_errors})
+        if response.error.code:
+            raise exceptions.from_grpc_status(
+                response.error.code, response.error.message or "AppendRows failed"
+            )
+        return AppendResult()
+
+    def close(self) -> None:
+        self._client.transport.close()
+
+
+@dataclass(frozen=True)
+class StorageWriteApi:
+    """Picklable recipe for a :class:`StorageWriteAppender`, built on the worker in ``setup``.
+
+    ``grpc_host`` is bqemulator's Storage API endpoint locally, ``None`` on GCP. Workers have no
+    ``BQINGEST_*`` environment, so the client comes from Settings holding only that endpoint.
+    """
+
+    grpc_host: str | None = None
+    timeout: float = 60.0
+
+    def __call__(self) -> StorageWriteAppender:
+        settings = Settings.model_construct(bigquery_emulator_grpc_host=self.grpc_host)
+        return StorageWriteAppender(clients.bigquery_write_client(settings), timeout=self.timeout)
+
+
+@dataclass
+class WriteOutcome:
+    """What one :meth:`WarehouseWriter.write` did."""
+
+    events_written: list[RowToWrite] = field(default_factory=list)
+    dead_letters_written: list[RowToWrite] = field(default_factory=list)
+    sink_rejected: int = 0
+    retries: int = 0
+
+
+@dataclass
+class _Encoded:
+    row: RowToWrite
+    data: bytes
+
+
+class WarehouseWriter:
+    """Writes rows to their tables with retries, splitting and dead-lettering (module docstring)."""
+
+    def __init__(
+        self,
+        appender: RowAppender,
+        *,
+        tables: Mapping[Destination, str],
+        retry_timeout: float = 300.0,
+        initial_backoff: float = 0.1,
+        max_backoff: float = 10.0,
+        max_request_bytes: int = MAX_REQUEST_BYTES,
+        max_request_rows: int = MAX_REQUEST_ROWS,
+        clock: Callable[[], Any] = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._appender = appender
+        self._tables = dict(tables)
+        self._retry_timeout = retry_timeout
+        self._initial_backoff = initial_backoff
+        self._max_backoff = max_backoff
+        self._max_request_bytes = max_request_bytes
+        self._max_request_rows = max_request_rows
+        self._clock = clock
+        self._sleep = sleep
+        self._monotonic = monotonic
+        self._jitter = jitter
+
+    def backoff(self, attempt: int) -> float:
+        """Capped exponential backoff with jitter: between half and all of min(cap, base * 2^n)."""
+        ceiling = min(self._max_backoff, self._initial_backoff * (2.0**attempt))
+        return ceiling * (0.5 + self._jitter() / 2)
+
+    def write(self, rows: Sequence[RowToWrite]) -> WriteOutcome:
+        """Write every row, or raise: events first, then every dead letter (old and new)."""
+        outcome = WriteOutcome()
+        events = [r for r in rows if r.destination is Destination.EVENTS]
+        dead_letters = [r for r in rows if r.destination is Destination.DEAD_LETTERS]
+        if events:
+            written, rejected = self._write_table(Destination.EVENTS, events, outcome)
+            outcome.events_written = written
+            outcome.sink_rejected = len(rejected)
+            now = self._clock()
+            dead_letters += [sink_rejection(row, reason, now=now) for row, reason in rejected]
+        if dead_letters:
+            written, rejected = self._write_table(Destination.DEAD_LETTERS, dead_letters, outcome)
+            outcome.dead_letters_written = written
+            if rejected:
+                details = "; ".join(
+                    f"{row.row.get('dead_letter_id')}: {reason}" for row, reason in rejected[:5]
+                )
+                raise SinkError(
+                    f"BigQuery refused {len(rejected)} dead-letter row(s) of "
+                    f"{self._tables[Destination.DEAD_LETTERS]}, which leaves them nowhere to go: "
+                    f"{details}"
+                )
+        return outcome
+
+    def _write_table(
+        self, destination: Destination, rows: list[RowToWrite], outcome: WriteOutcome
+    ) -> tuple[list[RowToWrite], list[tuple[RowToWrite, str]]]:
+        schema = schema_for(SPEC_BY_DESTINATION[destination])
+        table_id = self._tables[destination]
+        encoded: list[_Encoded] = []
+        rejected: list[tuple[RowToWrite, str]] = []
+        for row in rows:
+            try:
+                encoded.append(_Encoded(row, schema.encode(row.row)))
+            except (ValueError, TypeError) as exc:
+                rejected.append((row, f"the row cannot be encoded: {exc}"))
+        written: list[RowToWrite] = []
+        for chunk in self._chunks(encoded):
+            ok, refused = self._append_chunk(table_id, schema, chunk, outcome)
+            written += ok
+            rejected += refused
+        return written, rejected
+
+    def _chunks(self, encoded: list[_Encoded]) -> Iterator[list[_Encoded]]:
+        chunk: list[_Encoded] = []
+        size = 0
+        for item in encoded:
+            if chunk and (
+                size + len(item.data) > self._max_request_bytes
+                or len(chunk) >= self._max_request_rows
+            ):
+                yield chunk
+                chunk, size = [], 0
+            chunk.append(item)
+            size += len(item.data)
+        if chunk:
+            yield chunk
+
+    def _append_chunk(
+        self,
+        table_id: str,
+        schema: ProtoRowSchema,
+        chunk: list[_Encoded],
+        outcome: WriteOutcome,
+    ) -> tuple[list[RowToWrite], list[tuple[RowToWrite, str]]]:
+        pending = chunk
+        rejected: list[tuple[RowToWrite, str]] = []
+        attempt = 0
+        started = self._monotonic()
+        while pending:
+            try:
+                result = self._appender.append(
+                    table_id, schema.descriptor, [item.data for item in pending]
+                )
+            except RETRYABLE as exc:
+                waited = self._monotonic() - started
+                if waited >= self._retry_timeout:
+                    raise SinkUnavailable(
+                        f"writing {len(pending)} row(s) to {table_id} still fails after "
+                        f"{waited:.0f}s of retries: {exc}"
+                    ) from exc
+                delay = self.backoff(attempt)
+                logger.warning(
+                    "append to %s failed (%s); retry %d in %.2fs", table_id, exc, attempt + 1, delay
+                )
+                self._sleep(delay)
+                attempt += 1
+                outcome.retries += 1
+                continue
+            except exceptions.GoogleAPICallError as exc:
+                if len(pending) == 1:
+                    rejected.append((pending[0].row, str(exc.message or exc)))
+                    return [], rejected
+                middle = len(pending) // 2
+                written: list[RowToWrite] = []
+                for half in (pending[:middle], pending[middle:]):
+                    ok, refused = self._append_chunk(table_id, schema, half, outcome)
+                    written += ok
+                    rejected += refused
+                return written, rejected
+            if not result.row_errors:
+                return [item.row for item in pending], rejected
+            refused_rows = {i: m for i, m in result.row_errors.items() if 0 <= i < len(pending)}
+            if not refused_rows:
+                raise SinkError(
+                    f"BigQuery reported row errors for rows that were not sent: "
+                    f"{dict(result.row_errors)}"
+                )
+            rejected += [(pending[i].row, message) for i, message in refused_rows.items()]
+            pending = [item for i, item in enumerate(pending) if i not in refused_rows]
+        return [], rejected
+
+
+class WriteRows(beam.DoFn):
+    """Buffers a bundle's rows and writes them to BigQuery when the bundle finishes.
+
+    Counters (namespace ``bqingest``): ``rows_written_events``, ``rows_written_dead_letters``,
+    ``dead_letters_<reason>``, ``sink_rejected``, ``sink_retries``; distribution
+    ``publish_to_write_lag_ms`` (publish time to the end of the successful append).
+    """
+
+    def __init__(
+        self,
+        *,
+        tables: Mapping[Destination, str],
+        connect: Callable[[], RowAppender],
+        max_buffered_rows: int = 1000,
+        retry_timeout: float = 300.0,
+    ) -> None:
+        super().__init__()
+        self._tables = dict(tables)
+        self._connect = connect
+        self._max_buffered_rows = max_buffered_rows
+        self._retry_timeout = retry_timeout
+        self._buffer: list[RowToWrite] = []
+        self._events_written = Metrics.counter(NAMESPACE, "rows_written_events")
+        self._dead_letters_written = Metrics.counter(NAMESPACE, "rows_written_dead_letters")
+        self._sink_rejected = Metrics.counter(NAMESPACE, "sink_rejected")
+        self._retries = Metrics.counter(NAMESPACE, "sink_retries")
+        self._lag = Metrics.distribution(NAMESPACE, "publish_to_write_lag_ms")
+
+    def setup(self) -> None:
+        self._appender = self._connect()
+        self._writer = WarehouseWriter(
+            self._appender, tables=self._tables, retry_timeout=self._retry_timeout
+        )
+
+    def start_bundle(self) -> None:
+        self._buffer = []
+
+    def process(self, element: RowToWrite) -> None:
+        self._buffer.append(element)
+        if len(self._buffer) >= self._max_buffered_rows:
+            self._flush()
+
+    def finish_bundle(self) -> None:
+        self._flush()
+
+    def teardown(self) -> None:
+        appender = getattr(self, "_appender", None)
+        if appender is not None:
+            appender.close()
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        rows, self._buffer = self._buffer, []
+        outcome = self._writer.write(rows)
+        written_at = utc_now()
+        self._events_written.inc(len(outcome.events_written))
+        self._dead_letters_written.inc(len(outcome.dead_letters_written))
+        if outcome.sink_rejected:
+            self._sink_rejected.inc(outcome.sink_rejected)
+        if outcome.retries:
+            self._retries.inc(outcome.retries)
+        for row in outcome.dead_letters_written:
+            dead_letter_counter(str(row.row["reason"])).inc()
+        for row in outcome.events_written:
+            if row.publish_time is not None:
+                lag = written_at - row.publish_time
+                self._lag.update(max(0, int(lag.total_seconds() * 1000)))
+
+
+class WriteToWarehouse(beam.PTransform[Any, Any]):
+    """Writes ``events`` rows and ``dead_letters`` rows (one sink for both tables)."""
+
+    def __init__(
+        self,
+        *,
+        events_table: str,
+        dead_letter_table: str,
+        connect: Callable[[], RowAppender],
+        retry_timeout: float = 300.0,
+    ) -> None:
+        super().__init__()
+        self._tables = {
+            Destination.EVENTS: events_table,
+            Destination.DEAD_LETTERS: dead_letter_table,
+        }
+        self._connect = connect
+        self._retry_timeout = retry_timeout
+
+    def expand(self, rows: Any) -> Any:
+        # One WriteRows per input instead of a Flatten in front of one: on the local runner every
+        # extra step costs per element, and the two inputs differ a hundredfold in volume.
+        events, dead_letters = rows
+        write = WriteRows(
+            tables=self._tables, connect=self._connect, retry_timeout=self._retry_timeout
+        )
+        return (
+            events | "WriteEvents" >> beam.ParDo(write),
+            dead_letters | "WriteDeadLetters" >> beam.ParDo(write),
+        )

@@ -1,0 +1,237 @@
+"""The source's ledger: what it published, durably, so tests and reconciliation can compare.
+
+One SQLite file under the data directory (``<data_dir>/source-ledger.sqlite3``), written by the
+source after Pub/Sub confirms each message, readable by any other process at the same time (WAL
+mode). One row per published message:
+
+=================  ===========================================================================
+message_id         Pub/Sub message id (primary key)
+event_id           the event's id; for events without one (scheduler ticks) the message id;
+                   NULL for malformed messages
+kind               ``valid``, ``malformed`` or ``duplicate`` (a repeat of an earlier event id)
+event_type         CloudEvents type, when there is one
+expected_reason    for malformed messages: the reason code the pipeline must give them
+run_id             which source run published it
+published_at       when Pub/Sub confirmed the publish, by the source's clock (UTC)
+=================  ===========================================================================
+
+Messages Pub/Sub refused are in ``publish_failures`` with the error. Time windows are half-open,
+``since <= published_at < until``. Pub/Sub's own ``publish_time`` is set by the server a few
+milliseconds earlier; the ledger's clock is the source's.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+from bqingest.config import Settings
+from bqingest.contract import Reason
+from bqingest.source.generator import MessageKind
+
+LEDGER_FILE: Final = "source-ledger.sqlite3"
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS published (
+    message_id TEXT PRIMARY KEY,
+    event_id TEXT,
+    kind TEXT NOT NULL CHECK (kind IN ('valid', 'malformed', 'duplicate')),
+    event_type TEXT,
+    expected_reason TEXT,
+    run_id TEXT NOT NULL,
+    published_at_us INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS published_by_time ON published (published_at_us);
+CREATE TABLE IF NOT EXISTS publish_failures (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT,
+    kind TEXT NOT NULL,
+    error TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    failed_at_us INTEGER NOT NULL
+);
+"""
+
+
+def _micros(value: datetime) -> int:
+    if value.tzinfo is None:
+        raise ValueError("ledger times must be timezone-aware")
+    return (value - _EPOCH) // timedelta(microseconds=1)
+
+
+def _from_micros(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+def ledger_path(settings: Settings) -> Path:
+    """Where the ledger of this settings' data directory lives."""
+    return settings.data_dir / LEDGER_FILE
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One published message."""
+
+    message_id: str
+    event_id: str | None
+    kind: MessageKind
+    event_type: str | None
+    expected_reason: Reason | None
+    run_id: str
+    published_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PublishFailure:
+    """One message Pub/Sub did not accept."""
+
+    event_id: str | None
+    kind: MessageKind
+    error: str
+    run_id: str
+    failed_at: datetime
+
+
+class Ledger:
+    """The ledger file; safe to share between threads of one process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        with self._lock, self._db:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def record(self, entries: Iterable[LedgerEntry]) -> None:
+        """Add published messages (one transaction)."""
+        rows = [
+            (
+                e.message_id,
+                e.event_id,
+                e.kind.value,
+                e.event_type,
+                e.expected_reason.value if e.expected_reason else None,
+                e.run_id,
+                _micros(e.published_at),
+            )
+            for e in entries
+        ]
+        with self._lock, self._db:
+            self._db.executemany("INSERT INTO published VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def record_failures(self, failures: Iterable[PublishFailure]) -> None:
+        rows = [
+            (f.event_id, f.kind.value, f.error, f.run_id, _micros(f.failed_at)) for f in failures
+        ]
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT INTO publish_failures (event_id, kind, error, run_id, failed_at_us) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _select(
+        self, columns: str, since: datetime | None, until: datetime | None, extra: str = ""
+    ) -> list[Any]:
+        where = ["1 = 1"]
+        params: list[Any] = []
+        if since is not None:
+            where.append("published_at_us >= ?")
+            params.append(_micros(since))
+        if until is not None:
+            where.append("published_at_us < ?")
+            params.append(_micros(until))
+        sql = f"SELECT {columns} FROM published WHERE {' AND '.join(where)} {extra}"  # noqa: S608
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def entries(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        kind: MessageKind | None = None,
+    ) -> list[LedgerEntry]:
+        """Published messages in the window, oldest first."""
+        rows = self._select(
+            "message_id, event_id, kind, event_type, expected_reason, run_id, published_at_us",
+            since,
+            until,
+            "ORDER BY published_at_us, message_id",
+        )
+        entries = [
+            LedgerEntry(
+                message_id=r[0],
+                event_id=r[1],
+                kind=MessageKind(r[2]),
+                event_type=r[3],
+                expected_reason=Reason(r[4]) if r[4] else None,
+                run_id=r[5],
+                published_at=_from_micros(r[6]),
+            )
+            for r in rows
+        ]
+        return [e for e in entries if kind is None or e.kind is kind]
+
+    def expected_event_ids(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> set[str]:
+        """Distinct ids the warehouse must hold for the window (valid and repeated events)."""
+        rows = self._select(
+            "DISTINCT event_id", since, until, "AND kind != 'malformed' AND event_id IS NOT NULL"
+        )
+        return {r[0] for r in rows}
+
+    def expected_dead_letters(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> dict[str, Reason]:
+        """Message id -> the reason code each malformed message must be dead-lettered with."""
+        rows = self._select("message_id, expected_reason", since, until, "AND kind = 'malformed'")
+        return {r[0]: Reason(r[1]) for r in rows}
+
+    def counts(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> dict[MessageKind, int]:
+        """Published messages by kind (every kind present, zero when none)."""
+        rows = self._select("kind, COUNT(*)", since, until, "GROUP BY kind")
+        counts = dict.fromkeys(MessageKind, 0)
+        counts.update({MessageKind(kind): n for kind, n in rows})
+        return counts
+
+    def failures(self) -> list[PublishFailure]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT event_id, kind, error, run_id, failed_at_us FROM publish_failures "
+                "ORDER BY id"
+            ).fetchall()
+        return [
+            PublishFailure(r[0], MessageKind(r[1]), r[2], r[3], _from_micros(r[4])) for r in rows
+        ]

@@ -1,0 +1,284 @@
+"""The sink against a fake appender: retries, row errors, splitting, and nothing dropped."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import apache_beam as beam
+import pytest
+from apache_beam.testing import test_pipeline
+from google.api_core import exceptions
+from google.protobuf import descriptor_pb2
+
+from bqingest.contract.schema import DEAD_LETTERS, EVENTS
+from bqingest.pipeline.errors import SinkError, SinkUnavailable
+from bqingest.pipeline.proto_rows import schema_for
+from bqingest.pipeline.records import Destination, ReceivedMessage, RowToWrite, process_message
+from bqingest.pipeline.sink import (
+    AppendResult,
+    StorageWriteAppender,
+    WarehouseWriter,
+    WriteToWarehouse,
+    default_stream,
+)
+from tests.conftest import PUBLISHED
+
+NOW = datetime(2026, 11, 29, 7, 0, 2, tzinfo=UTC)
+TABLES = {Destination.EVENTS: "p-roject.d.events", Destination.DEAD_LETTERS: "p-roject.d.dl"}
+
+
+def event(n: int) -> RowToWrite:
+    data = {"specversion": "1.0", "id": f"e{n}", "source": "//s", "type": "t", "data": {"n": n}}
+    message = ReceivedMessage(json.dumps(data).encode(), {}, f"m{n}", PUBLISHED)
+    return process_message(message, max_bytes=4096, now=NOW)
+
+
+def rejected(n: int) -> RowToWrite:
+    return process_message(
+        ReceivedMessage(b"not json", {}, f"bad{n}", PUBLISHED), max_bytes=4096, now=NOW
+    )
+
+
+class FakeAppender:
+    """Plays a script of outcomes (an exception, an AppendResult, or a callable of the rows)."""
+
+    def __init__(self, *script: object) -> None:
+        self.script = list(script)
+        self.calls: list[tuple[str, list[dict]]] = []
+        self.written: dict[str, list[dict]] = {}
+
+    def append(
+        self, table_id: str, descriptor: descriptor_pb2.DescriptorProto, rows: Sequence[bytes]
+    ) -> AppendResult:
+        spec = EVENTS if table_id == TABLES[Destination.EVENTS] else DEAD_LETTERS
+        assert descriptor == schema_for(spec).descriptor
+        decoded = [schema_for(spec).decode(row) for row in rows]
+        self.calls.append((table_id, decoded))
+        outcome = self.script.pop(0) if self.script else AppendResult()
+        if callable(outcome):
+            outcome = outcome(decoded)
+        if isinstance(outcome, Exception):
+            raise outcome
+        assert isinstance(outcome, AppendResult)
+        if not outcome.row_errors:
+            self.written.setdefault(table_id, []).extend(decoded)
+        return outcome
+
+    def close(self) -> None:
+        pass
+
+
+def writer(appender: FakeAppender, sleeps: list[float], **kwargs: object) -> WarehouseWriter:
+    clock = iter(range(0, 100_000, 1))
+    return WarehouseWriter(
+        appender,
+        tables=TABLES,
+        sleep=sleeps.append,
+        monotonic=lambda: float(next(clock)),
+        jitter=lambda: 1.0,
+        clock=lambda: NOW,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def ids(rows: list[dict]) -> list[str]:
+    return [row["id"] for row in rows]
+
+
+def test_transient_errors_are_retried_with_capped_exponential_backoff() -> None:
+    appender = FakeAppender(
+        *[exceptions.ServiceUnavailable("down")] * 6, exceptions.DeadlineExceeded("slow")
+    )
+    sleeps: list[float] = []
+    outcome = writer(appender, sleeps, initial_backoff=0.5, max_backoff=4.0).write(
+        [event(1), event(2)]
+    )
+    assert ids(appender.written[TABLES[Destination.EVENTS]]) == ["e1", "e2"]
+    assert outcome.retries == 7
+    assert sleeps == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
+    assert [row.row["id"] for row in outcome.events_written] == ["e1", "e2"]
+
+
+def test_retries_stop_at_the_deadline_with_a_clear_error() -> None:
+    appender = FakeAppender(*[exceptions.ServiceUnavailable("down")] * 100)
+    with pytest.raises(SinkUnavailable, match="still fails after"):
+        writer(appender, [], retry_timeout=10).write([event(1)])
+
+
+def test_rows_bigquery_names_go_to_dead_letters_and_the_rest_is_written() -> None:
+    appender = FakeAppender(AppendResult({1: "JSON too deep"}))
+    outcome = writer(appender, []).write([event(0), event(1), event(2), rejected(9)])
+    assert ids(appender.written[TABLES[Destination.EVENTS]]) == ["e0", "e2"]
+    letters = appender.written[TABLES[Destination.DEAD_LETTERS]]
+    assert [(dl["reason"], dl["stage"]) for dl in letters] == [
+        ("not_json", "parse"),
+        ("sink_rejected", "sink"),
+    ]
+    sink_letter = letters[1]
+    assert json.loads(sink_letter["raw_payload"])["id"] == "e1"
+    assert sink_letter["message_id"] == "m1"
+    assert "JSON too deep" in sink_letter["error_message"]
+    assert outcome.sink_rejected == 1
+    assert len(outcome.dead_letters_written) == 2
+
+
+def test_a_request_refused_without_row_indices_is_split_until_the_bad_row_is_alone() -> None:
+    # bqemulator refuses a whole request with UNKNOWN when one JSON value does not parse.
+    def refuse_e5(rows: list[dict]) -> object:
+        if any(row.get("id") == "e5" for row in rows):
+            return exceptions.Unknown("Conversion Error: Malformed JSON")
+        return AppendResult()
+
+    appender = FakeAppender(*[refuse_e5] * 20)
+    outcome = writer(appender, []).write([event(n) for n in range(8)])
+    assert sorted(ids(appender.written[TABLES[Destination.EVENTS]])) == [
+        f"e{n}" for n in range(8) if n != 5
+    ]
+    [letter] = appender.written[TABLES[Destination.DEAD_LETTERS]]
+    assert json.loads(letter["raw_payload"])["id"] == "e5"
+    assert outcome.sink_rejected == 1
+
+
+def test_a_refused_dead_letter_has_nowhere_to_go_and_raises() -> None:
+    appender = FakeAppender(AppendResult({0: "bad"}))
+    with pytest.raises(SinkError, match="dead-letter row"):
+        writer(appender, []).write([rejected(1)])
+
+
+def test_requests_are_split_by_rows_and_bytes() -> None:
+    appender = FakeAppender()
+    writer(appender, [], max_request_rows=3).write([event(n) for n in range(7)])
+    assert [len(rows) for _, rows in appender.calls] == [3, 3, 1]
+    appender = FakeAppender()
+    size = len(schema_for(EVENTS).encode(event(0).row))
+    writer(appender, [], max_request_bytes=2 * size + 1).write([event(n) for n in range(5)])
+    assert [len(rows) for _, rows in appender.calls] == [2, 2, 1]
+
+
+class FakeWriteClient:
+    """The seam under StorageWriteAppender: what append_rows yields."""
+
+    def __init__(self, responses: list[object]) -> None:
+        self.responses = responses
+        self.requests: list[object] = []
+        self.kwargs: dict[str, object] = {}
+
+    def append_rows(self, requests, **kwargs):
+        self.requests.extend(requests)
+        self.kwargs = kwargs
+        return iter(self.responses)
+
+
+def test_the_appender_turns_an_empty_response_into_unavailable() -> None:
+    # After a server restart the client's own retry replays a spent request iterator and gets
+    # no response at all; that must never read as success.
+    client = FakeWriteClient([])
+    appender = StorageWriteAppender(client, timeout=5)  # type: ignore[arg-type]
+    with pytest.raises(exceptions.ServiceUnavailable):
+        appender.append("p-roject.d.t", schema_for(EVENTS).descriptor, [b""])
+    assert client.kwargs == {"retry": None, "timeout": 5}
+    [request] = client.requests
+    assert request.write_stream == "projects/p-roject/datasets/d/tables/t/streams/_default"
+
+
+def test_the_appender_reads_row_errors_and_error_statuses() -> None:
+    from google.cloud.bigquery_storage_v1 import types
+
+    with_row_errors = types.AppendRowsResponse(
+        row_errors=[types.RowError(index=2, message="bad row")]
+    )
+    appender = StorageWriteAppender(FakeWriteClient([with_row_errors]), timeout=5)  # type: ignore[arg-type]
+    assert appender.append(
+        "a-bcdef.d.t", schema_for(EVENTS).descriptor, [b"", b"", b""]
+    ).row_errors == {2: "bad row"}
+    failed = types.AppendRowsResponse(error={"code": 3, "message": "invalid"})
+    appender = StorageWriteAppender(FakeWriteClient([failed]), timeout=5)  # type: ignore[arg-type]
+    with pytest.raises(exceptions.InvalidArgument, match="invalid"):
+        appender.append("a-bcdef.d.t", schema_for(EVENTS).descriptor, [b""])
+
+
+def test_default_stream_name() -> None:
+    assert default_stream("p-1.d_s.t_1") == "projects/p-1/datasets/d_s/tables/t_1/streams/_default"
+
+
+# -- the Beam transform ------------------------------------------------------------------------
+
+RECORDED: dict[str, FakeAppender] = {}
+
+
+class RecordingConnect:
+    """Picklable factory handing the DoFn a shared FakeAppender (the runner is in-process)."""
+
+    def __init__(self, key: str, *script: object) -> None:
+        self.key = key
+        RECORDED[key] = FakeAppender(*script)
+
+    def __call__(self) -> FakeAppender:
+        return RECORDED[self.key]
+
+
+def test_write_to_warehouse_writes_both_tables_in_a_pipeline() -> None:
+    connect = RecordingConnect("both", exceptions.ServiceUnavailable("blip"))
+    with test_pipeline.TestPipeline(runner="BundleBasedDirectRunner") as pipeline:
+        events = pipeline | "Events" >> beam.Create([event(n) for n in range(5)])
+        letters = pipeline | "Letters" >> beam.Create([rejected(1)])
+        _ = (events, letters) | WriteToWarehouse(
+            events_table=TABLES[Destination.EVENTS],
+            dead_letter_table=TABLES[Destination.DEAD_LETTERS],
+            connect=connect,
+        )
+    written = RECORDED["both"].written
+    assert sorted(ids(written[TABLES[Destination.EVENTS]])) == [f"e{n}" for n in range(5)]
+    assert [dl["message_id"] for dl in written[TABLES[Destination.DEAD_LETTERS]]] == ["bad1"]
+
+
+def test_counters_and_lag_distribution_per_outcome() -> None:
+    from apache_beam.metrics.metric import MetricsFilter
+
+    from bqingest.pipeline.transforms import ParseAndValidate, rows_of
+
+    def refuse_e0(rows: list[dict]) -> AppendResult:
+        return AppendResult({i: "refused" for i, row in enumerate(rows) if row.get("id") == "e0"})
+
+    connect = RecordingConnect("metrics", exceptions.ServiceUnavailable("blip"), *[refuse_e0] * 10)
+    messages = [
+        beam.io.gcp.pubsub.PubsubMessage(
+            json.dumps(
+                {"specversion": "1.0", "id": f"e{n}", "source": "//s", "type": "t"}
+            ).encode(),
+            {},
+            message_id=f"m{n}",
+            publish_time=PUBLISHED,
+        )
+        for n in range(3)
+    ] + [beam.io.gcp.pubsub.PubsubMessage(b"nope", {}, message_id="bad", publish_time=PUBLISHED)]
+    pipeline = test_pipeline.TestPipeline(runner="BundleBasedDirectRunner")
+    parsed = pipeline | beam.Create(messages) | ParseAndValidate(max_message_bytes=4096)
+    _ = rows_of(parsed) | WriteToWarehouse(
+        events_table=TABLES[Destination.EVENTS],
+        dead_letter_table=TABLES[Destination.DEAD_LETTERS],
+        connect=connect,
+    )
+    result = pipeline.run()
+    result.wait_until_finish()
+
+    def counter(name: str) -> int:
+        found = result.metrics().query(MetricsFilter().with_namespace("bqingest").with_name(name))
+        return sum(c.committed for c in found["counters"])
+
+    assert counter("messages_read") == 4
+    assert counter("events_parsed") == 3
+    assert counter("parse_rejected") == 1
+    assert counter("sink_retries") == 1
+    assert counter("sink_rejected") == 1
+    assert counter("rows_written_events") == 2
+    assert counter("rows_written_dead_letters") == 2
+    assert counter("dead_letters_not_json") == 1
+    assert counter("dead_letters_sink_rejected") == 1
+    [lag] = result.metrics().query(MetricsFilter().with_name("publish_to_write_lag_ms"))[
+        "distributions"
+    ]
+    assert lag.committed.count == 2
+    assert lag.committed.min > 0  # PUBLISHED is in the past

@@ -1,0 +1,62 @@
+"""ParseAndValidate in a TestPipeline: valid messages to events, the rest to dead_letters."""
+
+from __future__ import annotations
+
+import json
+
+import apache_beam as beam
+from apache_beam.io.gcp.pubsub import PubsubMessage
+from apache_beam.testing import test_pipeline
+from apache_beam.testing.util import assert_that, equal_to
+
+from bqingest.pipeline.transforms import ParseAndValidate, received, rows_of
+from tests.conftest import PUBLISHED
+
+
+def pubsub(data: bytes, message_id: str, attributes: dict[str, str] | None = None) -> PubsubMessage:
+    return PubsubMessage(data, attributes or {}, message_id=message_id, publish_time=PUBLISHED)
+
+
+def event(event_id: str) -> bytes:
+    return json.dumps(
+        {"specversion": "1.0", "id": event_id, "source": "//s", "type": "t", "data": {}}
+    ).encode()
+
+
+def test_parse_and_validate_tags_every_message() -> None:
+    messages = [
+        pubsub(event("a"), "1"),
+        pubsub(event("b"), "2", {"origin": "test"}),
+        pubsub(b"not json", "3"),
+        pubsub(event("bad id"), "4"),
+        pubsub(b'{"t": 1}', "5", {"ce-type": "t", "ce-source": "//s"}),
+    ]
+    with test_pipeline.TestPipeline(runner="BundleBasedDirectRunner") as pipeline:
+        outputs = pipeline | beam.Create(messages) | ParseAndValidate(max_message_bytes=4096)
+        events, dead_letters = rows_of(outputs)
+        assert_that(
+            events | "EventIds" >> beam.Map(lambda r: (r.destination.value, r.row["id"])),
+            equal_to([("events", "a"), ("events", "b")]),
+            label="events",
+        )
+        assert_that(
+            dead_letters
+            | "Reasons"
+            >> beam.Map(lambda r: (r.row["message_id"], r.row["reason"], r.row["stage"])),
+            equal_to(
+                [
+                    ("3", "not_json", "parse"),
+                    ("4", "invalid_id", "parse"),
+                    ("5", "missing_field", "parse"),
+                ]
+            ),
+            label="dead_letters",
+        )
+
+
+def test_received_copies_beams_message_into_plain_values() -> None:
+    message = received(pubsub(b"x", "9", {"k": "v"}))
+    assert (message.data, dict(message.attributes), message.message_id) == (b"x", {"k": "v"}, "9")
+    assert message.publish_time == PUBLISHED
+    empty = received(PubsubMessage(None, {"k": "v"}))
+    assert (empty.data, empty.message_id, empty.publish_time) == (b"", None, None)

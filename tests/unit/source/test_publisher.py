@@ -1,0 +1,63 @@
+"""Publishing records every confirmed message and every refusal; nothing is dropped."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from datetime import UTC, datetime
+from pathlib import Path
+
+from google.api_core import exceptions
+
+from bqingest.source.generator import EventGenerator, MessageKind
+from bqingest.source.ledger import Ledger
+from bqingest.source.publisher import SourcePublisher
+
+NOW = datetime(2026, 11, 29, 7, tzinfo=UTC)
+
+
+class FakePublisherClient:
+    """Confirms every message except the ones whose index is in ``refuse``."""
+
+    def __init__(self, refuse: set[int]) -> None:
+        self.refuse = refuse
+        self.published: list[tuple[str, bytes, dict[str, str]]] = []
+
+    def publish(self, topic: str, data: bytes, **attributes: str) -> concurrent.futures.Future:
+        index = len(self.published)
+        self.published.append((topic, data, attributes))
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        if index in self.refuse:
+            future.set_exception(exceptions.NotFound("topic gone"))
+        else:
+            future.set_result(f"msg-{index}")
+        return future
+
+
+def test_confirmed_and_refused_messages_are_both_recorded(tmp_path: Path) -> None:
+    client = FakePublisherClient(refuse={2})
+    messages = EventGenerator(seed=1, clock=lambda: NOW).batch(40)
+    with Ledger(tmp_path / "l.sqlite3") as ledger:
+        publisher = SourcePublisher(
+            client,
+            "projects/p/topics/t",
+            ledger,
+            run_id="r",
+            clock=lambda: NOW,  # type: ignore[arg-type]
+        )
+        report = publisher.publish(messages)
+        entries = ledger.entries()
+        [failure] = ledger.failures()
+    assert len(report.published) == 39 and len(report.failed) == 1
+    assert "NotFound" in failure.error and "topic gone" in report.summary()
+    assert {e.message_id for e in entries} == {f"msg-{i}" for i in range(40) if i != 2}
+    by_message = {e.message_id: e for e in entries}
+    for index, message in enumerate(messages):
+        if index == 2:
+            continue
+        recorded = by_message[f"msg-{index}"]
+        expected_id = f"msg-{index}" if message.id_from_message else message.event_id
+        assert recorded.event_id == expected_id
+        assert recorded.kind is MessageKind.VALID
+    assert all(
+        attrs == m.attributes for (_, _, attrs), m in zip(client.published, messages, strict=True)
+    )
