@@ -93,9 +93,8 @@ def schema_show() -> None:
 @app.command(name="settings")
 def settings_command() -> None:
     """Print the effective settings as the environment variables that set them."""
-    for name, value in _settings().model_dump().items():
-        shown = "" if value is None else value
-        console.print(f"BQINGEST_{name.upper()}={shown}", highlight=False)
+    for variable, value in _settings().as_environment().items():
+        console.print(f"{variable}={value}", highlight=False, soft_wrap=True)
 
 
 @api_app.callback()

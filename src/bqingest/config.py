@@ -287,6 +287,25 @@ class Settings(BaseSettings):
             )
         return self
 
+    def as_environment(self) -> dict[str, str]:
+        """These settings as the ``BQINGEST_*`` variables that would set them (unset: omitted).
+
+        Round-trips: ``Settings()`` in a process with this environment equals ``self``. Used to
+        hand the same settings to child processes and by ``bqingest settings``.
+        """
+        env: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            elif isinstance(value, tuple | list):
+                text = ",".join(str(item) for item in value)
+            else:
+                text = str(value)
+            env[f"BQINGEST_{name.upper()}"] = text
+        return env
+
     @property
     def is_local(self) -> bool:
         return self.environment == "local"

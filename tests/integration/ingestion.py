@@ -45,10 +45,7 @@ def wait_until(
 def settings_env(settings: Settings) -> dict[str, str]:
     """Environment that makes a bqingest child process use ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BQINGEST_")}
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"BQINGEST_{name.upper()}"] = str(value)
-    return env
+    return {**env, **settings.as_environment()}
 
 
 class PipelineProcess:

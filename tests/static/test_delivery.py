@@ -732,7 +732,8 @@ def test_dev_installs_every_part() -> None:
 
 # Importing these must never need the web server or Beam: they are what every image shares.
 BLOCKED = ("fastapi", "starlette", "uvicorn", "apache_beam")
-OWN_EXTRA = ("bqingest.api", "bqingest.pipeline")
+# bqemulator_main runs inside the local BigQuery emulator's process (the `local` extra).
+OWN_EXTRA = ("bqingest.api", "bqingest.pipeline", "bqingest.local.bqemulator_main")
 
 
 def test_shared_modules_import_without_fastapi_or_beam() -> None:

@@ -93,3 +93,20 @@ def test_invalid_values_are_refused(field: str, value: object) -> None:
 def test_backoff_bounds_are_ordered() -> None:
     with pytest.raises(ValidationError, match="must not exceed"):
         make(retry_min_backoff_seconds=100, retry_max_backoff_seconds=10)
+
+
+def test_as_environment_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = make(
+        dataset="round_trip",
+        api_keys=("sha256:" + "a" * 64, "sha256:" + "b" * 64),
+        public_read=False,
+        source_seed=7,
+        data_dir=Path("/tmp/x"),
+    )
+    env = original.as_environment()
+    assert env["BQINGEST_API_KEYS"] == f"sha256:{'a' * 64},sha256:{'b' * 64}"
+    assert env["BQINGEST_PUBLIC_READ"] == "false"
+    assert "BQINGEST_PUBSUB_EMULATOR_JAR" not in env  # unset stays unset
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert Settings(_env_file=None) == original  # type: ignore[call-arg]
