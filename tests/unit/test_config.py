@@ -101,7 +101,7 @@ def test_as_environment_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:
         api_keys=("sha256:" + "a" * 64, "sha256:" + "b" * 64),
         public_read=False,
         source_seed=7,
-        data_dir=Path("/tmp/x"),
+        data_dir=Path("state/elsewhere"),
     )
     env = original.as_environment()
     assert env["BQINGEST_API_KEYS"] == f"sha256:{'a' * 64},sha256:{'b' * 64}"
