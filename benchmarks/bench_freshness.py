@@ -34,14 +34,14 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    for label, auto_snapshots in VARIANTS:
+    for label, time_travel in VARIANTS:
         print(f"{label}:")
-        _measure(auto_snapshots)
+        _measure(time_travel)
 
 
-def _measure(auto_snapshots: bool) -> None:
+def _measure(time_travel: bool) -> None:
     with (
-        local_stack(auto_snapshots=auto_snapshots) as settings,
+        local_stack(time_travel=time_travel) as settings,
         tempfile.TemporaryDirectory() as tmp,
     ):
         bq = clients.bigquery_client(settings)

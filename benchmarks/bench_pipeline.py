@@ -127,8 +127,8 @@ def _run_ours(settings: Settings) -> float:
     return (HIGH - LOW) * EVENTS / (times[HIGH] - times[LOW])
 
 
-def _measure(auto_snapshots: bool) -> tuple[float, float, float]:
-    with local_stack(auto_snapshots=auto_snapshots) as settings:
+def _measure(time_travel: bool) -> tuple[float, float, float]:
+    with local_stack(time_travel=time_travel) as settings:
         subscriber = clients.subscriber_client(settings)
         paths = {}
         for mode in ("readonly", "noop"):
@@ -151,8 +151,8 @@ def _measure(auto_snapshots: bool) -> tuple[float, float, float]:
 
 def main() -> None:
     print(f"{EVENTS} events already published; rate between {LOW:.0%} and {HIGH:.0%} of them")
-    for label, auto_snapshots in VARIANTS:
-        readonly, noop, ours = _measure(auto_snapshots)
+    for label, time_travel in VARIANTS:
+        readonly, noop, ours = _measure(time_travel)
         print(f"{label}:")
         print(f"  read-only (Read -> count) {readonly:8.0f} events/s")
         print(f"  ours, no-op sink          {noop:8.0f} events/s  ratio {noop / readonly:.2f}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import tempfile
@@ -20,32 +19,17 @@ from bqingest.local.processes import free_port
 from bqingest.local.stack import LocalStack
 from bqingest.pipeline.command import pipeline_argv
 
-SNAPSHOT_SWITCH = "BQINGEST_BQEMULATOR_AUTO_SNAPSHOTS"
 VARIANTS = (
-    ("bqemulator as released", True),
-    ("bqemulator without its per-write table copy", False),
+    ("bqemulator without time travel (bqingest's default)", False),
+    ("bqemulator with time travel (its own default: a table copy per write)", True),
 )
-"""Each local benchmark runs twice: the emulator's own per-append cost grows with the table."""
+"""Each local benchmark runs twice: with time travel the emulator's per-append cost grows with the
+table (see bqingest.local.bqemulator_main)."""
 
 
 @contextlib.contextmanager
-def local_stack(*, auto_snapshots: bool = True) -> Iterator[Settings]:
-    """Both emulators on free ports with resources bootstrapped; see bqemulator_main for the
-    ``auto_snapshots`` switch."""
-    previous = os.environ.get(SNAPSHOT_SWITCH)
-    os.environ[SNAPSHOT_SWITCH] = "1" if auto_snapshots else "0"
-    try:
-        with _local_stack() as settings:
-            yield settings
-    finally:
-        if previous is None:
-            os.environ.pop(SNAPSHOT_SWITCH, None)
-        else:
-            os.environ[SNAPSHOT_SWITCH] = previous
-
-
-@contextlib.contextmanager
-def _local_stack() -> Iterator[Settings]:
+def local_stack(*, time_travel: bool = False) -> Iterator[Settings]:
+    """Both emulators on free ports with resources bootstrapped."""
     with tempfile.TemporaryDirectory(prefix="bqingest-bench-") as tmp:
         settings = Settings(  # type: ignore[call-arg]
             _env_file=None,
@@ -54,6 +38,7 @@ def _local_stack() -> Iterator[Settings]:
             pubsub_emulator_host=f"127.0.0.1:{free_port()}",
             bigquery_emulator_host=f"127.0.0.1:{free_port()}",
             bigquery_emulator_grpc_host=f"127.0.0.1:{free_port()}",
+            bigquery_emulator_time_travel=time_travel,
         )
         with LocalStack(settings):
             bootstrap(

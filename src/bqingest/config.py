@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     bigquery_emulator_grpc_host: str | None = Field(
         None, description="Storage API gRPC host:port; local only."
     )
+    bigquery_emulator_time_travel: bool = Field(
+        False,
+        description="Local only: let bqemulator copy a table after every write so that "
+        "FOR SYSTEM_TIME AS OF works. Off: each write would copy the whole table, which slows "
+        "ingestion as tables grow, and nothing in bqingest reads past versions.",
+    )
     pubsub_emulator_jar: Path | None = Field(
         None, description="Path to cloud-pubsub-emulator-*-all.jar; found automatically if unset."
     )

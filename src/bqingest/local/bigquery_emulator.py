@@ -12,12 +12,16 @@ one connection and fail or hang.
 
 from __future__ import annotations
 
+import os
 import sys
 import urllib.request
 from pathlib import Path
 
 from bqingest.local.errors import PortInUse, PrerequisiteMissing
 from bqingest.local.processes import ManagedProcess, port_is_open, split_host_port
+
+TIME_TRAVEL_VARIABLE = "BQINGEST_BIGQUERY_EMULATOR_TIME_TRAVEL"
+"""Read by bqemulator_main in the emulator's process; the Settings field of the same name."""
 
 
 def ensure_spatial_extension() -> None:
@@ -58,8 +62,10 @@ class BigQueryEmulator:
         data_dir: Path,
         project: str,
         log_path: Path,
+        time_travel: bool = False,
     ) -> None:
         self.rest_host_port = rest_host_port
+        self.time_travel = time_travel
         self.grpc_host_port = grpc_host_port
         self.data_dir = data_dir
         self.project = project
@@ -90,7 +96,8 @@ class BigQueryEmulator:
             "--project", self.project,
             "--log-format", "json", "--log-level", "warning",
         ]  # fmt: skip
-        self.process = ManagedProcess("BigQuery emulator", argv, log_path=self._log_path)
+        env = {**os.environ, TIME_TRAVEL_VARIABLE: "true" if self.time_travel else "false"}
+        self.process = ManagedProcess("BigQuery emulator", argv, log_path=self._log_path, env=env)
         self.process.start()
 
     def wait_ready(self, *, timeout: float) -> float:

@@ -45,6 +45,7 @@ class LocalStack:
             data_dir=self.data_dir / "warehouse",
             project=settings.project,
             log_path=self.log_dir / "bigquery-emulator.log",
+            time_travel=settings.bigquery_emulator_time_travel,
         )
         self.times = StartupTimes()
 

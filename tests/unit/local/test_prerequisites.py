@@ -83,3 +83,12 @@ def test_cli_reports_an_invalid_setting_in_one_line(tmp_path: Path) -> None:
         "error: invalid settings: BQINGEST_PROJECT: Value error, must be a GCP project id: "
         "6-30 lowercase letters, digits, hyphens"
     ]
+
+
+def test_bigquery_emulator_time_travel_follows_the_setting(tmp_path: Path) -> None:
+    from bqingest.local.stack import LocalStack
+    from tests.conftest import local_settings
+
+    assert LocalStack(local_settings(tmp_path)).bigquery.time_travel is False
+    on = local_settings(tmp_path, bigquery_emulator_time_travel=True)
+    assert LocalStack(on).bigquery.time_travel is True
