@@ -661,11 +661,15 @@ def test_build_context_leaves_out_local_state_and_credentials(path: str) -> None
     assert dockerignore_excludes(path)
 
 
-def test_dockerfile_copies_only_what_the_context_holds() -> None:
-    for key, arguments in dockerfile_instructions(DOCKERFILE):
+@pytest.mark.parametrize("dockerfile", dc.dockerfiles(), ids=lambda p: str(p.relative_to(dc.REPO)))
+def test_dockerfile_copies_only_what_the_context_holds(dockerfile: Path) -> None:
+    """Every image builds from the repository root: each COPY source must survive .dockerignore
+    and exist (a Dockerfile that copies an ignored file fails only at `docker build`)."""
+    for key, arguments in dockerfile_instructions(dockerfile):
         if key == "COPY" and not arguments.startswith("--from"):
             for source in arguments.split()[:-1]:
-                assert not dockerignore_excludes(source.rstrip("/")), source
+                assert not dockerignore_excludes(source.rstrip("/")), (dockerfile, source)
+                assert (dc.REPO / source).exists(), (dockerfile, source)
 
 
 # --- the package's extras ------------------------------------------------------------------------

@@ -70,6 +70,9 @@ def skip_auto_snapshots() -> None:
 
 
 if __name__ == "__main__":
+    from bqingest.local.bigquery_emulator import ensure_spatial_extension
+
+    ensure_spatial_extension()  # offline start: install from the wheel, never download
     use_a_cursor_per_thread()
     if os.environ.get("BQINGEST_BIGQUERY_EMULATOR_TIME_TRAVEL", "false").lower() != "true":
         skip_auto_snapshots()
