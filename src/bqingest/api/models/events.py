@@ -142,18 +142,43 @@ def _where(
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), parameters
 
 
+def _run(
+    client: bigquery.Client, sql: str, parameters: Sequence[Parameter], options: QueryOptions
+) -> bigquery.table.RowIterator:
+    return warehouse.query(
+        client,
+        sql,
+        parameters=parameters,
+        timeout=options.timeout,
+        maximum_bytes_billed=options.maximum_bytes_billed,
+    )
+
+
+def _run_events_page(
+    client: bigquery.Client,
+    *,
+    view_id: str,
+    filters: EventFilter,
+    order: Order,
+    after: Position | None,
+    limit: int,
+    options: QueryOptions,
+) -> bigquery.table.RowIterator:
+    """Rows matching ``filters`` in keyset order, strictly after ``after``, at most ``limit``."""
+    where, parameters = _where(filters, after=after, order=order)
+    sql = (
+        f"SELECT {_COLUMNS} FROM `{view_id}` {where} "  # noqa: S608 (see module docstring)
+        f"ORDER BY {_ORDER_BY[order]} LIMIT @limit"
+    )
+    return _run(client, sql, [*parameters, Parameter("limit", "INT64", limit)], options)
+
+
 def select_event(
     client: bigquery.Client, *, view_id: str, event_id: str, options: QueryOptions
 ) -> EventRecord | None:
     """The event with this id, or None."""
     sql = f"SELECT {_COLUMNS} FROM `{view_id}` WHERE id = @id LIMIT 1"  # noqa: S608 (see module)
-    rows = warehouse.query(
-        client,
-        sql,
-        parameters=[Parameter("id", "STRING", event_id)],
-        timeout=options.timeout,
-        maximum_bytes_billed=options.maximum_bytes_billed,
-    )
+    rows = _run(client, sql, [Parameter("id", "STRING", event_id)], options)
     for row in rows:
         return EventRecord.from_row(row)
     return None
@@ -170,17 +195,14 @@ def select_events(
     options: QueryOptions,
 ) -> list[EventRecord]:
     """Up to ``limit`` events matching ``filters``, in ``order``, strictly after ``after``."""
-    where, parameters = _where(filters, after=after, order=order)
-    sql = (
-        f"SELECT {_COLUMNS} FROM `{view_id}` {where} "  # noqa: S608 (see module docstring)
-        f"ORDER BY {_ORDER_BY[order]} LIMIT @limit"
-    )
-    rows = warehouse.query(
+    rows = _run_events_page(
         client,
-        sql,
-        parameters=[*parameters, Parameter("limit", "INT64", limit)],
-        timeout=options.timeout,
-        maximum_bytes_billed=options.maximum_bytes_billed,
+        view_id=view_id,
+        filters=filters,
+        order=order,
+        after=after,
+        limit=limit,
+        options=options,
     )
     return [EventRecord.from_row(row) for row in rows]
 
@@ -209,13 +231,7 @@ def count_events(
             f"COUNT(*) AS n FROM `{view_id}` {where} "
             "GROUP BY key, bucket_start ORDER BY bucket_start, key LIMIT @limit"
         )
-    rows = warehouse.query(
-        client,
-        sql,
-        parameters=[*parameters, Parameter("limit", "INT64", limit)],
-        timeout=options.timeout,
-        maximum_bytes_billed=options.maximum_bytes_billed,
-    )
+    rows = _run(client, sql, [*parameters, Parameter("limit", "INT64", limit)], options)
     return [
         CountRow(key=row["key"], bucket_start=row.get("bucket_start"), count=int(row["n"]))
         for row in rows
@@ -233,17 +249,14 @@ def export_events(
     options: QueryOptions,
 ) -> Export:
     """One query for up to ``limit`` events, read page by page (BigQuery sizes the pages)."""
-    where, parameters = _where(filters, after=after, order=order)
-    sql = (
-        f"SELECT {_COLUMNS} FROM `{view_id}` {where} "  # noqa: S608 (see module docstring)
-        f"ORDER BY {_ORDER_BY[order]} LIMIT @limit"
-    )
-    rows = warehouse.query(
+    rows = _run_events_page(
         client,
-        sql,
-        parameters=[*parameters, Parameter("limit", "INT64", limit)],
-        timeout=options.timeout,
-        maximum_bytes_billed=options.maximum_bytes_billed,
+        view_id=view_id,
+        filters=filters,
+        order=order,
+        after=after,
+        limit=limit,
+        options=options,
     )
     pages = ([EventRecord.from_row(row) for row in page] for page in rows.pages)
     return Export(total_rows=rows.total_rows, pages=pages)
