@@ -644,10 +644,21 @@ def test_counter_names_are_module_variables_with_defaults() -> None:
         "pipeline_counter_events_written",
         "pipeline_counter_dead_lettered",
     }
-    assert counters() == {"events_written", "dead_lettered"}
+    assert counters() == {"rows_written_events", "rows_written_dead_letters"}
     everything = json.dumps(config.files) + (MODULE / "dashboard.json").read_text()
     for name in counters():
         assert f"'{name}'" not in everything, f"counter {name} written out instead of a variable"
+
+
+def test_counter_names_are_counters_the_pipeline_defines() -> None:
+    """Every Beam counter the module reads is one the pipeline increments, by the same name."""
+    from bqingest.pipeline.metrics import Count, beam_counter_names
+
+    defined = beam_counter_names()
+    assert counters() <= defined, counters() - defined
+    assert variables()["pipeline_counter_events_written"] == Count.ROWS_WRITTEN_EVENTS.value
+    assert variables()["pipeline_counter_dead_lettered"] == Count.ROWS_WRITTEN_DEAD_LETTERS.value
+    assert "dead_letters_not_json" in defined and "events_written" not in defined
 
 
 def test_slo_doc_states_the_budget_arithmetic_of_the_configured_goals() -> None:

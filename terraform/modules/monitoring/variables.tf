@@ -204,8 +204,8 @@ variable "oldest_unacked_age_threshold_seconds" {
 
 variable "pipeline_counter_dead_lettered" {
   type        = string
-  description = "Name of the pipeline's Beam counter of rows written to the dead-letter table (all reasons)."
-  default     = "dead_lettered"
+  description = "Name of the pipeline's Beam counter of rows written to the dead-letter table, all reasons (src/bqingest/pipeline/metrics.py)."
+  default     = "rows_written_dead_letters"
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_.-]+$", var.pipeline_counter_dead_lettered))
@@ -215,8 +215,8 @@ variable "pipeline_counter_dead_lettered" {
 
 variable "pipeline_counter_events_written" {
   type        = string
-  description = "Name of the pipeline's Beam counter of events written to the events table."
-  default     = "events_written"
+  description = "Name of the pipeline's Beam counter of rows written to the events table (src/bqingest/pipeline/metrics.py)."
+  default     = "rows_written_events"
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_.-]+$", var.pipeline_counter_events_written))
