@@ -14,7 +14,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from google.cloud import bigquery
@@ -26,6 +26,7 @@ from bqingest.local.processes import ManagedProcess, free_port
 from bqingest.local.services import bqingest_command, http_ok
 from bqingest.local.stack import LocalStack
 from bqingest.operations.exposition import Samples, metrics_url, scrape
+from bqingest.operations.reconcile import Window, reconcile_counts
 from bqingest.source.generator import MessageKind
 from bqingest.source.ledger import Ledger, ledger_path
 from tests.integration.ingestion import count_rows, everything_arrived, settings_env, wait_until
@@ -188,6 +189,40 @@ def test_status_once_on_a_healthy_system(system: System) -> None:
     assert f"{BATCH:,} in the ledger" in out
     for name in ("source", "pipeline", "API"):
         assert f"{name} " in out and " up" in out
+
+
+class FixedCount:
+    """Stands in for Cloud Monitoring's count of messages the topic accepted."""
+
+    def __init__(self, published: int) -> None:
+        self.published = published
+        self.asked: list[tuple[str, datetime, datetime]] = []
+
+    def count(self, topic: str, since: datetime, until: datetime) -> int:
+        self.asked.append((topic, since, until))
+        return self.published
+
+
+def test_reconcile_by_counts_as_in_the_cloud(system: System) -> None:
+    """The cloud's comparison (no ledger): Pub/Sub's count against distinct message ids."""
+    now = datetime.now(UTC)
+    window = Window(
+        since=system.started - timedelta(minutes=1),
+        until=now + timedelta(minutes=2),
+        grace=timedelta(0),
+        clipped=False,
+    )
+    counter = FixedCount(BATCH)
+    report = reconcile_counts(system.bq, system.settings, window, counter)
+    [(topic, since, until)] = counter.asked
+    assert topic == system.settings.topic
+    assert since.second == since.microsecond == until.second == 0  # whole minutes
+    assert report.missing_count == report.unexpected_count == 0
+    letters = sum(report.dead_lettered.values())
+    assert report.ingested + letters == BATCH and letters > 0
+    assert report.sli == pytest.approx(report.ingested / BATCH)
+    short = reconcile_counts(system.bq, system.settings, window, FixedCount(BATCH + 3))
+    assert short.missing_count == 3 and not short.ok
 
 
 def test_reconcile_finds_nothing_missing_then_a_deleted_id(system: System) -> None:
