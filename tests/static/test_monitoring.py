@@ -128,6 +128,25 @@ def scope() -> render.Scope:
     return render.Scope(module(), variables())
 
 
+def log_metrics() -> dict[str, Metric]:
+    """The log-based metrics the module defines, as Cloud Monitoring names them (their entries
+    come from the reconcile job, a cloud_run_job)."""
+    found = {}
+    for (kind, _), body in module().resources.items():
+        if kind != "google_logging_metric":
+            continue
+        name = scope().evaluate(body["name"])
+        (descriptor,) = body["metric_descriptor"]
+        found[f"logging.googleapis.com/user/{name}"] = Metric(
+            "cloud_run_job", descriptor["metric_kind"], descriptor["value_type"]
+        )
+    return found
+
+
+# Metrics this module defines itself may be named like GCP's.
+GCP_METRICS |= log_metrics()
+
+
 def counters() -> set[str]:
     values = variables()
     return {values[name] for name in values if name.startswith("pipeline_counter_")}
@@ -424,6 +443,7 @@ def test_alert_policies_cover_issue_7() -> None:
         "pubsub_dead_letters",
         "ingest_volume",
         "api_5xx_ratio",
+        "reconcile_missing",
         "api_availability_burn[fast]",
         "api_availability_burn[slow]",
         "api_latency_burn[fast]",
@@ -691,3 +711,40 @@ def test_runbook_covers_dead_letter_replay_and_every_alert_section_is_linked() -
         if line.startswith("### ")
     }
     assert headed == linked
+
+
+def test_reconcile_log_metrics_read_the_fields_reconcile_writes() -> None:
+    """The log-based metrics filter and extract fields of Report.as_log_entry, by name."""
+    from datetime import UTC, datetime
+
+    from bqingest.operations.reconcile import Report
+
+    entry = Report(
+        mode="counts",
+        since=datetime(2026, 11, 29, tzinfo=UTC),
+        until=datetime(2026, 11, 29, 1, tzinfo=UTC),
+        grace_seconds=0,
+        published={"messages": 10},
+        valid_event_ids=None,
+        ingested=9,
+        dead_lettered={"not_json": 1},
+        sli=0.9,
+    ).as_log_entry()
+    metrics = {
+        body_name: body
+        for (kind, body_name), body in module().resources.items()
+        if kind == "google_logging_metric"
+    }
+    assert set(metrics) == {"reconcile_sli", "reconcile_missing_runs"}
+    entries = scope().evaluate(module().locals["reconcile_entries"])
+    kind = re.search(r'jsonPayload\.kind="([^"]+)"', entries).group(1)
+    assert kind == entry["kind"]
+    assert 'resource.labels.job_name="bqingest-reconcile"' in entries
+    for body in metrics.values():
+        for field in re.findall(r"jsonPayload\.(\w+)", scope().evaluate(body["filter"])):
+            assert field in entry, field
+    assert metrics["reconcile_sli"]["value_extractor"] == "EXTRACT(jsonPayload.sli)"
+    assert set(log_metrics()) == {
+        "logging.googleapis.com/user/bqingest/reconcile_sli",
+        "logging.googleapis.com/user/bqingest/reconcile_missing_runs",
+    }

@@ -245,6 +245,17 @@ variable "project_id" {
   }
 }
 
+variable "reconcile_job_name" {
+  type        = string
+  description = "Name of the Cloud Run job that runs bqingest reconcile (module reconcile): its log lines feed the reconciliation metrics."
+  default     = "bqingest-reconcile"
+
+  validation {
+    condition     = can(regex("^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$", var.reconcile_job_name))
+    error_message = "reconcile_job_name must be lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
 variable "runbook_url" {
   type        = string
   description = "URL of docs/runbook.md as people read it (e.g. on GitHub); every alert links to its section there."
