@@ -126,9 +126,14 @@ _FRESHNESS: Final = Histogram(
     buckets=FRESHNESS_BUCKETS,
     registry=REGISTRY,
 )
-for _label in ("before_start", "after_start"):
-    _MESSAGES_READ.labels(_label)
-    _FRESHNESS.labels(_label)
+# Label children resolved once: labels() takes a lock and validates on every call.
+_READ_BY_PUBLISHED: Final = {p: _MESSAGES_READ.labels(p) for p in ("before_start", "after_start")}
+_FRESHNESS_BY_PUBLISHED: Final = {p: _FRESHNESS.labels(p) for p in ("before_start", "after_start")}
+
+
+@lru_cache(maxsize=256)
+def _dead_letter_series(reason: str, stage: str) -> Any:
+    return _DEAD_LETTERS.labels(reason, stage)
 
 
 @lru_cache(maxsize=128)
@@ -157,17 +162,17 @@ def count(counter: Count, value: int = 1) -> None:
 def count_message_read(publish_time: datetime | None) -> None:
     """One message read (``messages_read``), labelled by its publish time against our start."""
     _beam_counter(Count.MESSAGES_READ.value).inc()
-    _MESSAGES_READ.labels(_published(publish_time)).inc()
+    _READ_BY_PUBLISHED[_published(publish_time)].inc()
 
 
 def count_dead_letter(reason: str, stage: str) -> None:
     """One dead-letter row written: ``dead_letters_<reason>`` and its series by reason, stage."""
     _beam_counter(dead_letter_counter_name(reason)).inc()
-    _DEAD_LETTERS.labels(reason, stage).inc()
+    _dead_letter_series(reason, stage).inc()
 
 
 def observe_freshness(publish_time: datetime, written_at: datetime) -> None:
     """Publish-to-write lag of one event row: the Beam distribution (ms) and the histogram (s)."""
     lag = max(written_at - publish_time, timedelta(0))
     _beam_lag().update(int(lag.total_seconds() * 1000))
-    _FRESHNESS.labels(_published(publish_time)).observe(lag.total_seconds())
+    _FRESHNESS_BY_PUBLISHED[_published(publish_time)].observe(lag.total_seconds())
