@@ -67,9 +67,6 @@ class Samples:
         """Sum of the samples of ``name`` matching ``labels`` (0 when there are none)."""
         return sum(value for _, value in self.select(name, **labels))
 
-    def has(self, name: str) -> bool:
-        return any(sample_name == name for sample_name, _ in self.values)
-
     def by(self, name: str, *keys: str, **labels: str) -> dict[tuple[str, ...], float]:
         """Sum of ``name`` grouped by the values of ``keys``."""
         grouped: dict[tuple[str, ...], float] = {}
