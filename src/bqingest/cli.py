@@ -23,6 +23,7 @@ from bqingest.config import Settings, UnsafeSettings, get_settings
 from bqingest.contract import schema as table_schema
 from bqingest.deadletters.replay import ReplayError
 from bqingest.local.errors import LocalStackError
+from bqingest.operations.errors import OperationsError
 from bqingest.pipeline.errors import PipelineError
 
 app = typer.Typer(
@@ -313,6 +314,109 @@ def deadletters_replay(
     )
 
 
+# --- Operability (issue 7): status, reconcile ----------------------------------------------------
+
+
+@app.command()
+def status(
+    once: Annotated[
+        bool, typer.Option("--once", help="Print one snapshot and exit (for scripts).")
+    ] = False,
+    interval: Annotated[
+        float, typer.Option(min=0.2, max=300, help="Seconds between two readings.")
+    ] = 5.0,
+    window: Annotated[
+        float, typer.Option(min=1, max=3600, help="Live view: seconds the rates cover.")
+    ] = 60.0,
+    max_freshness: Annotated[
+        float, typer.Option(min=0, help="Unhealthy above this p95 publish-to-write lag (s).")
+    ] = 60.0,
+    max_backlog_growth: Annotated[
+        float, typer.Option(min=0, help="Unhealthy when the backlog grows more in the window.")
+    ] = 500.0,
+    max_api_error_ratio: Annotated[
+        float, typer.Option(min=0, max=1, help="Unhealthy above this share of API 5xx.")
+    ] = 0.05,
+) -> None:
+    """Live view of the local stack `bqingest up` runs; exit 1 when a health rule fails.
+
+    Reads the source's, the pipeline's and the API's /metrics (same settings as `up`) and the
+    warehouse's counts. --once takes two readings --interval seconds apart and prints one
+    snapshot.
+    """
+    from bqingest.operations import status as status_view
+    from bqingest.operations.health import Thresholds
+
+    settings = _settings()
+    if not settings.is_local:
+        err_console.print(
+            "[red]error:[/] bqingest status watches the local stack; in "
+            f"{settings.environment} use the Cloud Monitoring dashboard "
+            "(terraform output monitoring_dashboard_url)",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    raise typer.Exit(
+        status_view.run(
+            settings,
+            console=console,
+            once=once,
+            interval=interval,
+            window=window,
+            thresholds=Thresholds(
+                max_freshness_seconds=max_freshness,
+                max_backlog_growth=max_backlog_growth,
+                max_api_error_ratio=max_api_error_ratio,
+            ),
+        )
+    )
+
+
+@app.command()
+def reconcile(
+    since: Annotated[
+        str, typer.Option(help="Window start: ISO 8601 (UTC if no zone) or a duration ago (2h).")
+    ],
+    until: Annotated[
+        str | None,
+        typer.Option(help="Window end (exclusive) [default: now minus the grace period]."),
+    ] = None,
+    grace: Annotated[
+        float | None,
+        typer.Option(
+            min=0, help="Seconds before now the window must end [default: settings, 300]."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON line (a structured log entry).")
+    ] = False,
+) -> None:
+    """Compare what was published in a window with events plus dead_letters; exit 1 if any is
+    missing.
+
+    Locally, id by id against the source's ledger; in the cloud, counts against Cloud
+    Monitoring's Pub/Sub publish count. Prints the processing-correctness SLI.
+    """
+    from datetime import UTC
+
+    from bqingest.operations import reconcile as reconciliation
+    from bqingest.operations.reconcile_view import render
+
+    settings = _settings()
+    bq = clients.bigquery_client(settings)
+    try:
+        report = reconciliation.run(
+            settings, bq, since=since, until=until, grace=grace, now=datetime.now(UTC)
+        )
+    finally:
+        bq.close()  # type: ignore[no-untyped-call]
+    if as_json:
+        print(report.to_json(), flush=True)
+    else:
+        render(report, console)
+    raise typer.Exit(0 if report.ok else 1)
+
+
 def _describe_validation_error(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors(include_url=False):
@@ -332,6 +436,6 @@ def main() -> None:
     except (LocalStackError, BootstrapError, UnsafeSettings) as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(1)
-    except (PipelineError, ReplayError) as exc:
+    except (PipelineError, ReplayError, OperationsError) as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(1)

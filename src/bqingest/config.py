@@ -23,6 +23,10 @@ Environment = Literal["local", "dev", "staging", "prod"]
 LOCAL_PUBSUB_EMULATOR_HOST: Final = "127.0.0.1:8085"
 LOCAL_BIGQUERY_EMULATOR_HOST: Final = "127.0.0.1:9050"
 LOCAL_BIGQUERY_EMULATOR_GRPC_HOST: Final = "127.0.0.1:9060"
+# Where `bqingest up` serves the source's and the pipeline's Prometheus metrics unless told
+# otherwise (monitoring/prometheus.yml scrapes these, and the API's BQINGEST_API_PORT).
+LOCAL_SOURCE_METRICS_PORT: Final = 9464
+LOCAL_PIPELINE_METRICS_PORT: Final = 9465
 
 # https://cloud.google.com/resource-manager/docs/creating-managing-projects (project ids),
 # https://cloud.google.com/pubsub/docs/create-topic (resource names), BigQuery dataset/table names.
@@ -184,6 +188,34 @@ class Settings(BaseSettings):
         "INFO", description="Level of the API's JSON logs."
     )
 
+    # --- Operability (issue 7): local metrics, `bqingest status`, `bqingest reconcile` -------
+    # Unset metrics ports: off when the source or the pipeline runs alone, the LOCAL_*_METRICS_PORT
+    # defaults under `bqingest up` (which passes the port to its children); 0: off everywhere.
+    metrics_host: str = Field(
+        "127.0.0.1", description="Address the source's and the pipeline's /metrics bind to."
+    )
+    source_metrics_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Port of the source's Prometheus /metrics. Unset: off when run alone, "
+        f"{LOCAL_SOURCE_METRICS_PORT} under `bqingest up`; 0: off.",
+    )
+    pipeline_metrics_port: int | None = Field(
+        None,
+        ge=0,
+        le=65535,
+        description="Port of the pipeline's Prometheus /metrics (local runner only). Unset: off "
+        f"when run alone, {LOCAL_PIPELINE_METRICS_PORT} under `bqingest up`; 0: off.",
+    )
+    reconcile_grace_seconds: float = Field(
+        300.0,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="bqingest reconcile: messages published this recently may still be in "
+        "flight, so the window ends this long before now at the latest.",
+    )
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_api_keys(cls, value: object) -> object:
@@ -293,6 +325,23 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _check_local_ports(self) -> Settings:
+        ports = {
+            "BQINGEST_API_PORT": self.api_port,
+            "BQINGEST_SOURCE_METRICS_PORT": self.local_source_metrics_port,
+            "BQINGEST_PIPELINE_METRICS_PORT": self.local_pipeline_metrics_port,
+        }
+        seen: dict[int, str] = {}
+        for variable, port in ports.items():
+            if port and port in seen:
+                raise ValueError(
+                    f"{variable} and {seen[port]} would both use port {port} under "
+                    "`bqingest up`: give each its own (0 turns a metrics endpoint off)"
+                )
+            seen[port] = variable
+        return self
+
     def as_environment(self) -> dict[str, str]:
         """These settings as the ``BQINGEST_*`` variables that would set them (unset: omitted).
 
@@ -343,6 +392,18 @@ class Settings(BaseSettings):
     @property
     def dead_letter_subscription_path(self) -> str:
         return f"projects/{self.project}/subscriptions/{self.dead_letter_subscription}"
+
+    @property
+    def local_source_metrics_port(self) -> int:
+        """The source's metrics port under ``bqingest up`` (0: off)."""
+        port = self.source_metrics_port
+        return LOCAL_SOURCE_METRICS_PORT if port is None else port
+
+    @property
+    def local_pipeline_metrics_port(self) -> int:
+        """The pipeline's metrics port under ``bqingest up`` (0: off)."""
+        port = self.pipeline_metrics_port
+        return LOCAL_PIPELINE_METRICS_PORT if port is None else port
 
 
 @lru_cache

@@ -62,6 +62,9 @@ def test_up_runs_until_interrupted_and_stops_cleanly(tmp_path: Path) -> None:
         "BQINGEST_BIGQUERY_EMULATOR_HOST": str(settings.bigquery_emulator_host),
         "BQINGEST_BIGQUERY_EMULATOR_GRPC_HOST": str(settings.bigquery_emulator_grpc_host),
         "BQINGEST_API_PORT": str(free_port()),
+        # Never the default ports: a developer's `make run` may hold them.
+        "BQINGEST_SOURCE_METRICS_PORT": str(free_port()),
+        "BQINGEST_PIPELINE_METRICS_PORT": str(free_port()),
         "COLUMNS": "200",
     }
     started = time.monotonic()
@@ -102,6 +105,19 @@ def test_up_runs_until_interrupted_and_stops_cleanly(tmp_path: Path) -> None:
             r"published (\d+) .*\| events: (\d+) ids", counts[-1]
         ).groups()
         assert int(published) > 0 and int(ingested) > 0, "".join(lines[-20:])
+        # Another shell with the same settings watches it: every process answers its /metrics.
+        for variable in ("BQINGEST_SOURCE_METRICS_PORT", "BQINGEST_PIPELINE_METRICS_PORT"):
+            assert f"http://127.0.0.1:{env[variable]}/metrics (Prometheus)" in output
+        status = subprocess.run(
+            [sys.executable, "-m", "bqingest", "status", "--once", "--interval", "1"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert "every process answers" in status.stdout, status.stdout + status.stderr
         up.send_signal(signal.SIGINT)
         rest, _ = up.communicate(timeout=30)
     finally:

@@ -128,6 +128,25 @@ def scope() -> render.Scope:
     return render.Scope(module(), variables())
 
 
+def log_metrics() -> dict[str, Metric]:
+    """The log-based metrics the module defines, as Cloud Monitoring names them (their entries
+    come from the reconcile job, a cloud_run_job)."""
+    found = {}
+    for (kind, _), body in module().resources.items():
+        if kind != "google_logging_metric":
+            continue
+        name = scope().evaluate(body["name"])
+        (descriptor,) = body["metric_descriptor"]
+        found[f"logging.googleapis.com/user/{name}"] = Metric(
+            "cloud_run_job", descriptor["metric_kind"], descriptor["value_type"]
+        )
+    return found
+
+
+# Metrics this module defines itself may be named like GCP's.
+GCP_METRICS |= log_metrics()
+
+
 def counters() -> set[str]:
     values = variables()
     return {values[name] for name in values if name.startswith("pipeline_counter_")}
@@ -424,6 +443,7 @@ def test_alert_policies_cover_issue_7() -> None:
         "pubsub_dead_letters",
         "ingest_volume",
         "api_5xx_ratio",
+        "reconcile_missing",
         "api_availability_burn[fast]",
         "api_availability_burn[slow]",
         "api_latency_burn[fast]",
@@ -644,10 +664,21 @@ def test_counter_names_are_module_variables_with_defaults() -> None:
         "pipeline_counter_events_written",
         "pipeline_counter_dead_lettered",
     }
-    assert counters() == {"events_written", "dead_lettered"}
+    assert counters() == {"rows_written_events", "rows_written_dead_letters"}
     everything = json.dumps(config.files) + (MODULE / "dashboard.json").read_text()
     for name in counters():
         assert f"'{name}'" not in everything, f"counter {name} written out instead of a variable"
+
+
+def test_counter_names_are_counters_the_pipeline_defines() -> None:
+    """Every Beam counter the module reads is one the pipeline increments, by the same name."""
+    from bqingest.pipeline.metrics import Count, beam_counter_names
+
+    defined = beam_counter_names()
+    assert counters() <= defined, counters() - defined
+    assert variables()["pipeline_counter_events_written"] == Count.ROWS_WRITTEN_EVENTS.value
+    assert variables()["pipeline_counter_dead_lettered"] == Count.ROWS_WRITTEN_DEAD_LETTERS.value
+    assert "dead_letters_not_json" in defined and "events_written" not in defined
 
 
 def test_slo_doc_states_the_budget_arithmetic_of_the_configured_goals() -> None:
@@ -680,3 +711,40 @@ def test_runbook_covers_dead_letter_replay_and_every_alert_section_is_linked() -
         if line.startswith("### ")
     }
     assert headed == linked
+
+
+def test_reconcile_log_metrics_read_the_fields_reconcile_writes() -> None:
+    """The log-based metrics filter and extract fields of Report.as_log_entry, by name."""
+    from datetime import UTC, datetime
+
+    from bqingest.operations.reconcile import Report
+
+    entry = Report(
+        mode="counts",
+        since=datetime(2026, 11, 29, tzinfo=UTC),
+        until=datetime(2026, 11, 29, 1, tzinfo=UTC),
+        grace_seconds=0,
+        published={"messages": 10},
+        valid_event_ids=None,
+        ingested=9,
+        dead_lettered={"not_json": 1},
+        sli=0.9,
+    ).as_log_entry()
+    metrics = {
+        body_name: body
+        for (kind, body_name), body in module().resources.items()
+        if kind == "google_logging_metric"
+    }
+    assert set(metrics) == {"reconcile_sli", "reconcile_missing_runs"}
+    entries = scope().evaluate(module().locals["reconcile_entries"])
+    kind = re.search(r'jsonPayload\.kind="([^"]+)"', entries).group(1)
+    assert kind == entry["kind"]
+    assert 'resource.labels.job_name="bqingest-reconcile"' in entries
+    for body in metrics.values():
+        for field in re.findall(r"jsonPayload\.(\w+)", scope().evaluate(body["filter"])):
+            assert field in entry, field
+    assert metrics["reconcile_sli"]["value_extractor"] == "EXTRACT(jsonPayload.sli)"
+    assert set(log_metrics()) == {
+        "logging.googleapis.com/user/bqingest/reconcile_sli",
+        "logging.googleapis.com/user/bqingest/reconcile_missing_runs",
+    }

@@ -154,6 +154,15 @@ _SAMPLES_IN = {
         "subnetwork": "https://www.googleapis.com/compute/v1/projects/bqingest-prod/regions/"
         "us-central1/subnetworks/bqingest-workers",
     },
+    "reconcile": {
+        "image": "us-central1-docker.pkg.dev/bqingest-prod/bqingest/api:3f2c1ab",
+        "location": "US",
+        "dataset": "bqingest",
+        "events_table": "events",
+        "dead_letter_table": "dead_letters",
+        "dedup_view": "events_dedup",
+        "topic": "events",
+    },
     "storage": {"name": "bqingest-prod-bqingest-dataflow", "location": "us-central1"},
     "artifact_registry": {"location": "us-central1"},
     "bigquery": {"location": "EU"},
@@ -442,6 +451,38 @@ def test_scheduler_publishes_a_cloudevent_the_pipeline_accepts() -> None:
     assert event.data == {"job": "bqingest-tick", "schedule": "*/3 * * * *"}
 
 
+def test_reconcile_job_runs_the_command_with_the_settings_names() -> None:
+    """The scheduled job runs `bqingest reconcile --json` with settings the CLI reads, and the
+    scheduler calls exactly that job's run method with the job's own account."""
+    from bqingest.cli import app
+
+    module = tf.load(str(tf.MODULES / "reconcile"))
+    names = set(module.locals["environment_variables"])
+    fields = {"BQINGEST_" + name.upper() for name in Settings.model_fields}
+    assert names <= fields, names - fields
+    assert {"BQINGEST_ENVIRONMENT", "BQINGEST_PROJECT", "BQINGEST_TOPIC"} <= names
+    job = module.resources[("google_cloud_run_v2_job", "reconcile")]
+    (container,) = job["template"][0]["template"][0]["containers"]
+    assert container["command"] == ["bqingest"]
+    assert container["args"][0] == "reconcile" and container["args"][-1] == "--json"
+    commands = {command.name or command.callback.__name__ for command in app.registered_commands}
+    assert "reconcile" in commands
+    (target,) = module.resources[("google_cloud_scheduler_job", "reconcile")]["http_target"]
+    assert target["uri"].endswith("/jobs/${google_cloud_run_v2_job.reconcile.name}:run")
+    assert tf.unwrap(target["oauth_token"][0]["service_account_email"]) == (
+        "var.service_account_email"
+    )
+    binding = module.resources[("google_cloud_run_v2_job_iam_member", "scheduler_runs_job")]
+    assert binding["role"] == "roles/run.invoker"
+    root = tf.load(str(tf.ENVS / "dev"))
+    assert tf.unwrap(root.modules["reconcile"]["image"]) == "var.api_image"
+    assert tf.unwrap(root.modules["monitoring"]["reconcile_job_name"]) == (
+        "module.reconcile.job_name"
+    )
+    iam = tf.load(str(tf.MODULES / "iam"))
+    assert "roles/logging.configWriter" in iam.locals["deployer_project_roles"]
+
+
 def test_dataflow_job_streams_drains_and_takes_exactly_the_pipeline_parameters() -> None:
     module = tf.load(str(tf.MODULES / "dataflow"))
     job = module.resources[("google_dataflow_flex_template_job", "pipeline")]
@@ -494,7 +535,11 @@ def test_project_roles_of_runtime_accounts_are_what_the_deployer_may_grant() -> 
         for (kind, name), body in iam.resources.items()
         if kind == "google_project_iam_member" and not name.startswith("deployer")
     }
-    assert granted == runtime == {"roles/bigquery.jobUser", "roles/dataflow.worker"}
+    assert (
+        granted
+        == runtime
+        == {"roles/bigquery.jobUser", "roles/dataflow.worker", "roles/monitoring.viewer"}
+    )
     (condition,) = iam.resources[("google_project_iam_member", "deployer_grants_runtime_roles")][
         "condition"
     ]

@@ -110,3 +110,32 @@ def test_as_environment_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     assert Settings(_env_file=None) == original  # type: ignore[call-arg]
+
+
+def test_metrics_ports_unset_off_and_under_up(tmp_path: Path) -> None:
+    from bqingest.config import LOCAL_PIPELINE_METRICS_PORT, LOCAL_SOURCE_METRICS_PORT
+    from bqingest.local.services import local_services
+
+    unset = make()
+    assert unset.source_metrics_port is None and unset.pipeline_metrics_port is None
+    assert (unset.local_source_metrics_port, unset.local_pipeline_metrics_port) == (
+        LOCAL_SOURCE_METRICS_PORT,
+        LOCAL_PIPELINE_METRICS_PORT,
+    )
+    services = {s.name: s for s in local_services(unset)}
+    assert services["source"].env == {"BQINGEST_SOURCE_METRICS_PORT": "9464"}
+    assert services["pipeline"].env == {"BQINGEST_PIPELINE_METRICS_PORT": "9465"}
+    assert services["pipeline"].ready is not None
+    off = {s.name: s for s in local_services(make(source_metrics_port=0))}
+    assert off["source"].env == {"BQINGEST_SOURCE_METRICS_PORT": "0"}
+    assert off["source"].ready is None
+
+
+def test_two_processes_never_share_a_port() -> None:
+    with pytest.raises(ValidationError, match="would both use port 8000"):
+        make(source_metrics_port=8000)
+    with pytest.raises(ValidationError, match="would both use port 9464"):
+        make(pipeline_metrics_port=9464)
+    assert make(source_metrics_port=0, pipeline_metrics_port=0).local_source_metrics_port == 0
+    with pytest.raises(ValidationError):
+        make(pipeline_metrics_port=70000)

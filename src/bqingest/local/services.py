@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from bqingest.config import Settings
+from bqingest.operations.exposition import metrics_url
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,39 @@ def api_service(settings: Settings) -> Service:
     )
 
 
+def metrics_service(name: str, command: str, *, variable: str, host: str, port: int) -> Service:
+    """A sub-command that serves Prometheus metrics on ``port`` (ready when they answer);
+    without a port, one with no readiness probe."""
+    if not port:
+        return Service(name=name, argv=bqingest_command(command), env={variable: "0"})
+    url = metrics_url(host, port)
+    return Service(
+        name=name,
+        argv=bqingest_command(command),
+        ready=partial(http_ok, url),
+        env={variable: str(port)},
+        endpoint=f"{url} (Prometheus)",
+    )
+
+
 def local_services(settings: Settings) -> list[Service]:
     """The services of the local system, in start order."""
     return [
         # The pipeline first, so that it is reading when the source's first batch goes out
         # (its recovery would replay it anyway).
-        Service(name="pipeline", argv=bqingest_command("pipeline")),
-        Service(name="source", argv=bqingest_command("source")),
+        metrics_service(
+            "pipeline",
+            "pipeline",
+            variable="BQINGEST_PIPELINE_METRICS_PORT",
+            host=settings.metrics_host,
+            port=settings.local_pipeline_metrics_port,
+        ),
+        metrics_service(
+            "source",
+            "source",
+            variable="BQINGEST_SOURCE_METRICS_PORT",
+            host=settings.metrics_host,
+            port=settings.local_source_metrics_port,
+        ),
         api_service(settings),
     ]

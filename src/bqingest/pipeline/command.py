@@ -11,8 +11,9 @@ from bqingest.pipeline.options import LOCAL_RUNNER
 def pipeline_argv(settings: Settings, *, runner: str, extra: Sequence[str] = ()) -> list[str]:
     """The command line of :func:`bqingest.pipeline.main.run` for these settings.
 
-    Emulator endpoints are passed only to the local runner; ``extra`` (Beam's own options, such
-    as ``--region`` and ``--temp_location`` for Dataflow) is appended as given.
+    Emulator endpoints and the metrics port are passed only to the local runner; ``extra``
+    (Beam's own options, such as ``--region`` and ``--temp_location`` for Dataflow) is appended
+    as given.
     """
     argv = [
         f"--runner={runner}",
@@ -33,4 +34,9 @@ def pipeline_argv(settings: Settings, *, runner: str, extra: Sequence[str] = ())
             value = getattr(settings, option)
             if value is not None:
                 argv.append(f"--{option}={value}")
+        if settings.pipeline_metrics_port:
+            argv += [
+                f"--metrics_host={settings.metrics_host}",
+                f"--metrics_port={settings.pipeline_metrics_port}",
+            ]
     return [*argv, *extra]

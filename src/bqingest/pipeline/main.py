@@ -31,7 +31,8 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 
 from bqingest import clients
 from bqingest.config import Settings
-from bqingest.pipeline import preflight, recovery
+from bqingest.operations.exposition import metrics_url, serve
+from bqingest.pipeline import metrics, preflight, recovery
 from bqingest.pipeline.errors import PipelineError
 from bqingest.pipeline.options import PipelineConfig, config_from
 from bqingest.pipeline.records import utc_now
@@ -100,6 +101,14 @@ def run(argv: Sequence[str] | None = None, *, wait: bool | None = None) -> Any:
     options = PipelineOptions(list(argv) if argv is not None else sys.argv[1:])
     config = config_from(options)
     options.view_as(StandardOptions).streaming = True
+    if config.metrics_port:  # the local runner only (config_from refuses it elsewhere)
+        serve(
+            metrics.REGISTRY,
+            host=config.metrics_host,
+            port=config.metrics_port,
+            variable="BQINGEST_PIPELINE_METRICS_PORT (--metrics_port)",
+        )
+        logger.info("metrics at %s", metrics_url(config.metrics_host, config.metrics_port))
     if config.is_local:
         plan = prepare_local_run(config)
         logger.info("recovery: %s", plan.describe())

@@ -3,7 +3,8 @@
 ``--subscription`` (``projects/P/subscriptions/S``), ``--events_table`` and
 ``--dead_letter_table`` (``PROJECT.DATASET.TABLE``), ``--max_message_bytes``; locally also
 ``--pubsub_emulator_host``, ``--bigquery_emulator_host``, ``--bigquery_emulator_grpc_host`` and
-``--recovery_margin_seconds``. The standard Beam options (``--runner --project --region
+``--recovery_margin_seconds``, ``--metrics_host`` and ``--metrics_port`` (Prometheus
+metrics, local runner only). The standard Beam options (``--runner --project --region
 --temp_location --streaming``...) are Beam's own. ``dataflow/metadata.json`` describes the same
 parameters with the same patterns (:data:`PATTERNS`); a unit test keeps them equal.
 
@@ -80,6 +81,18 @@ class IngestOptions(PipelineOptions):
             help="Local runner only: on start, seek the subscription back to the last publish "
             "time written minus this margin, to re-read what a killed run had acknowledged.",
         )
+        parser.add_argument(
+            "--metrics_host",
+            default="127.0.0.1",
+            help="Local runner only: address the Prometheus metrics endpoint binds to.",
+        )
+        parser.add_argument(
+            "--metrics_port",
+            type=int,
+            default=0,
+            help="Local runner only: serve Prometheus metrics at http://HOST:PORT/metrics "
+            "(0: off). Dataflow exports the Beam counters to Cloud Monitoring instead.",
+        )
 
 
 @dataclass(frozen=True)
@@ -95,6 +108,8 @@ class PipelineConfig:
     bigquery_emulator_host: str | None
     bigquery_emulator_grpc_host: str | None
     recovery_margin_seconds: float
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 0
 
     @property
     def is_local(self) -> bool:
@@ -158,11 +173,20 @@ def config_from(options: PipelineOptions) -> PipelineConfig:
         bigquery_emulator_host=ingest.bigquery_emulator_host or None,
         bigquery_emulator_grpc_host=ingest.bigquery_emulator_grpc_host or None,
         recovery_margin_seconds=float(ingest.recovery_margin_seconds),
+        metrics_host=str(ingest.metrics_host),
+        metrics_port=int(ingest.metrics_port),
     )
     if not 1024 <= config.max_message_bytes <= MAX_MESSAGE_BYTES_LIMIT:
         raise OptionsError(
             f"--max_message_bytes={config.max_message_bytes} must be between 1024 and "
             f"{MAX_MESSAGE_BYTES_LIMIT} (Pub/Sub's own limit is 10 MB)"
+        )
+    if not 0 <= config.metrics_port <= 65535:
+        raise OptionsError(f"--metrics_port={config.metrics_port} must be a TCP port, or 0 (off)")
+    if config.metrics_port and not config.is_local:
+        raise OptionsError(
+            f"--metrics_port is for --runner={LOCAL_RUNNER} only: on Dataflow the pipeline's "
+            "counters go to Cloud Monitoring, and no worker should open a port"
         )
     if config.recovery_margin_seconds < 0:
         raise OptionsError("--recovery_margin_seconds must not be negative")

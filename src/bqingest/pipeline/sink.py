@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 import apache_beam as beam
-from apache_beam.metrics.metric import Metrics
 from google.api_core import exceptions
 from google.cloud.bigquery_storage_v1 import BigQueryWriteClient, types
 from google.protobuf import descriptor_pb2
@@ -46,7 +45,7 @@ from bqingest import clients
 from bqingest.config import Settings
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS, TableSpec
 from bqingest.pipeline.errors import SinkError, SinkUnavailable
-from bqingest.pipeline.metrics import NAMESPACE, dead_letter_counter
+from bqingest.pipeline.metrics import Count, count, count_dead_letter, observe_freshness
 from bqingest.pipeline.proto_rows import ProtoRowSchema, schema_for
 from bqingest.pipeline.records import Destination, RowToWrite, sink_rejection, utc_now
 
@@ -323,9 +322,10 @@ class WarehouseWriter:
 class WriteRows(beam.DoFn):
     """Buffers a bundle's rows and writes them to BigQuery when the bundle finishes.
 
-    Counters (namespace ``bqingest``): ``rows_written_events``, ``rows_written_dead_letters``,
-    ``dead_letters_<reason>``, ``sink_rejected``, ``sink_retries``; distribution
-    ``publish_to_write_lag_ms`` (publish time to the end of the successful append).
+    Counters (namespace ``bqingest``, each with its Prometheus twin: :mod:`..metrics`):
+    ``rows_written_events``, ``rows_written_dead_letters``, ``dead_letters_<reason>``,
+    ``sink_rejected``, ``sink_retries``; distribution ``publish_to_write_lag_ms`` (publish
+    time to the end of the successful append).
     """
 
     def __init__(
@@ -342,11 +342,6 @@ class WriteRows(beam.DoFn):
         self._max_buffered_rows = max_buffered_rows
         self._retry_timeout = retry_timeout
         self._buffer: list[RowToWrite] = []
-        self._events_written = Metrics.counter(NAMESPACE, "rows_written_events")
-        self._dead_letters_written = Metrics.counter(NAMESPACE, "rows_written_dead_letters")
-        self._sink_rejected = Metrics.counter(NAMESPACE, "sink_rejected")
-        self._retries = Metrics.counter(NAMESPACE, "sink_retries")
-        self._lag = Metrics.distribution(NAMESPACE, "publish_to_write_lag_ms")
 
     def setup(self) -> None:
         self._appender = self._connect()
@@ -376,18 +371,15 @@ class WriteRows(beam.DoFn):
         rows, self._buffer = self._buffer, []
         outcome = self._writer.write(rows)
         written_at = utc_now()
-        self._events_written.inc(len(outcome.events_written))
-        self._dead_letters_written.inc(len(outcome.dead_letters_written))
-        if outcome.sink_rejected:
-            self._sink_rejected.inc(outcome.sink_rejected)
-        if outcome.retries:
-            self._retries.inc(outcome.retries)
+        count(Count.ROWS_WRITTEN_EVENTS, len(outcome.events_written))
+        count(Count.ROWS_WRITTEN_DEAD_LETTERS, len(outcome.dead_letters_written))
+        count(Count.SINK_REJECTED, outcome.sink_rejected)
+        count(Count.SINK_RETRIES, outcome.retries)
         for row in outcome.dead_letters_written:
-            dead_letter_counter(str(row.row["reason"])).inc()
+            count_dead_letter(str(row.row["reason"]), str(row.row["stage"]))
         for row in outcome.events_written:
             if row.publish_time is not None:
-                lag = written_at - row.publish_time
-                self._lag.update(max(0, int(lag.total_seconds() * 1000)))
+                observe_freshness(row.publish_time, written_at)
 
 
 class WriteToWarehouse(beam.PTransform[Any, Any]):

@@ -13,10 +13,9 @@ from typing import Any, Final
 
 import apache_beam as beam
 from apache_beam.io.gcp.pubsub import PubsubMessage
-from apache_beam.metrics.metric import Metrics
 from apache_beam.pvalue import TaggedOutput
 
-from bqingest.pipeline.metrics import NAMESPACE
+from bqingest.pipeline.metrics import Count, count, count_message_read
 from bqingest.pipeline.records import (
     Destination,
     ReceivedMessage,
@@ -53,23 +52,20 @@ class ParseMessage(beam.DoFn):
     def __init__(self, *, max_message_bytes: int) -> None:
         super().__init__()
         self._max_bytes = max_message_bytes
-        self._read = Metrics.counter(NAMESPACE, "messages_read")
-        self._parsed = Metrics.counter(NAMESPACE, "events_parsed")
-        self._rejected = Metrics.counter(NAMESPACE, "parse_rejected")
 
     def process(self, element: PubsubMessage) -> Iterator[Any]:
-        self._read.inc()
         message = received(element)
+        count_message_read(message.publish_time)
         try:
             row = process_message(message, max_bytes=self._max_bytes, now=utc_now())
         except Exception as exc:  # a bug, not bad input: kept as a dead letter, not swallowed
             logger.exception("unexpected error parsing message %s", message.message_id)
             row = internal_error(message, exc, now=utc_now())
         if row.destination is Destination.EVENTS:
-            self._parsed.inc()
+            count(Count.EVENTS_PARSED)
             yield row
         else:
-            self._rejected.inc()
+            count(Count.PARSE_REJECTED)
             yield TaggedOutput(DEAD_LETTERS_TAG, row)
 
 

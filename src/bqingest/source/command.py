@@ -13,8 +13,10 @@ from rich.console import Console
 
 from bqingest import clients
 from bqingest.config import Settings
+from bqingest.operations.exposition import metrics_url, serve
 from bqingest.source.generator import EventGenerator
 from bqingest.source.ledger import Ledger, ledger_path
+from bqingest.source.metrics import build_metrics
 from bqingest.source.publisher import BATCH_SETTINGS, SourcePublisher
 from bqingest.source.schedule import run_load, run_scheduled
 
@@ -72,9 +74,25 @@ def run(
     def report(line: str) -> None:
         console.print(line, highlight=False)
 
+    metrics = build_metrics()
+    port = settings.source_metrics_port
+    server = (
+        serve(
+            metrics.registry,
+            host=settings.metrics_host,
+            port=port,
+            variable="BQINGEST_SOURCE_METRICS_PORT",
+        )
+        if port
+        else None
+    )
     with Ledger(ledger_path(settings)) as ledger, _stop_on_signals(stop):
-        publisher = SourcePublisher(client, settings.topic_path, ledger, run_id=run_id)
+        publisher = SourcePublisher(
+            client, settings.topic_path, ledger, run_id=run_id, metrics=metrics
+        )
         report(f"source {run_id} publishing to {settings.topic_path}; ledger {ledger.path}")
+        if server is not None:
+            report(f"metrics at {metrics_url(settings.metrics_host, server.server_port)}")
         try:
             if rate is not None and count is not None:
                 total = run_load(
@@ -92,6 +110,9 @@ def run(
                 )
         finally:
             client.stop()
+            if server is not None:
+                server.shutdown()
+                server.server_close()
     if total.failed:
         console.print(
             f"[red]error:[/] {len(total.failed)} message(s) were not published "

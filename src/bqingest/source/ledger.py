@@ -226,6 +226,18 @@ class Ledger:
         counts.update({MessageKind(kind): n for kind, n in rows})
         return counts
 
+    def known_message_ids(self, message_ids: Iterable[str]) -> set[str]:
+        """The ones among ``message_ids`` that the ledger recorded (at any time)."""
+        wanted = list(dict.fromkeys(message_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            sql = f"SELECT message_id FROM published WHERE message_id IN ({marks})"  # noqa: S608
+            with self._lock:
+                found.update(r[0] for r in self._db.execute(sql, chunk).fetchall())
+        return found
+
     def failures(self) -> list[PublishFailure]:
         with self._lock:
             rows = self._db.execute(

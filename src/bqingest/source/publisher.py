@@ -20,6 +20,7 @@ from google.api_core import exceptions
 
 from bqingest.source.generator import MessageKind, OutgoingMessage
 from bqingest.source.ledger import Ledger, LedgerEntry, PublishFailure
+from bqingest.source.metrics import SourceMetrics
 
 BATCH_SETTINGS: Final = pubsub_v1.types.BatchSettings(
     max_messages=500,  # Pub/Sub allows 1,000 per request; 500 keeps requests well under 10 MB
@@ -80,6 +81,7 @@ class SourcePublisher:
         run_id: str,
         timeout: float = 60.0,
         clock: Callable[[], datetime] = _utc_now,
+        metrics: SourceMetrics | None = None,
     ) -> None:
         self._client = client
         self._topic = topic_path
@@ -87,6 +89,7 @@ class SourcePublisher:
         self._run_id = run_id
         self._timeout = timeout
         self._clock = clock
+        self._metrics = metrics
 
     def publish(self, messages: Sequence[OutgoingMessage]) -> PublishReport:
         """Publish ``messages``, wait for every outcome, record it; never raise for a refusal."""
@@ -121,7 +124,21 @@ class SourcePublisher:
         if report.failed:
             self._ledger.record_failures(report.failed)
         report.seconds = (self._clock() - started).total_seconds()
+        if self._metrics is not None:
+            self._count(report)
         return report
+
+    def _count(self, report: PublishReport) -> None:
+        """Metrics follow the ledger: counted once recorded, so they never exceed it."""
+        assert self._metrics is not None
+        for kind, count in report.counts().items():
+            if count:
+                self._metrics.published.labels(kind.value).inc(count)
+        for failure in report.failed:
+            self._metrics.publish_failures.labels(failure.kind.value).inc()
+        if report.published:
+            self._metrics.last_publish.set(report.published[-1].published_at.timestamp())
+        self._metrics.batch_duration.observe(report.seconds)
 
     def _failure(self, message: OutgoingMessage, exc: BaseException) -> PublishFailure:
         error = f"{type(exc).__name__}: {exc}"[:2000]

@@ -124,7 +124,8 @@ module "bigquery" {
   events_partition_expiration_days       = var.events_partition_expiration_days
   dead_letters_partition_expiration_days = var.dead_letters_partition_expiration_days
   data_viewers = {
-    api = module.iam.api_reader_member
+    api       = module.iam.api_reader_member
+    reconcile = module.iam.reconcile_member
   }
   data_editors = {
     pipeline = module.iam.dataflow_worker_member
@@ -192,6 +193,26 @@ module "scheduler" {
   depends_on = [module.project_services]
 }
 
+module "reconcile" {
+  source = "../../modules/reconcile"
+
+  project_id            = var.project_id
+  region                = var.region
+  environment           = var.environment
+  image                 = var.api_image
+  service_account_email = module.iam.reconcile_email
+  location              = var.bigquery_location
+  dataset               = module.bigquery.dataset
+  events_table          = module.bigquery.events_table
+  dead_letter_table     = module.bigquery.dead_letter_table
+  dedup_view            = module.bigquery.dedup_view
+  topic                 = module.pubsub.topic_name
+  deletion_protection   = var.deletion_protection
+
+  # The account's dataset grant and project roles exist before the first run.
+  depends_on = [module.bigquery, module.iam]
+}
+
 module "monitoring" {
   source = "../../modules/monitoring"
 
@@ -208,6 +229,7 @@ module "monitoring" {
   expected_events_min            = var.expected_events_min
   expected_events_max            = var.expected_events_max
   expected_events_window_seconds = var.expected_events_window_seconds
+  reconcile_job_name             = module.reconcile.job_name
 
   depends_on = [module.project_services]
 }

@@ -38,6 +38,16 @@ output "deployer_member" {
   value       = "serviceAccount:${google_service_account.deployer.email}"
 }
 
+output "reconcile_email" {
+  description = "Email of the service account the reconcile job runs as."
+  value       = google_service_account.reconcile.email
+}
+
+output "reconcile_member" {
+  description = "IAM member (serviceAccount:EMAIL) of the reconcile job's service account."
+  value       = "serviceAccount:${google_service_account.reconcile.email}"
+}
+
 output "workload_identity_provider" {
   description = "Full name of the GitHub OIDC provider (the workload_identity_provider input of google-github-actions/auth)."
   value       = google_iam_workload_identity_pool_provider.github.name

@@ -1,7 +1,7 @@
 locals {
   # The only roles Terraform grants on the whole project to the runtime accounts: BigQuery jobs and
   # Dataflow workers have no narrower resource to bind to. The deployer may grant these and no other.
-  runtime_project_roles = ["roles/bigquery.jobUser", "roles/dataflow.worker"]
+  runtime_project_roles = ["roles/bigquery.jobUser", "roles/dataflow.worker", "roles/monitoring.viewer"]
 
   # What `terraform apply` needs to manage every resource of this configuration. Admin roles of the
   # services bqingest uses, never roles/owner or roles/editor; project IAM is delegated with a
@@ -15,6 +15,7 @@ locals {
     "roles/dataflow.admin",
     "roles/iam.serviceAccountAdmin",
     "roles/iam.workloadIdentityPoolAdmin",
+    "roles/logging.configWriter",
     "roles/monitoring.editor",
     "roles/pubsub.admin",
     "roles/run.admin",
@@ -42,6 +43,20 @@ resource "google_project_iam_member" "dataflow_worker_job_user" {
   project = var.project_id
   role    = "roles/bigquery.jobUser"
   member  = "serviceAccount:${google_service_account.dataflow_worker.email}"
+}
+
+# The reconcile job runs queries and reads Pub/Sub's publish counts (time series have no narrower
+# resource than the project).
+resource "google_project_iam_member" "reconcile_job_user" {
+  project = var.project_id
+  role    = "roles/bigquery.jobUser"
+  member  = "serviceAccount:${google_service_account.reconcile.email}"
+}
+
+resource "google_project_iam_member" "reconcile_monitoring_viewer" {
+  project = var.project_id
+  role    = "roles/monitoring.viewer"
+  member  = "serviceAccount:${google_service_account.reconcile.email}"
 }
 
 resource "google_project_iam_member" "deployer" {

@@ -1,5 +1,5 @@
 # Grants on the service accounts themselves, never on the project: the deployer may attach the
-# runtime accounts to the Cloud Run service and the Dataflow job (actAs), and may mint identity
+# runtime accounts to the Cloud Run service and job and the Dataflow job (actAs), and may mint identity
 # tokens for the invoker account to smoke-test the deployed API.
 
 resource "google_service_account_iam_member" "deployer_acts_as_api_reader" {
@@ -10,6 +10,12 @@ resource "google_service_account_iam_member" "deployer_acts_as_api_reader" {
 
 resource "google_service_account_iam_member" "deployer_acts_as_dataflow_worker" {
   service_account_id = google_service_account.dataflow_worker.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = "serviceAccount:${google_service_account.deployer.email}"
+}
+
+resource "google_service_account_iam_member" "deployer_acts_as_reconcile" {
+  service_account_id = google_service_account.reconcile.name
   role               = "roles/iam.serviceAccountUser"
   member             = "serviceAccount:${google_service_account.deployer.email}"
 }

@@ -23,6 +23,13 @@ resource "google_service_account" "dataflow_worker" {
   description  = "Runs the Dataflow launcher and workers: reads the subscription, writes the dataset, uses the Dataflow bucket."
 }
 
+resource "google_service_account" "reconcile" {
+  project      = var.project_id
+  account_id   = var.reconcile_account_id
+  display_name = "bqingest reconcile"
+  description  = "Runs the scheduled bqingest reconcile job: reads the BigQuery dataset and Cloud Monitoring's Pub/Sub counts, may run that job only."
+}
+
 resource "google_service_account" "deployer" {
   project      = var.project_id
   account_id   = var.deployer_account_id

@@ -78,6 +78,17 @@ variable "project_id" {
   }
 }
 
+variable "reconcile_account_id" {
+  type        = string
+  description = "Account id of the service account the scheduled reconcile job runs as."
+  default     = "bqingest-reconcile"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.reconcile_account_id))
+    error_message = "reconcile_account_id must be 6-30 lowercase letters, digits and hyphens."
+  }
+}
+
 variable "workload_identity_pool_id" {
   type        = string
   description = "Id of the workload identity pool for GitHub Actions. A deleted pool keeps its id for 30 days."

@@ -260,3 +260,42 @@ resource "google_monitoring_alert_policy" "api_5xx_ratio" {
     EOT
   }
 }
+
+# The scheduled reconciliation (module reconcile) found messages Pub/Sub accepted that reached
+# neither table within its window's delay.
+resource "google_monitoring_alert_policy" "reconcile_missing" {
+  project               = var.project_id
+  display_name          = "bqingest ${var.environment}: reconciliation found missing messages"
+  combiner              = "OR"
+  severity              = "ERROR"
+  notification_channels = var.notification_channels
+
+  conditions {
+    display_name = "A bqingest reconcile run reported missing messages"
+
+    condition_threshold {
+      filter          = "metric.type=\"logging.googleapis.com/user/${local.reconcile_missing_metric}\" AND resource.type=\"cloud_run_job\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = "3600s"
+        per_series_aligner   = "ALIGN_DELTA"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = <<-EOT
+      A run of the Cloud Run job `${var.reconcile_job_name}` (bqingest reconcile) counted more messages accepted by the topic `${var.topic}` in its window than rows written to events and dead_letters for them: messages were lost, or are still on their way after the window's delay.
+
+      Runbook: ${var.runbook_url}#reconciliation-found-missing-messages
+    EOT
+  }
+
+  # Cloud Monitoring refuses a condition on a log-based metric that does not exist yet.
+  depends_on = [google_logging_metric.reconcile_missing_runs]
+}

@@ -9,6 +9,7 @@ output "alert_policies" {
       oldest_unacked_message = google_monitoring_alert_policy.oldest_unacked_message.name
       pipeline_dead_letters  = google_monitoring_alert_policy.pipeline_dead_letters.name
       pubsub_dead_letters    = google_monitoring_alert_policy.pubsub_dead_letters.name
+      reconcile_missing      = google_monitoring_alert_policy.reconcile_missing.name
     },
     { for window, policy in google_monitoring_alert_policy.api_availability_burn : "api_availability_${window}_burn" => policy.name },
     { for window, policy in google_monitoring_alert_policy.api_latency_burn : "api_latency_${window}_burn" => policy.name },
@@ -31,5 +32,13 @@ output "slos" {
   value = {
     api_availability = google_monitoring_slo.api_availability.name
     api_latency      = google_monitoring_slo.api_latency.name
+  }
+}
+
+output "reconcile_metrics" {
+  description = "Log-based metric types of the scheduled reconciliation: its SLI and its runs with missing messages."
+  value = {
+    sli          = "logging.googleapis.com/user/${google_logging_metric.reconcile_sli.name}"
+    missing_runs = "logging.googleapis.com/user/${google_logging_metric.reconcile_missing_runs.name}"
   }
 }

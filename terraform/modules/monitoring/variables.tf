@@ -204,8 +204,8 @@ variable "oldest_unacked_age_threshold_seconds" {
 
 variable "pipeline_counter_dead_lettered" {
   type        = string
-  description = "Name of the pipeline's Beam counter of rows written to the dead-letter table (all reasons)."
-  default     = "dead_lettered"
+  description = "Name of the pipeline's Beam counter of rows written to the dead-letter table, all reasons (src/bqingest/pipeline/metrics.py)."
+  default     = "rows_written_dead_letters"
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_.-]+$", var.pipeline_counter_dead_lettered))
@@ -215,8 +215,8 @@ variable "pipeline_counter_dead_lettered" {
 
 variable "pipeline_counter_events_written" {
   type        = string
-  description = "Name of the pipeline's Beam counter of events written to the events table."
-  default     = "events_written"
+  description = "Name of the pipeline's Beam counter of rows written to the events table (src/bqingest/pipeline/metrics.py)."
+  default     = "rows_written_events"
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_.-]+$", var.pipeline_counter_events_written))
@@ -242,6 +242,17 @@ variable "project_id" {
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
     error_message = "project_id must be a GCP project id: 6-30 lowercase letters, digits and hyphens."
+  }
+}
+
+variable "reconcile_job_name" {
+  type        = string
+  description = "Name of the Cloud Run job that runs bqingest reconcile (module reconcile): its log lines feed the reconciliation metrics."
+  default     = "bqingest-reconcile"
+
+  validation {
+    condition     = can(regex("^[a-z]([-a-z0-9]{0,47}[a-z0-9])?$", var.reconcile_job_name))
+    error_message = "reconcile_job_name must be lowercase letters, digits and hyphens, starting with a letter."
   }
 }
 

@@ -83,3 +83,19 @@ def test_bqingest_pipeline_builds_the_options_from_settings(tmp_path: Path) -> N
     assert argv[-1] == "--foo=bar"
     dataflow = pipeline_argv(settings, runner="DataflowRunner")
     assert not any("emulator" in arg for arg in dataflow)
+
+
+def test_metrics_port_is_for_the_local_runner_only(tmp_path: Path) -> None:
+    local = config("--runner=BundleBasedDirectRunner", *REQUIRED, "--metrics_port=19465")
+    assert (local.metrics_host, local.metrics_port) == ("127.0.0.1", 19465)
+    assert config("--runner=BundleBasedDirectRunner", *REQUIRED).metrics_port == 0
+    with pytest.raises(OptionsError, match="no worker should open a port"):
+        config("--runner=DataflowRunner", *REQUIRED, "--metrics_port=19465")
+    with pytest.raises(OptionsError, match="must be a TCP port"):
+        config("--runner=BundleBasedDirectRunner", *REQUIRED, "--metrics_port=70000")
+    settings = local_settings(tmp_path, pipeline_metrics_port=19465, metrics_host="0.0.0.0")
+    argv = pipeline_argv(settings, runner="BundleBasedDirectRunner")
+    assert config(*argv).metrics_port == 19465 and config(*argv).metrics_host == "0.0.0.0"
+    assert not any("metrics" in arg for arg in pipeline_argv(settings, runner="DataflowRunner"))
+    unset = pipeline_argv(local_settings(tmp_path), runner="BundleBasedDirectRunner")
+    assert not any("metrics" in arg for arg in unset)  # alone, the pipeline serves nothing

@@ -261,8 +261,10 @@ def test_counters_and_lag_distribution_per_outcome() -> None:
         dead_letter_table=TABLES[Destination.DEAD_LETTERS],
         connect=connect,
     )
+    before = prometheus_samples()
     result = pipeline.run()
     result.wait_until_finish()
+    after = prometheus_samples()
 
     def counter(name: str) -> int:
         found = result.metrics().query(MetricsFilter().with_namespace("bqingest").with_name(name))
@@ -282,3 +284,30 @@ def test_counters_and_lag_distribution_per_outcome() -> None:
     ]
     assert lag.committed.count == 2
     assert lag.committed.min > 0  # PUBLISHED is in the past
+
+    # The same helper counted every outcome in the pipeline's Prometheus registry too.
+    def delta(name: str, **labels: str) -> float:
+        return after.total(name, **labels) - before.total(name, **labels)
+
+    assert delta("bqingest_pipeline_messages_read_total", published="before_start") == 4
+    assert delta("bqingest_pipeline_events_parsed_total") == 3
+    assert delta("bqingest_pipeline_parse_rejected_total") == 1
+    assert delta("bqingest_pipeline_sink_retries_total") == 1
+    assert delta("bqingest_pipeline_sink_rejected_total") == 1
+    assert delta("bqingest_pipeline_rows_written_total", table="events") == 2
+    assert delta("bqingest_pipeline_rows_written_total", table="dead_letters") == 2
+    assert delta("bqingest_pipeline_dead_letters_total", reason="not_json", stage="parse") == 1
+    assert delta("bqingest_pipeline_dead_letters_total", reason="sink_rejected", stage="sink") == 1
+    assert delta("bqingest_pipeline_freshness_seconds_count", published="before_start") == 2
+    assert delta("bqingest_pipeline_freshness_seconds_sum") == pytest.approx(
+        (lag.committed.sum) / 1000, abs=0.01
+    )
+
+
+def prometheus_samples():
+    from prometheus_client import generate_latest
+
+    from bqingest.operations.exposition import Samples
+    from bqingest.pipeline.metrics import REGISTRY
+
+    return Samples.parse(generate_latest(REGISTRY).decode())

@@ -61,3 +61,38 @@ def test_confirmed_and_refused_messages_are_both_recorded(tmp_path: Path) -> Non
     assert all(
         attrs == m.attributes for (_, _, attrs), m in zip(client.published, messages, strict=True)
     )
+
+
+def test_metrics_count_what_the_ledger_recorded(tmp_path: Path) -> None:
+    from bqingest.source.metrics import build_metrics
+
+    metrics = build_metrics()
+    client = FakePublisherClient(refuse={0, 5})
+    messages = EventGenerator(seed=4, malformed_fraction=0.2, clock=lambda: NOW).batch(30)
+    with Ledger(tmp_path / "l.sqlite3") as ledger:
+        publisher = SourcePublisher(
+            client,
+            "projects/p/topics/t",
+            ledger,
+            run_id="r",
+            clock=lambda: NOW,  # type: ignore[arg-type]
+            metrics=metrics,
+        )
+        publisher.publish(messages)
+        counts = ledger.counts()
+        failures = ledger.failures()
+
+    def value(name: str, **labels: str) -> float:
+        return metrics.registry.get_sample_value(name, labels) or 0.0
+
+    for kind in MessageKind:
+        assert value("bqingest_source_published_total", kind=kind.value) == counts[kind]
+    assert (
+        sum(
+            value("bqingest_source_publish_failures_total", kind=kind.value) for kind in MessageKind
+        )
+        == len(failures)
+        == 2
+    )
+    assert value("bqingest_source_last_publish_timestamp_seconds") == NOW.timestamp()
+    assert value("bqingest_source_publish_batch_duration_seconds_count") == 1

@@ -1,0 +1,20 @@
+"""Errors of the operations commands (expected failures: one ``error:`` line, exit 1).
+
+OperationsError
+├── MetricsPortUnavailable  a process cannot serve its /metrics on the configured port
+└── ReconcileError          the reconciliation window or its inputs are unusable
+"""
+
+from __future__ import annotations
+
+
+class OperationsError(RuntimeError):
+    """Base class; the message says what to do."""
+
+
+class MetricsPortUnavailable(OperationsError):
+    """The metrics port is taken or cannot be bound."""
+
+
+class ReconcileError(OperationsError):
+    """The window is empty or invalid, or a count cannot be read."""

@@ -1,0 +1,402 @@
+"""``bqingest reconcile``: what was published in a window against what the warehouse holds.
+
+**Locally** the source's ledger says, message by message, what was published; the comparison is
+by id:
+
+* every valid event id published in the window (kinds ``valid`` and ``duplicate``: a repeat has
+  the id of an earlier event) must be visible in ``events_dedup`` (one row per id, so
+  redeliveries and repeats count once); an id that is not there but whose message is in
+  ``dead_letters`` is *dead-lettered* (with its reason), otherwise *missing*;
+* every ``malformed`` message must be in ``dead_letters`` (by message id), with the reason the
+  source expected; otherwise it is *missing* too;
+* rows of ``events`` published in the window whose message id the ledger never recorded are
+  *unexpected* (events posted to the API, dead letters replayed, another publisher).
+
+The processing-correctness SLI is valid event ids ingested / valid event ids published.
+
+**In the cloud** there is no ledger: the count of messages Pub/Sub accepted on the topic in the
+window (Cloud Monitoring, ``pubsub.googleapis.com/topic/send_message_operation_count``, response
+code ``success``) is compared with the distinct message ids in ``events`` plus ``dead_letters``
+published in the window. Only counts can be compared (no id can be named), every publisher
+(Scheduler, the API, replays) is included on both sides, and the window is cut at whole minutes,
+the metric's resolution. The SLI is then events / (events + dead letters), the definition of the
+processing-correctness SLO.
+
+**Window.** ``[since, until)`` by publish time. ``until`` is never later than now minus the grace
+period (``BQINGEST_RECONCILE_GRACE_SECONDS``): a message published a moment ago may be on its way,
+and judging it would report it missing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Protocol
+
+from google.cloud import bigquery
+
+from bqingest import warehouse
+from bqingest.config import Settings
+from bqingest.operations.errors import ReconcileError
+from bqingest.source.generator import MessageKind
+from bqingest.source.ledger import Ledger, LedgerEntry
+
+CHUNK: Final = 5000  # ids per IN UNNEST(@ids) query
+LISTED: Final = 100  # ids listed in the report (all are counted)
+_RELATIVE: Final = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
+_UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_time(text: str, *, now: datetime) -> datetime:
+    """ISO 8601 (UTC when it has no zone), or a duration ago: ``90s``, ``15m``, ``2h``, ``7d``."""
+    relative = _RELATIVE.fullmatch(text.strip())
+    if relative:
+        return now - timedelta(seconds=float(relative.group(1)) * _UNITS[relative.group(2)])
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ReconcileError(
+            f"{text!r} is neither an ISO 8601 time (2026-11-29T07:00:00Z) nor a duration ago "
+            "(90s, 15m, 2h, 7d)"
+        ) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Window:
+    """``[since, until)`` by publish time; ``clipped`` when the grace period moved ``until``."""
+
+    since: datetime
+    until: datetime
+    grace: timedelta
+    clipped: bool
+
+    @classmethod
+    def resolve(
+        cls, since: datetime, until: datetime | None, *, grace: timedelta, now: datetime
+    ) -> Window:
+        latest = now - grace
+        end = latest if until is None else min(until, latest)
+        if end <= since:
+            raise ReconcileError(
+                f"nothing to reconcile: the window starts at {since.isoformat()} and must end "
+                f"before now minus the {grace.total_seconds():g}s grace period "
+                f"({latest.isoformat()}); start earlier or lower --grace"
+            )
+        return cls(since, end, grace, clipped=until is None or until > latest)
+
+    def to_minutes(self) -> Window:
+        """The window cut to whole minutes (Cloud Monitoring's resolution)."""
+
+        def floor(t: datetime) -> datetime:
+            return t.replace(second=0, microsecond=0)
+
+        since, until = floor(self.since), floor(self.until)
+        if until <= since:
+            raise ReconcileError("the window is shorter than a minute once cut to whole minutes")
+        return Window(since, until, self.grace, self.clipped)
+
+
+@dataclass
+class Report:
+    """The outcome; ``ok`` when nothing is missing. Serialised as one JSON line by ``--json``."""
+
+    mode: str  # "ledger" (local) or "counts" (cloud)
+    since: datetime
+    until: datetime
+    grace_seconds: float
+    published: dict[str, int]  # messages by kind (cloud: {"messages": n})
+    valid_event_ids: int | None  # distinct ids of valid events published (ledger only)
+    ingested: int  # valid ids visible in events_dedup (cloud: messages in events)
+    dead_lettered: dict[str, int]  # valid events' messages in dead_letters, by reason
+    malformed_dead_lettered: int = 0  # malformed messages dead-lettered as expected
+    malformed_other_reason: dict[str, dict[str, Any]] = field(default_factory=dict)
+    missing_count: int = 0
+    missing_ids: list[str] = field(default_factory=list)  # event ids, then malformed message ids
+    unexpected_count: int = 0
+    unexpected_ids: list[str] = field(default_factory=list)
+    unexpected_dead_letters: int = 0
+    sli: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.missing_count == 0
+
+    def as_log_entry(self) -> dict[str, Any]:
+        """A structured log line: Cloud Logging reads ``severity`` and ``message`` from it, and
+        the monitoring module's log-based metrics read ``sli`` and ``missing_count``."""
+        body = asdict(self)
+        body["since"] = self.since.isoformat()
+        body["until"] = self.until.isoformat()
+        return {
+            "severity": "INFO" if self.ok else "ERROR",
+            "message": self.summary(),
+            "kind": "bqingest.reconcile",
+            **body,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_log_entry(), separators=(",", ":"), sort_keys=False)
+
+    def summary(self) -> str:
+        sli = f"{self.sli:.4%}" if self.sli is not None else "n/a"
+        return (
+            f"reconcile {self.since.isoformat()} .. {self.until.isoformat()}: "
+            f"{sum(self.published.values())} published, {self.missing_count} missing, "
+            f"{self.unexpected_count} unexpected, SLI {sli}"
+        )
+
+
+class PublishedCounter(Protocol):
+    """Counts the messages a topic accepted in a window (the cloud has no ledger)."""
+
+    def count(self, topic: str, since: datetime, until: datetime) -> int: ...
+
+
+def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), CHUNK):
+        yield list(values[start : start + CHUNK])
+
+
+def _ids_parameter(values: list[str]) -> bigquery.ArrayQueryParameter:
+    return bigquery.ArrayQueryParameter("ids", "STRING", values)
+
+
+def _window_parameters(window: Window) -> list[bigquery.ScalarQueryParameter]:
+    return [
+        bigquery.ScalarQueryParameter("since", "TIMESTAMP", window.since),
+        bigquery.ScalarQueryParameter("until", "TIMESTAMP", window.until),
+    ]
+
+
+def visible_ids(bq: bigquery.Client, settings: Settings, ids: Iterable[str]) -> set[str]:
+    """The ones among ``ids`` that ``events_dedup`` shows."""
+    found: set[str] = set()
+    for chunk in _chunks(sorted(set(ids))):
+        rows = warehouse.query(
+            bq,
+            f"SELECT id FROM `{settings.dedup_view_id}` WHERE id IN UNNEST(@ids)",  # noqa: S608
+            parameters=[_ids_parameter(chunk)],
+        )
+        found.update(row["id"] for row in rows)
+    return found
+
+
+def dead_letter_reasons(
+    bq: bigquery.Client, settings: Settings, message_ids: Iterable[str]
+) -> dict[str, set[str]]:
+    """Message id -> the reasons it was dead-lettered with, for those in ``dead_letters``."""
+    reasons: dict[str, set[str]] = {}
+    for chunk in _chunks(sorted(set(message_ids))):
+        rows = warehouse.query(
+            bq,
+            f"SELECT DISTINCT message_id, reason FROM `{settings.dead_letter_table_id}` "  # noqa: S608
+            "WHERE message_id IN UNNEST(@ids)",
+            parameters=[_ids_parameter(chunk)],
+        )
+        for row in rows:
+            reasons.setdefault(row["message_id"], set()).add(row["reason"])
+    return reasons
+
+
+def _messages_in_window(bq: bigquery.Client, table: str, window: Window, columns: str) -> list[Any]:
+    return warehouse.query_all(
+        bq,
+        f"SELECT DISTINCT {columns} FROM `{table}` "  # noqa: S608 - table ids from settings
+        "WHERE publish_time >= @since AND publish_time < @until",
+        parameters=_window_parameters(window),
+    )
+
+
+def reconcile_ledger(
+    ledger: Ledger, bq: bigquery.Client, settings: Settings, window: Window
+) -> Report:
+    """Compare the ledger's messages in ``window`` with the warehouse, id by id."""
+    entries = ledger.entries(since=window.since, until=window.until)
+    published = {kind.value: 0 for kind in MessageKind}
+    messages_of: dict[str, list[LedgerEntry]] = {}
+    malformed: dict[str, LedgerEntry] = {}
+    for entry in entries:
+        published[entry.kind.value] += 1
+        if entry.kind is MessageKind.MALFORMED:
+            malformed[entry.message_id] = entry
+        elif entry.event_id is not None:
+            messages_of.setdefault(entry.event_id, []).append(entry)
+    visible = visible_ids(bq, settings, messages_of)
+    absent = sorted(set(messages_of) - visible)
+    to_look_up = [e.message_id for i in absent for e in messages_of[i]] + list(malformed)
+    reasons = dead_letter_reasons(bq, settings, to_look_up)
+
+    dead_lettered: dict[str, int] = {}
+    missing: list[str] = []
+    for event_id in absent:
+        seen = set().union(*(reasons.get(e.message_id, set()) for e in messages_of[event_id]))
+        if seen:
+            reason = min(seen)  # one per id, even if several of its messages failed
+            dead_lettered[reason] = dead_lettered.get(reason, 0) + 1
+        else:
+            missing.append(event_id)
+    malformed_ok = 0
+    other_reason: dict[str, dict[str, Any]] = {}
+    for message_id, entry in sorted(malformed.items()):
+        got = reasons.get(message_id)
+        expected = entry.expected_reason.value if entry.expected_reason else None
+        if not got:
+            missing.append(message_id)
+        elif expected in got:
+            malformed_ok += 1
+        else:
+            other_reason[message_id] = {"expected": expected, "got": sorted(got)}
+
+    unexpected = _unexpected(ledger, bq, settings, window)
+    unexpected_letters = _messages_in_window(
+        bq, settings.dead_letter_table_id, window, "message_id"
+    )
+    known = ledger.known_message_ids(r["message_id"] for r in unexpected_letters)
+    report = Report(
+        mode="ledger",
+        since=window.since,
+        until=window.until,
+        grace_seconds=window.grace.total_seconds(),
+        published=published,
+        valid_event_ids=len(messages_of),
+        ingested=len(visible),
+        dead_lettered=dead_lettered,
+        malformed_dead_lettered=malformed_ok,
+        malformed_other_reason=other_reason,
+        missing_count=len(missing),
+        missing_ids=missing[:LISTED],
+        unexpected_count=len(unexpected),
+        unexpected_ids=unexpected[:LISTED],
+        unexpected_dead_letters=sum(1 for r in unexpected_letters if r["message_id"] not in known),
+        sli=len(visible) / len(messages_of) if messages_of else None,
+    )
+    if window.clipped:
+        report.notes.append(
+            f"the window ends {window.grace.total_seconds():g}s before now (grace period)"
+        )
+    return report
+
+
+def _unexpected(
+    ledger: Ledger, bq: bigquery.Client, settings: Settings, window: Window
+) -> list[str]:
+    """Event ids of ``events`` rows published in the window by nobody the ledger knows."""
+    rows = _messages_in_window(bq, settings.events_table_id, window, "id, message_id")
+    known = ledger.known_message_ids(r["message_id"] for r in rows)
+    return sorted({r["id"] for r in rows if r["message_id"] not in known})
+
+
+def reconcile_counts(
+    bq: bigquery.Client, settings: Settings, window: Window, counter: PublishedCounter
+) -> Report:
+    """Compare Pub/Sub's count of published messages with the warehouse's (the cloud)."""
+    window = window.to_minutes()
+    published = counter.count(settings.topic, window.since, window.until)
+    [events] = warehouse.query_all(
+        bq,
+        f"SELECT COUNT(DISTINCT message_id) AS n FROM `{settings.events_table_id}` "  # noqa: S608
+        "WHERE publish_time >= @since AND publish_time < @until",
+        parameters=_window_parameters(window),
+    )
+    letters = warehouse.query_all(
+        bq,
+        "SELECT reason, COUNT(DISTINCT message_id) AS n "  # noqa: S608
+        f"FROM `{settings.dead_letter_table_id}` "
+        "WHERE publish_time >= @since AND publish_time < @until GROUP BY reason",
+        parameters=_window_parameters(window),
+    )
+    ingested = int(events["n"])
+    dead_lettered = {row["reason"]: int(row["n"]) for row in letters}
+    processed = ingested + sum(dead_lettered.values())
+    return Report(
+        mode="counts",
+        since=window.since,
+        until=window.until,
+        grace_seconds=window.grace.total_seconds(),
+        published={"messages": published},
+        valid_event_ids=None,
+        ingested=ingested,
+        dead_lettered=dead_lettered,
+        missing_count=max(0, published - processed),
+        unexpected_count=max(0, processed - published),
+        sli=ingested / processed if processed else None,
+        notes=[
+            "counts only: the cloud keeps no ledger, so no id can be named; the SLI is "
+            "events / (events + dead letters)"
+        ],
+    )
+
+
+class CloudMonitoringCounter:
+    """:class:`PublishedCounter` on Cloud Monitoring's Pub/Sub topic metrics."""
+
+    METRIC: Final = "pubsub.googleapis.com/topic/send_message_operation_count"
+
+    def __init__(self, client: Any, project: str) -> None:
+        self._client = client
+        self._project = project
+
+    def request(self, topic: str, since: datetime, until: datetime) -> dict[str, Any]:
+        """The ListTimeSeries request: one sum over the whole window, all series reduced."""
+        seconds = int((until - since).total_seconds())
+        return {
+            "name": f"projects/{self._project}",
+            "filter": (
+                f'metric.type="{self.METRIC}" AND resource.type="pubsub_topic" '
+                f'AND resource.label."topic_id"="{topic}" '
+                'AND metric.label."response_code"="success"'
+            ),
+            "interval": {"start_time": since, "end_time": until},
+            "aggregation": {
+                "alignment_period": {"seconds": seconds},
+                "per_series_aligner": "ALIGN_SUM",
+                "cross_series_reducer": "REDUCE_SUM",
+            },
+        }
+
+    def count(self, topic: str, since: datetime, until: datetime) -> int:
+        series = self._client.list_time_series(request=self.request(topic, since, until))
+        return sum(int(point.value.int64_value) for ts in series for point in ts.points)
+
+
+def cloud_counter(settings: Settings) -> CloudMonitoringCounter:
+    """The Cloud Monitoring client with the process's default credentials."""
+    from google.cloud import monitoring_v3
+
+    return CloudMonitoringCounter(monitoring_v3.MetricServiceClient(), settings.project)
+
+
+def run(
+    settings: Settings,
+    bq: bigquery.Client,
+    *,
+    since: str,
+    until: str | None,
+    grace: float | None,
+    now: datetime,
+    counter: PublishedCounter | None = None,
+) -> Report:
+    """Resolve the window and reconcile: by id against the ledger locally, by count elsewhere."""
+    window = Window.resolve(
+        parse_time(since, now=now),
+        parse_time(until, now=now) if until is not None else None,
+        grace=timedelta(seconds=settings.reconcile_grace_seconds if grace is None else grace),
+        now=now,
+    )
+    if settings.is_local:
+        from bqingest.source.ledger import ledger_path
+
+        path = ledger_path(settings)
+        if not path.is_file():
+            raise ReconcileError(
+                f"no source ledger at {path}: locally, reconcile compares with what "
+                "`bqingest source` (or `bqingest up`) recorded there; check BQINGEST_DATA_DIR"
+            )
+        with Ledger(path) as ledger:
+            return reconcile_ledger(ledger, bq, settings, window)
+    return reconcile_counts(bq, settings, window, counter or cloud_counter(settings))

@@ -1,0 +1,80 @@
+"""Reading Prometheus text back, and quantiles of histograms, as status computes them."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+from bqingest.local.processes import free_port
+from bqingest.operations.errors import MetricsPortUnavailable
+from bqingest.operations.exposition import (
+    Samples,
+    ScrapeFailed,
+    histogram_quantile,
+    metrics_url,
+    scrape,
+    serve,
+)
+
+
+def registry_with_data() -> CollectorRegistry:
+    registry = CollectorRegistry()
+    counter = Counter("jobs_total", "Jobs.", ["kind"], registry=registry)
+    counter.labels("a").inc(3)
+    counter.labels("b").inc(4)
+    histogram = Histogram("lag_seconds", "Lag.", buckets=(1, 2, 4), registry=registry)
+    for value in (0.5, 1.5, 1.5, 3.0):
+        histogram.observe(value)
+    return registry
+
+
+def test_samples_select_sum_and_group() -> None:
+    samples = Samples.parse(generate_latest(registry_with_data()).decode())
+    assert samples.total("jobs_total") == 7
+    assert samples.total("jobs_total", kind="b") == 4
+    assert samples.by("jobs_total", "kind") == {("a",): 3, ("b",): 4}
+    assert samples.total("absent_total") == 0
+    assert samples.buckets("lag_seconds") == [(1, 1), (2, 3), (4, 4), (float("inf"), 4)]
+
+
+@pytest.mark.parametrize(
+    ("quantile", "expected"),
+    [(0.25, 1.0), (0.5, 1.5), (0.75, 2.0), (1.0, 4.0)],
+)
+def test_quantiles_interpolate_inside_the_bucket(quantile: float, expected: float) -> None:
+    buckets = [(1.0, 1.0), (2.0, 3.0), (4.0, 4.0), (float("inf"), 4.0)]
+    assert histogram_quantile(quantile, buckets) == pytest.approx(expected)
+
+
+def test_quantile_without_observations_or_beyond_the_last_bound() -> None:
+    assert histogram_quantile(0.95, []) is None
+    assert histogram_quantile(0.95, [(1.0, 0.0), (float("inf"), 0.0)]) is None
+    assert histogram_quantile(0.95, [(1.0, 0.0), (float("inf"), 5.0)]) == 1.0
+
+
+def test_serve_then_scrape_and_a_busy_port_says_which_setting() -> None:
+    port = free_port()
+    server = serve(registry_with_data(), host="127.0.0.1", port=port, variable="BQINGEST_X")
+    try:
+        assert scrape(metrics_url("127.0.0.1", port)).total("jobs_total") == 7
+        with pytest.raises(MetricsPortUnavailable, match="BQINGEST_X to a free port, or to 0"):
+            serve(CollectorRegistry(), host="127.0.0.1", port=port, variable="BQINGEST_X")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_scrape_failures_say_why() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        with pytest.raises(ScrapeFailed, match="refused"):
+            scrape(f"http://127.0.0.1:{port}/metrics", timeout=1)
+
+
+def test_metrics_url_reads_wildcards_as_this_machine() -> None:
+    assert metrics_url("0.0.0.0", 9464) == "http://127.0.0.1:9464/metrics"
+    assert metrics_url("::1", 9464) == "http://[::1]:9464/metrics"
+    assert metrics_url("localhost", 8000, "/healthz") == "http://localhost:8000/healthz"

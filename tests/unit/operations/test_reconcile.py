@@ -1,0 +1,121 @@
+"""The reconciliation window, its report as a log line, and the Cloud Monitoring request."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+
+import pytest
+from google.cloud import monitoring_v3
+
+from bqingest.operations.errors import ReconcileError
+from bqingest.operations.reconcile import CloudMonitoringCounter, Report, Window, parse_time
+
+NOW = datetime(2026, 11, 29, 12, 0, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2h", NOW - timedelta(hours=2)),
+        ("90s", NOW - timedelta(seconds=90)),
+        ("1.5d", NOW - timedelta(hours=36)),
+        ("2026-11-29T07:00:00Z", datetime(2026, 11, 29, 7, tzinfo=UTC)),
+        ("2026-11-29T07:00:00", datetime(2026, 11, 29, 7, tzinfo=UTC)),
+        ("2026-11-29T08:00:00+01:00", datetime(2026, 11, 29, 7, tzinfo=UTC)),
+    ],
+)
+def test_times_are_iso_or_a_duration_ago(text: str, expected: datetime) -> None:
+    assert parse_time(text, now=NOW) == expected
+
+
+def test_a_time_that_is_neither_says_what_is_accepted() -> None:
+    with pytest.raises(ReconcileError, match="neither an ISO 8601 time"):
+        parse_time("yesterday", now=NOW)
+
+
+def test_the_window_ends_before_the_grace_period() -> None:
+    grace = timedelta(minutes=5)
+    open_ended = Window.resolve(NOW - timedelta(hours=1), None, grace=grace, now=NOW)
+    assert open_ended.until == NOW - grace and open_ended.clipped
+    too_late = Window.resolve(NOW - timedelta(hours=1), NOW, grace=grace, now=NOW)
+    assert too_late.until == NOW - grace and too_late.clipped
+    inside = Window.resolve(NOW - timedelta(hours=1), NOW - grace * 2, grace=grace, now=NOW)
+    assert inside.until == NOW - grace * 2 and not inside.clipped
+    with pytest.raises(ReconcileError, match="grace period"):
+        Window.resolve(NOW - timedelta(minutes=1), None, grace=grace, now=NOW)
+
+
+def test_the_cloud_window_is_cut_to_whole_minutes() -> None:
+    window = Window(NOW - timedelta(minutes=61), NOW, timedelta(0), clipped=False).to_minutes()
+    assert (window.since, window.until) == (
+        datetime(2026, 11, 29, 10, 59, tzinfo=UTC),
+        datetime(2026, 11, 29, 12, 0, tzinfo=UTC),
+    )
+    with pytest.raises(ReconcileError, match="shorter than a minute"):
+        Window(NOW, NOW + timedelta(seconds=20), timedelta(0), clipped=False).to_minutes()
+
+
+def report(**changes: object) -> Report:
+    values: dict[str, object] = {
+        "mode": "ledger",
+        "since": NOW - timedelta(hours=1),
+        "until": NOW,
+        "grace_seconds": 300.0,
+        "published": {"valid": 98, "malformed": 2, "duplicate": 0},
+        "valid_event_ids": 98,
+        "ingested": 97,
+        "dead_lettered": {},
+        "missing_count": 1,
+        "missing_ids": ["order-1"],
+        "sli": 97 / 98,
+    }
+    values.update(changes)
+    return Report(**values)  # type: ignore[arg-type]
+
+
+def test_the_report_is_one_structured_log_line() -> None:
+    line = report().to_json()
+    assert "\n" not in line
+    entry = json.loads(line)
+    assert entry["severity"] == "ERROR" and entry["kind"] == "bqingest.reconcile"
+    assert entry["message"].endswith("100 published, 1 missing, 0 unexpected, SLI 98.9796%")
+    assert entry["missing_ids"] == ["order-1"] and entry["sli"] == pytest.approx(97 / 98)
+    assert entry["since"] == "2026-11-29T11:00:30+00:00"
+    assert json.loads(report(missing_count=0, missing_ids=[]).to_json())["severity"] == "INFO"
+
+
+class FakeMetricClient:
+    """Answers ListTimeSeries with two series of points, as the API would."""
+
+    def __init__(self, *series: list[int]) -> None:
+        self.series = series
+        self.requests: list[dict] = []
+
+    def list_time_series(self, *, request: dict) -> list[SimpleNamespace]:
+        self.requests.append(request)
+        return [
+            SimpleNamespace(
+                points=[SimpleNamespace(value=SimpleNamespace(int64_value=v)) for v in points]
+            )
+            for points in self.series
+        ]
+
+
+def test_cloud_monitoring_counter_sums_one_aligned_window() -> None:
+    client = FakeMetricClient([40, 2], [3])
+    counter = CloudMonitoringCounter(client, "bqingest-prod")
+    since, until = NOW - timedelta(hours=1, seconds=30), NOW - timedelta(seconds=30)
+    assert counter.count("events", since, until) == 45
+    [request] = client.requests
+    # The request is a valid ListTimeSeriesRequest of the API's own message.
+    message = monitoring_v3.ListTimeSeriesRequest(request)
+    assert message.name == "projects/bqingest-prod"
+    assert 'metric.type="pubsub.googleapis.com/topic/send_message_operation_count"' in (
+        message.filter
+    )
+    assert 'resource.label."topic_id"="events"' in message.filter
+    assert message.aggregation.alignment_period.seconds == 3600
+    assert message.aggregation.per_series_aligner == monitoring_v3.Aggregation.Aligner.ALIGN_SUM
+    assert message.aggregation.cross_series_reducer == monitoring_v3.Aggregation.Reducer.REDUCE_SUM
