@@ -34,11 +34,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield running
 
 
-@pytest.fixture
-def settings(stack: LocalStack) -> Settings:
-    """The session stack's settings with resource names unique to this test."""
+def unique_resources(settings: Settings) -> Settings:
+    """``settings`` with a dataset, topics and subscriptions of their own (a random suffix)."""
     suffix = uuid.uuid4().hex[:8]
-    return stack.settings.model_copy(
+    return settings.model_copy(
         update={
             "dataset": f"bqingest_{suffix}",
             "topic": f"events-{suffix}",
@@ -47,6 +46,12 @@ def settings(stack: LocalStack) -> Settings:
             "dead_letter_subscription": f"events-dead-letter-sub-{suffix}",
         }
     )
+
+
+@pytest.fixture
+def settings(stack: LocalStack) -> Settings:
+    """The session stack's settings with resource names unique to this test."""
+    return unique_resources(stack.settings)
 
 
 @pytest.fixture

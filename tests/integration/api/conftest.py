@@ -20,6 +20,7 @@ from bqingest.bootstrap import bootstrap
 from bqingest.config import Settings
 from bqingest.contract import MessageContext, event_row, parse_message
 from bqingest.local.stack import LocalStack
+from tests.integration.conftest import unique_resources
 
 T0 = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
 API_KEY = "integration-key-0123456789"
@@ -96,16 +97,7 @@ def api_client(bootstrapped: Settings) -> Iterator[TestClient]:
 @pytest.fixture(scope="module")
 def shared_dataset(stack: LocalStack) -> Iterator[Settings]:
     """A dataset bootstrapped once for a module's read-only tests."""
-    suffix = uuid.uuid4().hex[:8]
-    settings = stack.settings.model_copy(
-        update={
-            "dataset": f"bqingest_{suffix}",
-            "topic": f"events-{suffix}",
-            "subscription": f"events-pipeline-{suffix}",
-            "dead_letter_topic": f"events-dead-letter-{suffix}",
-            "dead_letter_subscription": f"events-dead-letter-sub-{suffix}",
-        }
-    )
+    settings = unique_resources(stack.settings)
     bq = clients.bigquery_client(settings)
     publisher = clients.publisher_client(settings)
     subscriber = clients.subscriber_client(settings)
