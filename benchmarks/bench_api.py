@@ -43,13 +43,14 @@ from pathlib import Path
 from typing import Any, Final
 
 from prometheus_client.parser import text_string_to_metric_families
+from tests.support import free_port
 
 from bqingest import clients
-from bqingest.api.models.events import QueryOptions, select_event
+from bqingest.api.main import event_store
 from bqingest.bootstrap import bootstrap
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
 from bqingest.contract import MessageContext, event_row, parse_message
-from bqingest.local.processes import ManagedProcess, free_port
+from bqingest.local.processes import ManagedProcess
 from bqingest.local.services import http_ok
 from bqingest.local.stack import LocalStack
 
@@ -145,9 +146,9 @@ def wrk(server: Server, *, connections: int, seconds: int, script: Path, ids: Pa
     return WrkResult(**{**result.__dict__, "cpu_us": cpu / max(result.requests, 1) * 1e6})
 
 
-def seed(settings: Settings) -> list[str]:
+def seed(settings: LocalSettings) -> list[str]:
     """EVENTS events written the way the pipeline writes them (contract + event_row)."""
-    bq = clients.bigquery_client(settings)
+    bq = clients.bigquery_client(settings.endpoints)
     start = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
     ids: list[str] = []
     rows: list[dict[str, Any]] = []
@@ -182,19 +183,12 @@ def seed(settings: Settings) -> list[str]:
 class DirectQuery:
     """The API's by-id query, made with the client from this process."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.client = clients.bigquery_client(settings)
-        self.view_id = settings.dedup_view_id
-        self.options = QueryOptions(
-            timeout=settings.api_query_timeout_seconds,
-            maximum_bytes_billed=settings.api_maximum_bytes_billed,
-        )
+    def __init__(self, settings: LocalSettings) -> None:
+        self.store = event_store(settings)
 
     def __call__(self, event_id: str) -> float:
         started = time.perf_counter()
-        found = select_event(
-            self.client, view_id=self.view_id, event_id=event_id, options=self.options
-        )
+        found = self.store.get_event(event_id)
         elapsed = time.perf_counter() - started
         if found is None:
             raise RuntimeError(f"{event_id} not found")
@@ -263,7 +257,7 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
-def measure(settings: Settings, ids: list[str], work: Path) -> None:
+def measure(settings: LocalSettings, ids: list[str], work: Path) -> None:
     script = work / "ids.lua"
     script.write_text(_LUA)
     ids_file = work / "ids.txt"
@@ -378,7 +372,7 @@ def main() -> None:
         )
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         work = Path(tmp)
-        settings = Settings(
+        settings = LocalSettings(
             _env_file=None,
             project="bqingest-bench",
             data_dir=work / "data",
@@ -389,8 +383,8 @@ def main() -> None:
         with LocalStack(settings):
             bootstrap(
                 settings,
-                bigquery_client=clients.bigquery_client(settings),
-                publisher=clients.publisher_client(settings),
-                subscriber=clients.subscriber_client(settings),
+                bigquery_client=clients.bigquery_client(settings.endpoints),
+                publisher=clients.publisher_client(settings.endpoints),
+                subscriber=clients.subscriber_client(settings.endpoints),
             )
             measure(settings, seed(settings), work)

@@ -20,9 +20,10 @@ from pathlib import Path
 from google.cloud import bigquery
 
 from benchmarks.localstack import VARIANTS, count_events, local_stack, our_pipeline, wait_for
-from bqingest import clients, warehouse
+from bqingest import clients
 from bqingest.source.generator import EventGenerator
 from bqingest.source.publisher import BATCH_SETTINGS
+from bqingest.warehouse import query as warehouse
 
 RATE = 100
 SECONDS = 60
@@ -44,8 +45,8 @@ def _measure(time_travel: bool) -> None:
         local_stack(time_travel=time_travel) as settings,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        bq = clients.bigquery_client(settings)
-        publisher = clients.publisher_client(settings, batch_settings=BATCH_SETTINGS)
+        bq = clients.bigquery_client(settings.endpoints)
+        publisher = clients.publisher_client(settings.endpoints, batch_settings=BATCH_SETTINGS)
         generator = EventGenerator(seed=100)
         with our_pipeline(settings, Path(tmp) / "pipeline.log"):
             for message in generator.batch(50):  # warm-up

@@ -26,7 +26,7 @@ from typing import Any
 
 from benchmarks.localstack import VARIANTS, count_events, local_stack, our_pipeline, wait_for
 from bqingest import clients
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
 from bqingest.source.generator import EventGenerator
 from bqingest.source.publisher import BATCH_SETTINGS
 
@@ -55,7 +55,7 @@ def _child(mode: str, settings_json: str, subscription: str, total: int, out: st
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    settings = Settings.model_validate_json(settings_json)
+    settings = LocalSettings.model_validate_json(settings_json)
     os.environ["PUBSUB_EMULATOR_HOST"] = str(settings.pubsub_emulator_host)
     marks = _Marks(total, Path(out))
     options = PipelineOptions(["--runner=BundleBasedDirectRunner", "--streaming"])
@@ -95,7 +95,7 @@ def _child(mode: str, settings_json: str, subscription: str, total: int, out: st
     os._exit(0)
 
 
-def _run_child(mode: str, settings: Settings, subscription: str) -> float:
+def _run_child(mode: str, settings: LocalSettings, subscription: str) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "marks.json"
         child = subprocess.Popen(
@@ -111,8 +111,8 @@ def _run_child(mode: str, settings: Settings, subscription: str) -> float:
     return (HIGH - LOW) * EVENTS / (marks[str(HIGH)] - marks[str(LOW)])
 
 
-def _run_ours(settings: Settings) -> float:
-    bq = clients.bigquery_client(settings)
+def _run_ours(settings: LocalSettings) -> float:
+    bq = clients.bigquery_client(settings.endpoints)
     times: dict[float, float] = {}
     with tempfile.TemporaryDirectory() as tmp, our_pipeline(settings, Path(tmp) / "pipeline.log"):
         deadline = time.monotonic() + 900
@@ -129,14 +129,14 @@ def _run_ours(settings: Settings) -> float:
 
 def _measure(time_travel: bool) -> tuple[float, float, float]:
     with local_stack(time_travel=time_travel) as settings:
-        subscriber = clients.subscriber_client(settings)
+        subscriber = clients.subscriber_client(settings.endpoints)
         paths = {}
         for mode in ("readonly", "noop"):
             paths[mode] = f"projects/{settings.project}/subscriptions/bench-{mode}"
             subscriber.create_subscription(
                 request={"name": paths[mode], "topic": settings.topic_path}
             )
-        publisher = clients.publisher_client(settings, batch_settings=BATCH_SETTINGS)
+        publisher = clients.publisher_client(settings.endpoints, batch_settings=BATCH_SETTINGS)
         futures = [
             publisher.publish(settings.topic_path, m.data, **m.attributes)
             for m in EventGenerator(seed=42).batch(EVENTS)

@@ -11,13 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from google.cloud import bigquery
+from tests.support import free_port
 
-from bqingest import clients, warehouse
+from bqingest import clients
 from bqingest.bootstrap import bootstrap
-from bqingest.config import Settings
-from bqingest.local.processes import free_port
+from bqingest.config import LocalSettings
 from bqingest.local.stack import LocalStack
 from bqingest.pipeline.command import pipeline_argv
+from bqingest.warehouse import query as warehouse
 
 VARIANTS = (
     ("bqemulator without time travel (bqingest's default)", False),
@@ -28,10 +29,10 @@ table (see bqingest.local.bqemulator_main)."""
 
 
 @contextlib.contextmanager
-def local_stack(*, time_travel: bool = False) -> Iterator[Settings]:
+def local_stack(*, time_travel: bool = False) -> Iterator[LocalSettings]:
     """Both emulators on free ports with resources bootstrapped."""
     with tempfile.TemporaryDirectory(prefix="bqingest-bench-") as tmp:
-        settings = Settings(  # type: ignore[call-arg]
+        settings = LocalSettings(  # type: ignore[call-arg]
             _env_file=None,
             project="bqingest-bench",
             data_dir=Path(tmp),
@@ -43,15 +44,15 @@ def local_stack(*, time_travel: bool = False) -> Iterator[Settings]:
         with LocalStack(settings):
             bootstrap(
                 settings,
-                bigquery_client=clients.bigquery_client(settings),
-                publisher=clients.publisher_client(settings),
-                subscriber=clients.subscriber_client(settings),
+                bigquery_client=clients.bigquery_client(settings.endpoints),
+                publisher=clients.publisher_client(settings.endpoints),
+                subscriber=clients.subscriber_client(settings.endpoints),
             )
             yield settings
 
 
 @contextlib.contextmanager
-def our_pipeline(settings: Settings, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def our_pipeline(settings: LocalSettings, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """The real pipeline (``python -m bqingest.pipeline.main``) in a child process."""
     argv = [sys.executable, "-m", "bqingest.pipeline.main"]
     argv += pipeline_argv(settings, runner="BundleBasedDirectRunner")
@@ -64,7 +65,7 @@ def our_pipeline(settings: Settings, log: Path) -> Iterator[subprocess.Popen[byt
             child.wait()
 
 
-def count_events(bq: bigquery.Client, settings: Settings) -> int:
+def count_events(bq: bigquery.Client, settings: LocalSettings) -> int:
     [row] = warehouse.query_all(bq, f"SELECT COUNT(*) AS n FROM `{settings.events_table_id}`")
     return int(row["n"])
 

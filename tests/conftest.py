@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bqingest.config import Settings, get_settings
+from bqingest.config import LocalSettings, load
 from bqingest.contract import MessageContext
 
 PUBLISHED = datetime(2026, 11, 29, 7, 0, 0, tzinfo=UTC)
@@ -23,11 +23,11 @@ def context(
     )
 
 
-def local_settings(tmp_path: Path, **overrides: object) -> Settings:
-    """Settings for tests: local mode, no .env, data under tmp_path."""
+def local_settings(tmp_path: Path, **overrides: object) -> LocalSettings:
+    """Settings for tests (every group): local mode, no .env, data under tmp_path."""
     values: dict[str, object] = {"data_dir": tmp_path / "data", "project": "bqingest-test"}
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return LocalSettings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +38,6 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith("BQINGEST_") or name == "PUBSUB_EMULATOR_HOST":
             monkeypatch.delenv(name)
-    get_settings.cache_clear()
+    load.cache_clear()
     yield
-    get_settings.cache_clear()
+    load.cache_clear()

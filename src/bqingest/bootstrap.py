@@ -18,7 +18,7 @@ from google.api_core import exceptions
 from google.cloud import bigquery
 from google.protobuf import duration_pb2, field_mask_pb2
 
-from bqingest.config import Settings
+from bqingest.config import OperationsSettings
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS, TableSpec, dedup_view_sql
 
 
@@ -43,21 +43,20 @@ def _duration(seconds: int) -> duration_pb2.Duration:
     return duration_pb2.Duration(seconds=seconds)
 
 
-def _wanted_subscription(settings: Settings) -> pubsub_v1.types.Subscription:
+def _wanted_subscription(settings: OperationsSettings) -> pubsub_v1.types.Subscription:
+    """The pipeline's subscription: no dead-letter policy and no retry policy.
+
+    Dataflow acknowledges on its own terms and does not support either (Pub/Sub's documentation
+    on Dataflow); a dead-letter policy would forward messages out of the pipeline's path. Bad
+    messages go to the ``dead_letters`` table instead. Both are listed as managed fields so that
+    a subscription an older bootstrap made with them gets them removed.
+    """
     return pubsub_v1.types.Subscription(
         name=settings.subscription_path,
         topic=settings.topic_path,
         ack_deadline_seconds=settings.ack_deadline_seconds,
         retain_acked_messages=settings.retain_acked_messages,
         message_retention_duration=_duration(settings.message_retention_seconds),
-        retry_policy=pubsub_v1.types.RetryPolicy(
-            minimum_backoff=_duration(settings.retry_min_backoff_seconds),
-            maximum_backoff=_duration(settings.retry_max_backoff_seconds),
-        ),
-        dead_letter_policy=pubsub_v1.types.DeadLetterPolicy(
-            dead_letter_topic=settings.dead_letter_topic_path,
-            max_delivery_attempts=settings.max_delivery_attempts,
-        ),
     )
 
 
@@ -151,7 +150,9 @@ def _ensure_table(
 _VIEW_SQL_LABEL = "bqingest-sql-sha256"
 
 
-def _ensure_view(client: bigquery.Client, settings: Settings, report: BootstrapReport) -> None:
+def _ensure_view(
+    client: bigquery.Client, settings: OperationsSettings, report: BootstrapReport
+) -> None:
     """Create the dedup view, or replace its query when the contract's SQL changed.
 
     The view carries a label with a hash of its SQL: bqemulator does not return a view's query,
@@ -185,27 +186,16 @@ def _ensure_view(client: bigquery.Client, settings: Settings, report: BootstrapR
 
 
 def bootstrap(
-    settings: Settings,
+    settings: OperationsSettings,
     *,
     bigquery_client: bigquery.Client,
     publisher: pubsub_v1.PublisherClient,
     subscriber: pubsub_v1.SubscriberClient,
 ) -> BootstrapReport:
-    """Create or reconcile topics, subscriptions, the dataset, both tables and the view."""
+    """Create or reconcile the topic, the subscription, the dataset, both tables and the view."""
     report = BootstrapReport()
     _ensure_topic(publisher, settings.topic_path, report)
-    _ensure_topic(publisher, settings.dead_letter_topic_path, report)
     _ensure_subscription(subscriber, _wanted_subscription(settings), report)
-    _ensure_subscription(
-        subscriber,
-        pubsub_v1.types.Subscription(
-            name=settings.dead_letter_subscription_path,
-            topic=settings.dead_letter_topic_path,
-            ack_deadline_seconds=settings.ack_deadline_seconds,
-            message_retention_duration=_duration(settings.message_retention_seconds),
-        ),
-        report,
-    )
 
     dataset = bigquery.Dataset(f"{settings.project}.{settings.dataset}")
     dataset.location = settings.location

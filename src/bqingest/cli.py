@@ -1,6 +1,7 @@
 """The ``bqingest`` command line.
 
-Every command reads the same Settings (``BQINGEST_*`` variables or ``.env``). Expected failures
+Every command reads its settings group (``BQINGEST_*`` variables or ``.env``; see
+:mod:`bqingest.config`). Expected failures
 (a missing prerequisite, a busy port, an invalid setting, a resource in the wrong shape) print one
 ``error:`` line and exit 1; a stack trace means a bug.
 """
@@ -19,12 +20,21 @@ from rich.console import Console
 
 from bqingest import clients
 from bqingest.bootstrap import BootstrapError, bootstrap
-from bqingest.config import Settings, UnsafeSettings, get_settings
+from bqingest.config import (
+    ApiSettings,
+    LocalSettings,
+    OperationsSettings,
+    PipelineSettings,
+    SourceSettings,
+    UnsafeSettings,
+    load,
+)
 from bqingest.contract import schema as table_schema
-from bqingest.deadletters.replay import ReplayError
 from bqingest.local.errors import LocalStackError
+from bqingest.operations.deadletters import ReplayError
 from bqingest.operations.errors import OperationsError
 from bqingest.pipeline.errors import PipelineError
+from bqingest.telemetry import MetricsPortUnavailable
 
 app = typer.Typer(
     name="bqingest",
@@ -45,27 +55,23 @@ console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 
 
-def _settings() -> Settings:
-    return get_settings()
-
-
 @app.command()
 def up() -> None:
     """Run the whole system locally (emulators, resources, services) until Ctrl-C."""
     from bqingest.local import up as local_up
 
-    raise typer.Exit(local_up.run(_settings(), console=console))
+    raise typer.Exit(local_up.run(load(LocalSettings), console=console))
 
 
 @app.command(name="bootstrap")
 def bootstrap_command() -> None:
     """Create topics, subscriptions, dataset, tables and view; safe to run again."""
-    settings = _settings()
+    settings = load(OperationsSettings)
     report = bootstrap(
         settings,
-        bigquery_client=clients.bigquery_client(settings),
-        publisher=clients.publisher_client(settings),
-        subscriber=clients.subscriber_client(settings),
+        bigquery_client=clients.bigquery_client(settings.endpoints),
+        publisher=clients.publisher_client(settings.endpoints),
+        subscriber=clients.subscriber_client(settings.endpoints),
     )
     for name in report.created:
         console.print(f"[green]created[/]   {name}")
@@ -93,8 +99,8 @@ def schema_show() -> None:
 
 @app.command(name="settings")
 def settings_command() -> None:
-    """Print the effective settings as the environment variables that set them."""
-    for variable, value in _settings().as_environment().items():
+    """Print the effective settings (every group) as the environment variables that set them."""
+    for variable, value in load(LocalSettings).as_environment().items():
         console.print(f"{variable}={value}", highlight=False, soft_wrap=True)
 
 
@@ -107,7 +113,7 @@ def api_serve(ctx: typer.Context) -> None:
 
     from bqingest.api.main import create_app
 
-    settings = _settings()
+    settings = load(ApiSettings)
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(settings),
@@ -152,7 +158,7 @@ def api_hash_key(
     console.print(f"BQINGEST_API_KEYS={digest}", highlight=False, soft_wrap=True)
 
 
-# --- Ingestion (issue 3): source, pipeline, dead letters -----------------------------------------
+# --- Ingestion: source, pipeline, dead letters --------------------------------------------------
 
 deadletters_app = typer.Typer(help="Messages the pipeline rejected: list, show, replay.")
 app.add_typer(deadletters_app, name="deadletters")
@@ -191,7 +197,7 @@ def source(
         raise typer.BadParameter("--rate and --count go together (load mode)")
     raise typer.Exit(
         command.run(
-            _settings(),
+            load(SourceSettings),
             every=every,
             batch_size=batch,
             seed=seed,
@@ -223,7 +229,7 @@ def pipeline(
     from bqingest.pipeline.main import configure_logging, run
 
     configure_logging()
-    argv = pipeline_argv(_settings(), runner=runner, extra=list(ctx.args))
+    argv = pipeline_argv(load(PipelineSettings), runner=runner, extra=list(ctx.args))
     run(argv)
 
 
@@ -240,10 +246,10 @@ def deadletters_list(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
 ) -> None:
     """List dead letters (one line per rejected message, oldest first)."""
-    from bqingest.deadletters.command import run_list
+    from bqingest.operations.deadletters_view import run_list
 
     run_list(
-        _settings(),
+        load(OperationsSettings),
         console=console,
         reason=reason,
         stage=stage,
@@ -261,11 +267,14 @@ def deadletters_show(
     ] = None,
 ) -> None:
     """Show one dead letter in full; --payload-out saves its raw payload to edit and replay."""
-    from bqingest.deadletters.command import run_show
+    from bqingest.operations.deadletters_view import run_show
 
     raise typer.Exit(
         run_show(
-            _settings(), console=console, dead_letter_id=dead_letter_id, payload_out=payload_out
+            load(OperationsSettings),
+            console=console,
+            dead_letter_id=dead_letter_id,
+            payload_out=payload_out,
         )
     )
 
@@ -294,11 +303,11 @@ def deadletters_replay(
     dry_run: Annotated[bool, typer.Option(help="Show what would be replayed.")] = False,
 ) -> None:
     """Republish dead letters to the main topic, once each (records replayed_at)."""
-    from bqingest.deadletters.command import run_replay
+    from bqingest.operations.deadletters_view import run_replay
 
     raise typer.Exit(
         run_replay(
-            _settings(),
+            load(OperationsSettings),
             console=console,
             ids=dead_letter_id or [],
             reason=reason,
@@ -314,7 +323,7 @@ def deadletters_replay(
     )
 
 
-# --- Operability (issue 7): status, reconcile ----------------------------------------------------
+# --- Operations: status, reconcile ---------------------------------------------------------------
 
 
 @app.command()
@@ -345,9 +354,9 @@ def status(
     snapshot.
     """
     from bqingest.operations import status as status_view
-    from bqingest.operations.health import Thresholds
+    from bqingest.operations.rules import Thresholds
 
-    settings = _settings()
+    settings = load(LocalSettings)
     if not settings.is_local:
         err_console.print(
             "[red]error:[/] bqingest status watches the local stack; in "
@@ -402,8 +411,8 @@ def reconcile(
     from bqingest.operations import reconcile as reconciliation
     from bqingest.operations.reconcile_view import render
 
-    settings = _settings()
-    bq = clients.bigquery_client(settings)
+    settings = load(OperationsSettings)
+    bq = clients.bigquery_client(settings.endpoints)
     try:
         report = reconciliation.run(
             settings, bq, since=since, until=until, grace=grace, now=datetime.now(UTC)
@@ -436,6 +445,6 @@ def main() -> None:
     except (LocalStackError, BootstrapError, UnsafeSettings) as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(1)
-    except (PipelineError, ReplayError, OperationsError) as exc:
+    except (PipelineError, ReplayError, OperationsError, MetricsPortUnavailable) as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(1)

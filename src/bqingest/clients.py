@@ -1,11 +1,15 @@
-"""Google Cloud clients built from Settings: the emulators locally, GCP everywhere else.
+"""Google Cloud clients for some :class:`~bqingest.config.Endpoints`: the emulators, or GCP.
 
 This is the only place that knows the difference. Locally the clients get anonymous credentials
 and plain-text endpoints; in the cloud they use Application Default Credentials (the service
 account of Cloud Run or Dataflow). Everything above this module is the same code in both places.
+It also answers the one question about an endpoint that code above asks before a client would
+retry for minutes: does anything listen there at all.
 """
 
 from __future__ import annotations
+
+import socket
 
 import google.cloud.pubsub_v1 as pubsub_v1
 import grpc
@@ -19,48 +23,63 @@ from google.cloud.bigquery_storage_v1.services.big_query_write.transports import
 from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
 from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 
-from bqingest.config import Settings
+from bqingest.config import Endpoints
 
 
-def bigquery_client(settings: Settings) -> bigquery.Client:
-    """A BigQuery client for the configured project (bqemulator's REST API when local)."""
-    if settings.bigquery_emulator_host is None:
-        return bigquery.Client(project=settings.project, location=settings.location)
+def bigquery_client(endpoints: Endpoints) -> bigquery.Client:
+    """A BigQuery client for the project (bqemulator's REST API when one is named)."""
+    if endpoints.bigquery_emulator is None:
+        return bigquery.Client(project=endpoints.project, location=endpoints.location)
     # BIGQUERY_EMULATOR_HOST alone is not honoured by google-cloud-bigquery 3.x: the endpoint
     # must carry the scheme and the credentials must be anonymous.
     return bigquery.Client(
-        project=settings.project,
-        location=settings.location,
+        project=endpoints.project,
+        location=endpoints.location,
         credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
-        client_options=ClientOptions(api_endpoint=f"http://{settings.bigquery_emulator_host}"),
+        client_options=ClientOptions(api_endpoint=f"http://{endpoints.bigquery_emulator}"),
     )
 
 
-def bigquery_write_client(settings: Settings) -> BigQueryWriteClient:
-    """A Storage Write API client (bqemulator's gRPC port when local)."""
-    if settings.bigquery_emulator_grpc_host is None:
+def bigquery_write_client(endpoints: Endpoints) -> BigQueryWriteClient:
+    """A Storage Write API client (bqemulator's gRPC port when one is named)."""
+    if endpoints.bigquery_emulator_grpc is None:
         return BigQueryWriteClient()  # type: ignore[no-untyped-call]
     # client_options alone would try TLS against the emulator and retry for minutes.
-    channel = grpc.insecure_channel(settings.bigquery_emulator_grpc_host)
+    channel = grpc.insecure_channel(endpoints.bigquery_emulator_grpc)
     return BigQueryWriteClient(  # type: ignore[no-untyped-call]
         transport=BigQueryWriteGrpcTransport(channel=channel)
     )
 
 
 def publisher_client(
-    settings: Settings, *, batch_settings: pubsub_v1.types.BatchSettings | None = None
+    endpoints: Endpoints, *, batch_settings: pubsub_v1.types.BatchSettings | None = None
 ) -> pubsub_v1.PublisherClient:
-    """A Pub/Sub publisher (the emulator when local)."""
+    """A Pub/Sub publisher (the emulator when one is named)."""
     kwargs = {} if batch_settings is None else {"batch_settings": batch_settings}
-    if settings.pubsub_emulator_host is None:
+    if endpoints.pubsub_emulator is None:
         return pubsub_v1.PublisherClient(**kwargs)
-    channel = grpc.insecure_channel(settings.pubsub_emulator_host)
+    channel = grpc.insecure_channel(endpoints.pubsub_emulator)
     return pubsub_v1.PublisherClient(transport=PublisherGrpcTransport(channel=channel), **kwargs)
 
 
-def subscriber_client(settings: Settings) -> pubsub_v1.SubscriberClient:
-    """A Pub/Sub subscriber, also used for subscription admin (the emulator when local)."""
-    if settings.pubsub_emulator_host is None:
+def subscriber_client(endpoints: Endpoints) -> pubsub_v1.SubscriberClient:
+    """A Pub/Sub subscriber, also used for subscription admin (the emulator when one is named)."""
+    if endpoints.pubsub_emulator is None:
         return pubsub_v1.SubscriberClient()
-    channel = grpc.insecure_channel(settings.pubsub_emulator_host)
+    channel = grpc.insecure_channel(endpoints.pubsub_emulator)
     return pubsub_v1.SubscriberClient(transport=SubscriberGrpcTransport(channel=channel))
+
+
+def split_host_port(host_port: str) -> tuple[str, int]:
+    """``"127.0.0.1:8085"`` -> ``("127.0.0.1", 8085)``; ``"[::1]:8085"`` -> ``("::1", 8085)``."""
+    host, _, port = host_port.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def port_is_open(host_port: str, *, timeout: float = 0.2) -> bool:
+    """Whether something accepts TCP connections at ``host:port``."""
+    try:
+        with socket.create_connection(split_host_port(host_port), timeout=timeout):
+            return True
+    except OSError:
+        return False

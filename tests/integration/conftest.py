@@ -11,13 +11,13 @@ from google.cloud import bigquery, pubsub_v1
 
 from bqingest import clients
 from bqingest.bootstrap import bootstrap
-from bqingest.config import Settings
-from bqingest.local.processes import free_port
+from bqingest.config import LocalSettings
 from bqingest.local.stack import LocalStack
 from tests.conftest import local_settings
+from tests.support import free_port
 
 
-def stack_settings(data_dir: Path) -> Settings:
+def stack_settings(data_dir: Path) -> LocalSettings:
     """Local settings on free ports, so tests never collide with a running `make run`."""
     return local_settings(
         data_dir,
@@ -34,7 +34,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield running
 
 
-def unique_resources(settings: Settings) -> Settings:
+def unique_resources(settings: LocalSettings) -> LocalSettings:
     """``settings`` with a dataset, topics and subscriptions of their own (a random suffix)."""
     suffix = uuid.uuid4().hex[:8]
     return settings.model_copy(
@@ -42,42 +42,40 @@ def unique_resources(settings: Settings) -> Settings:
             "dataset": f"bqingest_{suffix}",
             "topic": f"events-{suffix}",
             "subscription": f"events-pipeline-{suffix}",
-            "dead_letter_topic": f"events-dead-letter-{suffix}",
-            "dead_letter_subscription": f"events-dead-letter-sub-{suffix}",
         }
     )
 
 
 @pytest.fixture
-def settings(stack: LocalStack) -> Settings:
+def settings(stack: LocalStack) -> LocalSettings:
     """The session stack's settings with resource names unique to this test."""
     return unique_resources(stack.settings)
 
 
 @pytest.fixture
-def bq(settings: Settings) -> bigquery.Client:
-    return clients.bigquery_client(settings)
+def bq(settings: LocalSettings) -> bigquery.Client:
+    return clients.bigquery_client(settings.endpoints)
 
 
 @pytest.fixture
-def publisher(settings: Settings) -> pubsub_v1.PublisherClient:
-    return clients.publisher_client(settings)
+def publisher(settings: LocalSettings) -> pubsub_v1.PublisherClient:
+    return clients.publisher_client(settings.endpoints)
 
 
 @pytest.fixture
-def subscriber(settings: Settings) -> Iterator[pubsub_v1.SubscriberClient]:
-    client = clients.subscriber_client(settings)
+def subscriber(settings: LocalSettings) -> Iterator[pubsub_v1.SubscriberClient]:
+    client = clients.subscriber_client(settings.endpoints)
     yield client
     client.close()
 
 
 @pytest.fixture
 def bootstrapped(
-    settings: Settings,
+    settings: LocalSettings,
     bq: bigquery.Client,
     publisher: pubsub_v1.PublisherClient,
     subscriber: pubsub_v1.SubscriberClient,
-) -> Settings:
+) -> LocalSettings:
     """A test's own topics, subscriptions, dataset, tables and view."""
     bootstrap(settings, bigquery_client=bq, publisher=publisher, subscriber=subscriber)
     return settings

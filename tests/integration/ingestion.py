@@ -16,14 +16,15 @@ from pathlib import Path
 
 from google.cloud import bigquery
 
-from bqingest import clients, warehouse
-from bqingest.config import Settings
+from bqingest import clients
+from bqingest.config import LocalSettings
 from bqingest.local.processes import ManagedProcess
 from bqingest.local.services import bqingest_command
 from bqingest.source.generator import EventGenerator
 from bqingest.source.ledger import Ledger, ledger_path
 from bqingest.source.publisher import BATCH_SETTINGS, PublishReport, SourcePublisher
 from bqingest.source.schedule import run_load
+from bqingest.warehouse import query as warehouse
 
 # Generous: a loaded 2-core machine runs this pipeline at well under its idle speed.
 DEADLINE = 240.0
@@ -42,7 +43,7 @@ def wait_until(
         time.sleep(interval)
 
 
-def settings_env(settings: Settings) -> dict[str, str]:
+def settings_env(settings: LocalSettings) -> dict[str, str]:
     """Environment that makes a bqingest child process use ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BQINGEST_")}
     return {**env, **settings.as_environment()}
@@ -51,7 +52,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
 class PipelineProcess:
     """``bqingest pipeline`` as a child process (its own process group, log in ``log_path``)."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(self, settings: LocalSettings, log_path: Path) -> None:
         self._process = ManagedProcess(
             "pipeline", bqingest_command("pipeline"), log_path=log_path, env=settings_env(settings)
         )
@@ -92,7 +93,7 @@ class Load:
 
 
 def start_load(
-    settings: Settings,
+    settings: LocalSettings,
     *,
     rate: float,
     count: int,
@@ -111,7 +112,7 @@ def start_load(
     stop = threading.Event()
 
     def publish() -> None:
-        client = clients.publisher_client(settings, batch_settings=BATCH_SETTINGS)
+        client = clients.publisher_client(settings.endpoints, batch_settings=BATCH_SETTINGS)
         with Ledger(ledger_path(settings)) as ledger:
             publisher = SourcePublisher(client, settings.topic_path, ledger, run_id=f"test-{seed}")
             report.merge(
@@ -136,7 +137,7 @@ def count_rows(bq: bigquery.Client, table: str) -> int:
     return int(row["n"])
 
 
-def written(bq: bigquery.Client, settings: Settings) -> int:
+def written(bq: bigquery.Client, settings: LocalSettings) -> int:
     """Rows in events plus rows in dead_letters (what the pipeline has written so far)."""
     return count_rows(bq, settings.events_table_id) + count_rows(bq, settings.dead_letter_table_id)
 
@@ -151,7 +152,7 @@ class WarehouseState:
     dead_letter_rows: int
 
 
-def read_state(bq: bigquery.Client, settings: Settings) -> WarehouseState:
+def read_state(bq: bigquery.Client, settings: LocalSettings) -> WarehouseState:
     dedup = warehouse.query_all(bq, f"SELECT id FROM `{settings.dedup_view_id}`")
     letters = warehouse.query_all(
         bq, f"SELECT message_id, reason FROM `{settings.dead_letter_table_id}`"
@@ -167,7 +168,7 @@ def read_state(bq: bigquery.Client, settings: Settings) -> WarehouseState:
     )
 
 
-def everything_arrived(bq: bigquery.Client, settings: Settings) -> Callable[[], bool]:
+def everything_arrived(bq: bigquery.Client, settings: LocalSettings) -> Callable[[], bool]:
     """Condition: every id in the ledger is visible and every malformed message dead-lettered."""
     with Ledger(ledger_path(settings)) as ledger:
         expected_ids = ledger.expected_event_ids()
@@ -180,7 +181,7 @@ def everything_arrived(bq: bigquery.Client, settings: Settings) -> Callable[[], 
     return check
 
 
-def assert_exactly_the_ledger(bq: bigquery.Client, settings: Settings) -> WarehouseState:
+def assert_exactly_the_ledger(bq: bigquery.Client, settings: LocalSettings) -> WarehouseState:
     """The warehouse holds exactly what the ledger says was published: nothing lost, no extra,
     no id visible twice, and each malformed message dead-lettered with its expected reason."""
     with Ledger(ledger_path(settings)) as ledger:

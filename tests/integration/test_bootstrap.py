@@ -6,12 +6,12 @@ import pytest
 from google.cloud import bigquery, pubsub_v1
 
 from bqingest.bootstrap import BootstrapError, bootstrap
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS
 
 
 def run(
-    settings: Settings,
+    settings: LocalSettings,
     bq: bigquery.Client,
     publisher: pubsub_v1.PublisherClient,
     subscriber: pubsub_v1.SubscriberClient,
@@ -21,7 +21,7 @@ def run(
 
 def test_creates_everything_then_is_a_no_op(settings, bq, publisher, subscriber) -> None:
     first = run(settings, bq, publisher, subscriber)
-    assert len(first.created) == 8
+    assert len(first.created) == 6  # topic, subscription, dataset, two tables, view
     assert not first.updated
     second = run(settings, bq, publisher, subscriber)
     assert not second.changed
@@ -33,8 +33,9 @@ def test_resources_have_the_configured_shape(settings, bq, publisher, subscriber
     subscription = subscriber.get_subscription(subscription=settings.subscription_path)
     assert subscription.topic == settings.topic_path
     assert subscription.ack_deadline_seconds == settings.ack_deadline_seconds
-    assert subscription.dead_letter_policy.dead_letter_topic == settings.dead_letter_topic_path
-    assert subscription.dead_letter_policy.max_delivery_attempts == settings.max_delivery_attempts
+    # Dataflow supports neither: bad messages go to the dead_letters table, never elsewhere.
+    assert not subscription.dead_letter_policy.dead_letter_topic
+    assert not subscription.retry_policy.minimum_backoff
     assert subscription.retain_acked_messages is True
 
     events = bq.get_table(settings.events_table_id)
@@ -51,12 +52,34 @@ def test_drifted_subscription_is_updated(settings, bq, publisher, subscriber) ->
     run(settings, bq, publisher, subscriber)
     changed = settings.model_copy(update={"ack_deadline_seconds": 120})
     report = run(changed, bq, publisher, subscriber)
-    assert report.updated == [
-        f"{settings.subscription_path} (ack_deadline_seconds)",
-        f"{settings.dead_letter_subscription_path} (ack_deadline_seconds)",
-    ]
+    assert report.updated == [f"{settings.subscription_path} (ack_deadline_seconds)"]
     current = subscriber.get_subscription(subscription=settings.subscription_path)
     assert current.ack_deadline_seconds == 120
+
+
+def test_a_dead_letter_and_retry_policy_left_by_an_older_bootstrap_are_removed(
+    settings, bq, publisher, subscriber
+) -> None:
+    publisher.create_topic(name=settings.topic_path)
+    publisher.create_topic(name=f"{settings.topic_path}-dead-letter")
+    subscriber.create_subscription(
+        request=pubsub_v1.types.Subscription(
+            name=settings.subscription_path,
+            topic=settings.topic_path,
+            ack_deadline_seconds=settings.ack_deadline_seconds,
+            retain_acked_messages=True,
+            dead_letter_policy=pubsub_v1.types.DeadLetterPolicy(
+                dead_letter_topic=f"{settings.topic_path}-dead-letter", max_delivery_attempts=5
+            ),
+            retry_policy=pubsub_v1.types.RetryPolicy(minimum_backoff={"seconds": 10}),
+        )
+    )
+    report = run(settings, bq, publisher, subscriber)
+    [updated] = [line for line in report.updated if line.startswith(settings.subscription_path)]
+    assert "dead_letter_policy" in updated and "retry_policy" in updated
+    current = subscriber.get_subscription(subscription=settings.subscription_path)
+    assert not current.dead_letter_policy.dead_letter_topic
+    assert not current.retry_policy.minimum_backoff
 
 
 def test_missing_nullable_column_is_added(settings, bq, publisher, subscriber) -> None:

@@ -10,8 +10,8 @@ import pytest
 from google.api_core import exceptions
 from google.cloud import bigquery, pubsub_v1
 
-from bqingest import warehouse
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
+from bqingest.warehouse import query as warehouse
 
 
 def pull(subscriber: pubsub_v1.SubscriberClient, path: str, *, want: int = 1, timeout: float = 20):
@@ -24,7 +24,7 @@ def pull(subscriber: pubsub_v1.SubscriberClient, path: str, *, want: int = 1, ti
     return received
 
 
-def test_publish_and_pull(bootstrapped: Settings, publisher, subscriber) -> None:
+def test_publish_and_pull(bootstrapped: LocalSettings, publisher, subscriber) -> None:
     future = publisher.publish(bootstrapped.topic_path, b'{"hello": 1}', origin="test")
     message_id = future.result(timeout=10)
     [received] = pull(subscriber, bootstrapped.subscription_path)
@@ -34,35 +34,8 @@ def test_publish_and_pull(bootstrapped: Settings, publisher, subscriber) -> None
     subscriber.acknowledge(subscription=bootstrapped.subscription_path, ack_ids=[received.ack_id])
 
 
-def test_message_nacked_past_max_attempts_reaches_the_dead_letter_topic(
-    settings: Settings, bq, publisher, subscriber
-) -> None:
-    from bqingest.bootstrap import bootstrap
-
-    fast = settings.model_copy(
-        update={"retry_min_backoff_seconds": 0, "retry_max_backoff_seconds": 0}
-    )
-    bootstrap(fast, bigquery_client=bq, publisher=publisher, subscriber=subscriber)
-    publisher.publish(fast.topic_path, b"poison").result(timeout=10)
-
-    attempts = []
-    for _ in range(fast.max_delivery_attempts):
-        [received] = pull(subscriber, fast.subscription_path)
-        attempts.append(received.delivery_attempt)
-        subscriber.modify_ack_deadline(
-            subscription=fast.subscription_path, ack_ids=[received.ack_id], ack_deadline_seconds=0
-        )
-    assert attempts == list(range(1, fast.max_delivery_attempts + 1))
-
-    # The emulator forwards on the next delivery attempt after the last one allowed.
-    response = subscriber.pull(subscription=fast.subscription_path, max_messages=1, timeout=3)
-    assert not response.received_messages
-    [dead] = pull(subscriber, fast.dead_letter_subscription_path)
-    assert dead.message.data == b"poison"
-
-
 @pytest.fixture
-def seeded(bootstrapped: Settings, bq: bigquery.Client) -> Settings:
+def seeded(bootstrapped: LocalSettings, bq: bigquery.Client) -> LocalSettings:
     rows = [
         {
             "id": "dup",
@@ -81,7 +54,7 @@ def seeded(bootstrapped: Settings, bq: bigquery.Client) -> Settings:
     return bootstrapped
 
 
-def test_insert_and_query_with_parameters(seeded: Settings, bq: bigquery.Client) -> None:
+def test_insert_and_query_with_parameters(seeded: LocalSettings, bq: bigquery.Client) -> None:
     rows = warehouse.query_all(
         bq,
         f"SELECT id, message_id, time, JSON_VALUE(data, '$.n') AS n "
@@ -93,12 +66,14 @@ def test_insert_and_query_with_parameters(seeded: Settings, bq: bigquery.Client)
     assert rows[0]["time"] == datetime(2026, 11, 29, 7, tzinfo=UTC)
 
 
-def test_dedup_view_shows_each_id_once_earliest_publish_wins(seeded: Settings, bq) -> None:
+def test_dedup_view_shows_each_id_once_earliest_publish_wins(seeded: LocalSettings, bq) -> None:
     rows = warehouse.query_all(bq, f"SELECT id, message_id FROM `{seeded.dedup_view_id}`")
     assert [(r["id"], r["message_id"]) for r in rows] == [("dup", "m1")]
 
 
-def test_a_failed_query_raises_even_though_the_emulator_answers_200(seeded: Settings, bq) -> None:
+def test_a_failed_query_raises_even_though_the_emulator_answers_200(
+    seeded: LocalSettings, bq
+) -> None:
     # The raw client returns an empty result here; our query() must not.
     sql = f"SELECT no_such_column FROM `{seeded.events_table_id}`"
     assert list(bq.query_and_wait(sql)) == []
@@ -106,12 +81,12 @@ def test_a_failed_query_raises_even_though_the_emulator_answers_200(seeded: Sett
         warehouse.query(bq, sql)
 
 
-def test_a_missing_table_raises_not_found(seeded: Settings, bq) -> None:
+def test_a_missing_table_raises_not_found(seeded: LocalSettings, bq) -> None:
     with pytest.raises(exceptions.NotFound, match="not found"):
         warehouse.query(bq, f"SELECT 1 AS x FROM `{seeded.project}.{seeded.dataset}.nope`")
 
 
-def test_an_empty_result_is_not_an_error(seeded: Settings, bq) -> None:
+def test_an_empty_result_is_not_an_error(seeded: LocalSettings, bq) -> None:
     rows = warehouse.query(
         bq,
         f"SELECT id FROM `{seeded.dedup_view_id}` WHERE id = @id",

@@ -10,9 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from bqingest.local.processes import free_port, port_is_open, split_host_port
+from bqingest.clients import port_is_open
 from bqingest.local.stack import LocalStack
 from tests.integration.conftest import stack_settings
+from tests.support import free_port
 from tests.unit.local.test_processes import wait_gone
 
 
@@ -25,12 +26,12 @@ def test_start_and_stop_leave_no_process(tmp_path: Path) -> None:
     assert times.pubsub > 0 and times.bigquery > 0
     for host_port in (settings.pubsub_emulator_host, settings.bigquery_emulator_host):
         assert host_port is not None
-        assert port_is_open(*split_host_port(host_port))
+        assert port_is_open(host_port)
     stack.stop()
     assert all(wait_gone(pid) for pid in pids)
     for host_port in (settings.pubsub_emulator_host, settings.bigquery_emulator_host):
         assert host_port is not None
-        assert not port_is_open(*split_host_port(host_port))
+        assert not port_is_open(host_port)
     stack.stop()  # idempotent
 
 
@@ -39,9 +40,9 @@ def test_warehouse_survives_a_restart(tmp_path: Path) -> None:
     from bqingest import clients
 
     with LocalStack(settings):
-        clients.bigquery_client(settings).create_dataset("kept")
+        clients.bigquery_client(settings.endpoints).create_dataset("kept")
     with LocalStack(settings):
-        names = [d.dataset_id for d in clients.bigquery_client(settings).list_datasets()]
+        names = [d.dataset_id for d in clients.bigquery_client(settings.endpoints).list_datasets()]
     assert "kept" in names
 
 
@@ -87,7 +88,7 @@ def test_up_runs_until_interrupted_and_stops_cleanly(tmp_path: Path) -> None:
         assert "Press Ctrl-C to stop" in "".join(lines), "".join(lines)
         assert ready_after < 60
         output = "".join(lines)
-        assert "bootstrap: 8 created" in output
+        assert "bootstrap: 6 created" in output
         assert f"export BQINGEST_PUBSUB_EMULATOR_HOST={settings.pubsub_emulator_host}" in output
         assert "API running" in output
         children = _children_of(up.pid)

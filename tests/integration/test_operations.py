@@ -19,24 +19,27 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from google.cloud import bigquery
 
-from bqingest import clients, warehouse
+from bqingest import clients
 from bqingest.bootstrap import bootstrap
-from bqingest.config import Settings
-from bqingest.local.processes import ManagedProcess, free_port
+from bqingest.config import LocalSettings
+from bqingest.local.processes import ManagedProcess
 from bqingest.local.services import bqingest_command, http_ok
 from bqingest.local.stack import LocalStack
-from bqingest.operations.exposition import Samples, metrics_url, scrape
+from bqingest.operations.readings import Samples, scrape
 from bqingest.operations.reconcile import Window, reconcile_counts
 from bqingest.source.generator import MessageKind
 from bqingest.source.ledger import Ledger, ledger_path
+from bqingest.telemetry import metrics_url
+from bqingest.warehouse import query as warehouse
 from tests.integration.ingestion import count_rows, everything_arrived, settings_env, wait_until
+from tests.support import free_port
 
 BATCH = 120
 
 
 @dataclass
 class System:
-    settings: Settings
+    settings: LocalSettings
     started: datetime
     pipeline: ManagedProcess
     source: ManagedProcess
@@ -68,16 +71,17 @@ def system(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Itera
             "dataset": f"bqingest_{suffix}",
             "topic": f"events-{suffix}",
             "subscription": f"events-pipeline-{suffix}",
-            "dead_letter_topic": f"events-dead-letter-{suffix}",
-            "dead_letter_subscription": f"events-dead-letter-sub-{suffix}",
             "max_message_bytes": 16 * 1024,
             "api_port": free_port(),
             "source_metrics_port": free_port(),
             "pipeline_metrics_port": free_port(),
         }
     )
-    bq = clients.bigquery_client(settings)
-    publisher, subscriber = clients.publisher_client(settings), clients.subscriber_client(settings)
+    bq = clients.bigquery_client(settings.endpoints)
+    publisher, subscriber = (
+        clients.publisher_client(settings.endpoints),
+        clients.subscriber_client(settings.endpoints),
+    )
     bootstrap(settings, bigquery_client=bq, publisher=publisher, subscriber=subscriber)
     subscriber.close()
     env = settings_env(settings)
@@ -120,7 +124,7 @@ def system(stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Itera
         bq.close()
 
 
-def _ledger_count(settings: Settings) -> int:
+def _ledger_count(settings: LocalSettings) -> int:
     with Ledger(ledger_path(settings)) as ledger:
         return sum(ledger.counts().values())
 

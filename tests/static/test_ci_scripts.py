@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from bqingest.contract import MessageContext, parse_message
-from bqingest.local.processes import free_port
 from tests.static.delivery_config import REPO
+from tests.support import free_port
 
 CI = REPO / ".ci"
 

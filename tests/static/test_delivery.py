@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 
 from bqingest.config import Settings
-from bqingest.local.processes import free_port
 from tests.static import delivery_config as dc
 from tests.static import terraform_config as tf
+from tests.support import free_port
 
 DEPLOYMENT = dc.WORKFLOWS / "deployment.yml"
 TESTING = dc.WORKFLOWS / "testing.yml"

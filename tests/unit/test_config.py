@@ -1,4 +1,4 @@
-"""Settings: local defaults, environment variables, and refusal of unsafe values."""
+"""Settings: local defaults, environment variables, groups per process, refusal of unsafe values."""
 
 from __future__ import annotations
 
@@ -7,11 +7,20 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bqingest.config import Settings, get_settings
+from bqingest.config import (
+    ApiSettings,
+    CoreSettings,
+    LocalSettings,
+    OperationsSettings,
+    PipelineSettings,
+    SourceSettings,
+    load,
+)
+from bqingest.config.reference import render
 
 
-def make(**values: object) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+def make(**values: object) -> LocalSettings:
+    return LocalSettings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 def test_local_defaults_match_the_documented_names() -> None:
@@ -22,11 +31,7 @@ def test_local_defaults_match_the_documented_names() -> None:
         "events",
         "dead_letters",
     )
-    assert (s.topic, s.subscription, s.dead_letter_topic) == (
-        "events",
-        "events-pipeline",
-        "events-dead-letter",
-    )
+    assert (s.topic, s.subscription) == ("events", "events-pipeline")
     assert s.pubsub_emulator_host == "127.0.0.1:8085"
     assert s.bigquery_emulator_host == "127.0.0.1:9050"
     assert s.bigquery_emulator_grpc_host == "127.0.0.1:9060"
@@ -41,7 +46,7 @@ def test_environment_variables_override(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("BQINGEST_DATASET", "other")
     monkeypatch.setenv("BQINGEST_PUBSUB_EMULATOR_HOST", "127.0.0.1:18085")
     monkeypatch.setenv("BQINGEST_MAX_MESSAGE_BYTES", "2048")
-    s = get_settings()
+    s = load(LocalSettings)
     assert (s.dataset, s.pubsub_emulator_host, s.max_message_bytes) == (
         "other",
         "127.0.0.1:18085",
@@ -52,7 +57,7 @@ def test_environment_variables_override(monkeypatch: pytest.MonkeyPatch) -> None
 def test_dotenv_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / ".env").write_text("BQINGEST_TOPIC=from-dotenv\n")
     monkeypatch.chdir(tmp_path)
-    assert Settings().topic == "from-dotenv"
+    assert LocalSettings().topic == "from-dotenv"
 
 
 def test_cloud_environment_has_no_emulators() -> None:
@@ -81,7 +86,7 @@ def test_cloud_environment_needs_a_real_project() -> None:
         ("topic", "goog-reserved"),
         ("dataset", "has-dash"),
         ("pubsub_emulator_host", "http://127.0.0.1:8085"),
-        ("max_delivery_attempts", 2),
+        ("ack_deadline_seconds", 2),
         ("max_message_bytes", 20 * 1024 * 1024),
     ],
 )
@@ -90,9 +95,9 @@ def test_invalid_values_are_refused(field: str, value: object) -> None:
         make(**{field: value})
 
 
-def test_backoff_bounds_are_ordered() -> None:
-    with pytest.raises(ValidationError, match="must not exceed"):
-        make(retry_min_backoff_seconds=100, retry_max_backoff_seconds=10)
+def test_fault_fractions_add_up_to_at_most_one() -> None:
+    with pytest.raises(ValidationError, match="must not exceed 1"):
+        make(source_malformed_fraction=0.6, source_duplicate_fraction=0.6)
 
 
 def test_as_environment_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -109,11 +114,12 @@ def test_as_environment_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "BQINGEST_PUBSUB_EMULATOR_JAR" not in env  # unset stays unset
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert Settings(_env_file=None) == original  # type: ignore[call-arg]
+    assert LocalSettings(_env_file=None) == original  # type: ignore[call-arg]
 
 
 def test_metrics_ports_unset_off_and_under_up(tmp_path: Path) -> None:
-    from bqingest.config import LOCAL_PIPELINE_METRICS_PORT, LOCAL_SOURCE_METRICS_PORT
+    from bqingest.config.pipeline import LOCAL_PIPELINE_METRICS_PORT
+    from bqingest.config.source import LOCAL_SOURCE_METRICS_PORT
     from bqingest.local.services import local_services
 
     unset = make()
@@ -139,3 +145,46 @@ def test_two_processes_never_share_a_port() -> None:
     assert make(source_metrics_port=0, pipeline_metrics_port=0).local_source_metrics_port == 0
     with pytest.raises(ValidationError):
         make(pipeline_metrics_port=70000)
+
+
+@pytest.mark.parametrize(
+    ("group", "own", "foreign"),
+    [
+        (ApiSettings, "api_port", "source_batch_size"),
+        (PipelineSettings, "recovery_margin_seconds", "api_keys"),
+        (SourceSettings, "source_seed", "recovery_margin_seconds"),
+        (OperationsSettings, "reconcile_grace_seconds", "api_threads"),
+    ],
+)
+def test_each_process_reads_its_own_group_and_the_core(group, own: str, foreign: str) -> None:
+    assert own in group.model_fields
+    assert set(CoreSettings.model_fields) <= set(group.model_fields)
+    assert foreign not in group.model_fields
+    assert set(group.model_fields) <= set(LocalSettings.model_fields)
+
+
+def test_a_group_ignores_the_variables_of_the_others(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BQINGEST_API_THREADS", "not a number")  # an API setting, wrong
+    assert load(SourceSettings).topic == "events"  # the source never reads it
+    with pytest.raises(ValidationError, match="api_threads"):
+        load(ApiSettings)
+
+
+def test_environment_dependent_defaults_are_set_at_validation(monkeypatch) -> None:
+    cloud = ApiSettings(_env_file=None, environment="dev", project="acme-data-dev")  # type: ignore[call-arg]
+    assert (cloud.public_read, cloud.api_access_log) == (False, False)
+    local = ApiSettings(_env_file=None)  # type: ignore[call-arg]
+    assert (local.public_read, local.api_access_log) == (True, True)
+    explicit = ApiSettings(_env_file=None, public_read=False)  # type: ignore[call-arg]
+    assert explicit.public_read is False
+
+
+def test_the_configuration_reference_is_generated_from_the_fields() -> None:
+    reference = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+    assert reference.read_text(encoding="utf-8") == render(), (
+        "docs/configuration.md is stale: python -m bqingest.config.reference > "
+        "docs/configuration.md"
+    )
+    for name in LocalSettings.model_fields:
+        assert f"`BQINGEST_{name.upper()}`" in render()
+        assert LocalSettings.model_fields[name].description, f"{name} has no description"

@@ -8,18 +8,18 @@ the publisher). Anything else becomes a 500 that names the request id and nothin
 
 ::
 
-    ApiError                          body code            HTTP
-    ├── NotFound                      not_found            404
-    ├── InvalidInput                  invalid_input        422  (field + contract reason code)
-    │   └── RangeTooLarge             range_too_large      422  (narrow since/until)
-    ├── Unauthenticated               unauthenticated      401  (+ WWW-Authenticate)
-    ├── Forbidden                     forbidden            403
-    ├── PayloadTooLarge               payload_too_large    413
-    ├── UnsupportedMediaType          unsupported_media_type 415
-    └── Unavailable                   unavailable          503  (+ Retry-After)
-        ├── DeadlineExceeded          timeout              503
-        ├── Overloaded                overloaded           503  (request shed, queue full)
-        └── ResourceMissing           resource_missing     503  (+ a CRITICAL log line)
+    ApiError                          body code               HTTP
+    ├── EventNotFound                 not_found               404
+    ├── InvalidInput                  invalid_input           422  (field + contract reason code)
+    │   └── RangeTooLarge             range_too_large         422  (narrow since/until)
+    ├── MissingApiKey                 unauthenticated         401  (+ WWW-Authenticate)
+    ├── InvalidApiKey                 forbidden               403
+    ├── PayloadTooLarge               payload_too_large       413
+    ├── UnsupportedMediaType          unsupported_media_type  415
+    └── UpstreamUnavailable           unavailable             503  (+ Retry-After)
+        ├── UpstreamTimeout           timeout                 503
+        ├── Overloaded                overloaded              503  (request shed, queue full)
+        └── UpstreamResourceMissing   resource_missing        503  (+ a CRITICAL log line)
 
     ContractError (the contract's ValueError)   -> 422 invalid_input with its field and reason
     framework: RequestValidationError -> 422 invalid_input; HTTPException -> its status
@@ -94,7 +94,7 @@ class ApiError(Exception):
         return {}
 
 
-class NotFound(ApiError):
+class EventNotFound(ApiError):
     status_code = 404
     code = "not_found"
 
@@ -113,7 +113,7 @@ class RangeTooLarge(InvalidInput):
     code = "range_too_large"
 
 
-class Unauthenticated(ApiError):
+class MissingApiKey(ApiError):
     status_code = 401
     code = "unauthenticated"
 
@@ -121,7 +121,7 @@ class Unauthenticated(ApiError):
         return {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}
 
 
-class Forbidden(ApiError):
+class InvalidApiKey(ApiError):
     status_code = 403
     code = "forbidden"
 
@@ -136,7 +136,7 @@ class UnsupportedMediaType(ApiError):
     code = "unsupported_media_type"
 
 
-class Unavailable(ApiError):
+class UpstreamUnavailable(ApiError):
     """A dependency (BigQuery, Pub/Sub) cannot answer now; retrying later may work."""
 
     status_code = 503
@@ -146,15 +146,15 @@ class Unavailable(ApiError):
         return {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
-class DeadlineExceeded(Unavailable):
+class UpstreamTimeout(UpstreamUnavailable):
     code = "timeout"
 
 
-class Overloaded(Unavailable):
+class Overloaded(UpstreamUnavailable):
     code = "overloaded"
 
 
-class ResourceMissing(Unavailable):
+class UpstreamResourceMissing(UpstreamUnavailable):
     """A table, view, dataset or topic the configuration names does not exist: an outage."""
 
     code = "resource_missing"
@@ -167,7 +167,7 @@ def translate_google_error(exc: Exception, *, what: str) -> Exception:
     of ours and are returned unchanged, to end as a 500.
     """
     if isinstance(exc, google_exceptions.NotFound):
-        return ResourceMissing(f"{what}: a configured resource does not exist")
+        return UpstreamResourceMissing(f"{what}: a configured resource does not exist")
     if isinstance(exc, google_exceptions.BadRequest) and _reason(exc) == "bytesBilledLimitExceeded":
         return RangeTooLarge(
             "the query would scan more than the configured maximum_bytes_billed: "
@@ -176,7 +176,7 @@ def translate_google_error(exc: Exception, *, what: str) -> Exception:
             reason=Reason.INVALID_VALUE.value,
         )
     if isinstance(exc, google_exceptions.DeadlineExceeded | TimeoutError | requests.Timeout):
-        return DeadlineExceeded(f"{what}: no answer within the deadline")
+        return UpstreamTimeout(f"{what}: no answer within the deadline")
     if isinstance(
         exc,
         google_exceptions.ServiceUnavailable
@@ -190,7 +190,7 @@ def translate_google_error(exc: Exception, *, what: str) -> Exception:
         | ConnectionError
         | requests.ConnectionError,
     ):
-        return Unavailable(f"{what}: the service is unavailable")
+        return UpstreamUnavailable(f"{what}: the service is unavailable")
     return exc
 
 
@@ -237,7 +237,7 @@ def request_id_of(request: Request) -> str | None:
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    if isinstance(exc, ResourceMissing):
+    if isinstance(exc, UpstreamResourceMissing):
         logger.critical(
             "%s: check that bootstrap or Terraform created it (%s %s)",
             exc.message,
@@ -245,7 +245,7 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
             request.url.path,
             exc_info=exc.__cause__,
         )
-    elif isinstance(exc, Unavailable):
+    elif isinstance(exc, UpstreamUnavailable):
         logger.warning("%s (%s %s)", exc.message, request.method, request.url.path)
     return error_response(
         exc.status_code,

@@ -1,9 +1,12 @@
 """JSON log lines in Cloud Logging's structured format, tied to the request and its trace.
 
-On Cloud Run, a JSON line on stdout becomes a log entry: ``severity`` and ``message`` are read as
-such, ``httpRequest`` as the request, and ``logging.googleapis.com/trace`` links the line to the
-request's trace (from ``X-Cloud-Trace-Context``, or W3C ``traceparent``), so every line of one
-request shows together in the console. Locally the same lines go to the terminal or log file.
+On Cloud Run a JSON line on stdout becomes a log entry; Google's ``StructuredLogHandler``
+(google-cloud-logging) writes them: ``severity``, ``message``, ``httpRequest``, the source
+location, and ``logging.googleapis.com/trace`` linking the line to the request's trace, so every
+line of one request shows together in the console. :class:`RequestContextFilter` hands the
+handler what it cannot find by itself in an ASGI app: the trace (from ``X-Cloud-Trace-Context``,
+or W3C ``traceparent``) and the request id of the request being served. Locally the same lines go
+to the terminal or the log file.
 """
 
 from __future__ import annotations
@@ -13,12 +16,11 @@ import re
 import sys
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
-import pydantic_core
+from google.cloud.logging_v2.handlers import StructuredLogHandler
 
-from bqingest.config import Settings
+from bqingest.config import ApiSettings
 
 _CLOUD_TRACE: Final = re.compile(r"([0-9a-fA-F]{32})(?:/(\d{1,20}))?(?:;o=([01]))?")
 _TRACEPARENT: Final = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
@@ -55,57 +57,45 @@ def parse_trace(
     return None, None, None
 
 
-class CloudLoggingFormatter(logging.Formatter):
-    """One JSON object per record, with Cloud Logging's special fields."""
+class RequestContextFilter(logging.Filter):
+    """Adds the current request's id and trace to each record, as the handler reads them."""
 
     def __init__(self, project: str) -> None:
         super().__init__()
         self.project = project
 
-    def format(self, record: logging.LogRecord) -> str:
-        message = record.getMessage()
-        if record.exc_info:
-            # Error Reporting reads a stack trace at the end of the message.
-            message = f"{message}\n{self.formatException(record.exc_info)}"
-        entry: dict[str, Any] = {
-            "severity": record.levelname,
-            "message": message,
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "logger": record.name,
-        }
+    def filter(self, record: logging.LogRecord) -> bool:
         context = current_request.get()
         if context is not None:
-            entry["request_id"] = context.request_id
+            record.json_fields = {"request_id": context.request_id}
             if context.trace_id:
-                entry["logging.googleapis.com/trace"] = (
-                    f"projects/{self.project}/traces/{context.trace_id}"
-                )
+                record.trace = f"projects/{self.project}/traces/{context.trace_id}"
                 if context.span_id:
-                    entry["logging.googleapis.com/spanId"] = context.span_id
+                    record.span_id = context.span_id
                 if context.sampled is not None:
-                    entry["logging.googleapis.com/trace_sampled"] = context.sampled
-        http_request = getattr(record, "http_request", None)
-        if http_request is not None:
-            entry["httpRequest"] = http_request
-        return pydantic_core.to_json(entry, fallback=str).decode()
+                    record.trace_sampled = context.sampled
+        return True
 
 
-class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StdoutHandler(StructuredLogHandler):
     """Writes to whatever ``sys.stdout`` is at the time (test runners swap it)."""
 
     def emit(self, record: logging.LogRecord) -> None:
         self.stream = sys.stdout
-        super().emit(record)
+        super().emit(record)  # type: ignore[no-untyped-call]
 
 
-def configure_logging(settings: Settings) -> None:
+def configure_logging(settings: ApiSettings) -> None:
     """Send every log line (ours, uvicorn's, the clients') to stdout as JSON. Idempotent."""
     root = logging.getLogger()
-    handler = next((h for h in root.handlers if isinstance(h, _StdoutHandler)), None)
-    if handler is None:
-        handler = _StdoutHandler(sys.stdout)
-        root.addHandler(handler)
-    handler.setFormatter(CloudLoggingFormatter(settings.project))
+    for handler in [h for h in root.handlers if isinstance(h, _StdoutHandler)]:
+        root.removeHandler(handler)
+    handler = _StdoutHandler(  # type: ignore[no-untyped-call]
+        project_id=settings.project, stream=sys.stdout
+    )
+    # Before the handler's own filter, which reads these attributes.
+    handler.filters.insert(0, RequestContextFilter(settings.project))
+    root.addHandler(handler)
     root.setLevel(settings.api_log_level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         uvicorn_logger = logging.getLogger(name)

@@ -1,20 +1,39 @@
-"""The app factory: ``uvicorn --factory bqingest.api.main:create_app`` (or ``bqingest api``)."""
+"""The app factory: ``uvicorn --factory bqingest.api.main:create_app`` (or ``bqingest api``).
+
+This is where the API is put together: settings -> metrics, pool, cache, the warehouse's
+:class:`~bqingest.warehouse.events.EventStore` and the Pub/Sub publisher -> one controller per
+use case, each given exactly what it uses. Tests pass fakes of the reader and the publisher.
+"""
 
 from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
-from bqingest import __version__
+from bqingest import __version__, clients
 from bqingest.api import errors
+from bqingest.api.cache import EventCache
+from bqingest.api.controllers.events import (
+    EventsController,
+    PublishController,
+    PublishLimits,
+    ReadLimits,
+)
+from bqingest.api.controllers.probes import ProbesController
+from bqingest.api.deps import Controllers
 from bqingest.api.logs import configure_logging
+from bqingest.api.metrics import build_metrics
 from bqingest.api.middleware import RequestObservability
-from bqingest.api.routes import events, health
-from bqingest.api.runtime import ApiRuntime
-from bqingest.config import Settings, get_settings
+from bqingest.api.pool import WarehousePool
+from bqingest.api.publisher import EventPublisher, PubSubPublisher
+from bqingest.api.routes import events, probes
+from bqingest.api.security import ApiKeys
+from bqingest.config import ApiSettings, load
+from bqingest.warehouse.events import EventReader, EventStore, QueryBounds
 
 DESCRIPTION = """\
 Read back the CloudEvents that bqingest ingested into BigQuery, from its de-duplicated view,
@@ -29,12 +48,78 @@ Every error has the same body: `{"error": {"code", "message", "field", "reason",
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """A new app with its own runtime (pool, caches, metrics registry, clients)."""
-    settings = settings or get_settings()
+def event_store(settings: ApiSettings) -> EventStore:
+    """The warehouse reader the API uses in both places (a client made on first use)."""
+    return EventStore(
+        partial(clients.bigquery_client, settings.endpoints),
+        view_id=settings.dedup_view_id,
+        bounds=QueryBounds(
+            timeout=settings.api_query_timeout_seconds,
+            maximum_bytes_billed=settings.api_maximum_bytes_billed,
+            check_timeout=settings.api_readiness_timeout_seconds,
+        ),
+    )
+
+
+def create_app(
+    settings: ApiSettings | None = None,
+    *,
+    reader: EventReader | None = None,
+    publisher: EventPublisher | None = None,
+) -> FastAPI:
+    """A new app with its own pool, cache, metrics registry and clients."""
+    settings = settings or load(ApiSettings)
     settings.check_api_is_safe()
     configure_logging(settings)
-    runtime = ApiRuntime.build(settings)
+    metrics = build_metrics()
+    pool = WarehousePool(
+        threads=settings.api_threads,
+        queue_size=settings.api_queue_size,
+        deadline=settings.api_query_timeout_seconds,
+        metrics=metrics,
+    )
+    store: EventStore | None = None  # what this app made, it closes
+    if reader is None:
+        reader = store = event_store(settings)
+    pubsub: PubSubPublisher | None = None
+    if publisher is None:
+        publisher = pubsub = PubSubPublisher(settings)
+    visibility = "public" if settings.public_read else "private"
+    controllers = Controllers(
+        events=EventsController(
+            reader=reader,
+            pool=pool,
+            cache=EventCache(
+                max_bytes=settings.api_cache_max_bytes,
+                max_event_bytes=settings.api_cache_max_event_bytes,
+                ttl=settings.api_cache_ttl_seconds,
+                negative_ttl=settings.api_negative_cache_ttl_seconds,
+                metrics=metrics,
+            ),
+            limits=ReadLimits(
+                export_max_rows=settings.api_export_max_rows,
+                count_max_groups=settings.api_count_max_groups,
+                cache_control=f"{visibility}, max-age={settings.api_http_max_age_seconds}",
+            ),
+        ),
+        publishing=PublishController(
+            publisher=publisher,
+            limits=PublishLimits(
+                max_events=settings.api_post_max_events,
+                max_message_bytes=settings.max_message_bytes,
+                max_body_bytes=settings.api_post_max_bytes,
+            ),
+            metrics=metrics,
+        ),
+        probes=ProbesController(
+            checks={"warehouse": reader.check, "pubsub": publisher.check},
+            pool=pool,
+            deadline=settings.api_readiness_timeout_seconds,
+            registry=metrics.registry,
+        ),
+        api_keys=ApiKeys(settings.api_keys),
+        public_read=settings.public_read,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -46,7 +131,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            runtime.close()
+            pool.shutdown()
+            if store is not None:
+                store.close()
+            if pubsub is not None:
+                pubsub.close()
 
     app = FastAPI(
         title="bqingest API",
@@ -58,13 +147,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             {"name": "health", "description": "Probes and metrics."},
         ],
     )
-    app.state.runtime = runtime
+    app.state.controllers = controllers
     errors.install(app)
-    events.register(
-        app, public_read=bool(settings.public_read), post_enabled=settings.api_post_enabled
-    )
-    health.register(app)
-    app.add_middleware(
-        RequestObservability, metrics=runtime.metrics, access_log=bool(settings.api_access_log)
-    )
+    events.register(app, public_read=settings.public_read, post_enabled=settings.api_post_enabled)
+    probes.register(app)
+    app.add_middleware(RequestObservability, metrics=metrics, access_log=settings.api_access_log)
     return app

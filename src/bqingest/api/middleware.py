@@ -20,7 +20,6 @@ from bqingest.api.errors import internal_error_response
 from bqingest.api.logs import RequestContext, current_request, parse_trace
 from bqingest.api.metrics import ApiMetrics
 
-REQUEST_ID_HEADER: Final = "X-Request-ID"
 _REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 _METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 

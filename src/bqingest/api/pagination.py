@@ -16,8 +16,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from bqingest.api.errors import InvalidInput
-from bqingest.api.models.events import EventFilter, Order, Position
 from bqingest.contract import Reason, is_valid_id
+from bqingest.warehouse.records import EventFilter, Order, Position
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)

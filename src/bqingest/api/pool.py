@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
-from bqingest.api.errors import ApiError, DeadlineExceeded, Overloaded, translate_google_error
+from bqingest.api.errors import ApiError, Overloaded, UpstreamTimeout, translate_google_error
 from bqingest.api.metrics import ApiMetrics
 
 P = ParamSpec("P")
@@ -84,8 +84,8 @@ class WarehousePool:
                 return await asyncio.wrap_future(future)
         except TimeoutError:
             future.cancel()  # only succeeds while it still waits for a thread
-            self._metrics.warehouse_errors.labels(query, DeadlineExceeded.code).inc()
-            raise DeadlineExceeded(f"{query}: no answer within {deadline:g}s") from None
+            self._metrics.warehouse_errors.labels(query, UpstreamTimeout.code).inc()
+            raise UpstreamTimeout(f"{query}: no answer within {deadline:g}s") from None
 
     def _call(self, query: str, call: Callable[[], T]) -> T:
         started = time.perf_counter()

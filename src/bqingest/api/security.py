@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Sequence
 from typing import Final
 
-from bqingest.api.errors import Forbidden, Unauthenticated
+from bqingest.api.errors import InvalidApiKey, MissingApiKey
 
 API_KEY_HEADER: Final = "X-API-Key"
 DIGEST_PREFIX: Final = "sha256:"
@@ -48,10 +48,10 @@ class ApiKeys:
     def check(self, presented: str | None) -> None:
         """Return if ``presented`` is a configured key; raise 401 if absent, 403 if wrong."""
         if not presented:
-            raise Unauthenticated(f"this request needs an API key in the {API_KEY_HEADER} header")
+            raise MissingApiKey(f"this request needs an API key in the {API_KEY_HEADER} header")
         digest = hashlib.sha256(presented.encode()).digest()
         matched = False
         for candidate in self._digests:  # every candidate, no early exit
             matched |= hmac.compare_digest(digest, candidate)
         if not matched:
-            raise Forbidden("the API key is not valid")
+            raise InvalidApiKey("the API key is not valid")

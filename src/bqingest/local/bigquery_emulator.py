@@ -17,8 +17,9 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from bqingest.clients import port_is_open, split_host_port
 from bqingest.local.errors import PortInUse, PrerequisiteMissing
-from bqingest.local.processes import ManagedProcess, port_is_open, split_host_port
+from bqingest.local.processes import ManagedProcess
 
 TIME_TRAVEL_VARIABLE = "BQINGEST_BIGQUERY_EMULATOR_TIME_TRAVEL"
 """Read by bqemulator_main in the emulator's process; the Settings field of the same name."""
@@ -48,7 +49,7 @@ def is_ready(rest_host_port: str, grpc_host_port: str, project: str) -> bool:
     with urllib.request.urlopen(url, timeout=1) as response:
         if response.status != 200:
             return False
-    return port_is_open(*split_host_port(grpc_host_port))
+    return port_is_open(grpc_host_port)
 
 
 class BigQueryEmulator:
@@ -77,13 +78,13 @@ class BigQueryEmulator:
         ensure_spatial_extension()
         rest_host, rest_port = split_host_port(self.rest_host_port)
         grpc_host, grpc_port = split_host_port(self.grpc_host_port)
-        for host, port, variable in (
-            (rest_host, rest_port, "BQINGEST_BIGQUERY_EMULATOR_HOST"),
-            (grpc_host, grpc_port, "BQINGEST_BIGQUERY_EMULATOR_GRPC_HOST"),
+        for host_port, variable in (
+            (self.rest_host_port, "BQINGEST_BIGQUERY_EMULATOR_HOST"),
+            (self.grpc_host_port, "BQINGEST_BIGQUERY_EMULATOR_GRPC_HOST"),
         ):
-            if port_is_open(host, port):
+            if port_is_open(host_port):
                 raise PortInUse(
-                    f"{host}:{port} is already in use: stop what listens there or set "
+                    f"{host_port} is already in use: stop what listens there or set "
                     f"{variable} to a free host:port"
                 )
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,6 @@ import contextlib
 import ctypes
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -42,28 +41,6 @@ def _load_prctl() -> Callable[[], None] | None:
 
 # Resolved once in the parent, so the forked child only makes the system call.
 _SET_PARENT_DEATH_SIGNAL: Final = _load_prctl()
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free a moment ago (for tests and ephemeral stacks)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def port_is_open(host: str, port: int, *, timeout: float = 0.2) -> bool:
-    """Whether something accepts TCP connections on host:port."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def split_host_port(host_port: str) -> tuple[str, int]:
-    """``"127.0.0.1:8085"`` -> ``("127.0.0.1", 8085)``."""
-    host, _, port = host_port.rpartition(":")
-    return host.strip("[]"), int(port)
 
 
 class ManagedProcess:

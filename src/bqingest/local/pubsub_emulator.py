@@ -12,8 +12,9 @@ import urllib.request
 from pathlib import Path
 from typing import Final
 
+from bqingest.clients import port_is_open, split_host_port
 from bqingest.local.errors import PortInUse, PrerequisiteMissing
-from bqingest.local.processes import ManagedProcess, port_is_open, split_host_port
+from bqingest.local.processes import ManagedProcess
 
 _JAR_GLOB: Final = "platform/pubsub-emulator/lib/cloud-pubsub-emulator-*-all.jar"
 _STANDARD_SDK_ROOTS: Final = (
@@ -101,7 +102,7 @@ class PubSubEmulator:
         java = find_java()
         jar = find_jar(self._jar_override)
         host, port = split_host_port(self.host_port)
-        if port_is_open(host, port):
+        if port_is_open(self.host_port):
             raise PortInUse(
                 f"{self.host_port} is already in use: stop what listens there or set "
                 "BQINGEST_PUBSUB_EMULATOR_HOST to a free host:port"

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from bqingest.config import Settings
-from bqingest.operations.exposition import metrics_url
+from bqingest.config import LocalSettings
+from bqingest.telemetry import metrics_url
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def http_ok(url: str) -> bool:
         return bool(response.status == 200)
 
 
-def api_service(settings: Settings) -> Service:
+def api_service(settings: LocalSettings) -> Service:
     """The read API (``bqingest api``), ready when ``/healthz`` answers."""
     host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host  # noqa: S104
     base = (
@@ -69,7 +69,7 @@ def metrics_service(name: str, command: str, *, variable: str, host: str, port: 
     )
 
 
-def local_services(settings: Settings) -> list[Service]:
+def local_services(settings: LocalSettings) -> list[Service]:
     """The services of the local system, in start order."""
     return [
         # The pipeline first, so that it is reading when the source's first batch goes out

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
 from bqingest.local.bigquery_emulator import BigQueryEmulator
 from bqingest.local.pubsub_emulator import PubSubEmulator
 
@@ -25,7 +25,7 @@ class LocalStack:
     Use as a context manager; :meth:`stop` is idempotent and also runs if a start fails halfway.
     """
 
-    def __init__(self, settings: Settings, *, data_dir: Path | None = None) -> None:
+    def __init__(self, settings: LocalSettings, *, data_dir: Path | None = None) -> None:
         if not settings.is_local:
             raise ValueError("the local stack runs only with environment=local")
         assert settings.pubsub_emulator_host is not None

@@ -3,7 +3,7 @@
 Starts both emulators, bootstraps every resource, starts the services of
 :func:`bqingest.local.services.local_services`, prints the endpoints and the ``export`` lines
 other tools need, then watches the processes while showing live counts (published, ingested,
-dead-lettered: :mod:`bqingest.local.progress`). Ctrl-C or SIGTERM stops everything; if any process
+dead-lettered: :mod:`bqingest.local.display`). Ctrl-C or SIGTERM stops everything; if any process
 dies on its own, ``up`` says which, shows the end of its log, stops the rest and exits 1.
 """
 
@@ -22,10 +22,10 @@ from rich.table import Table
 
 from bqingest import clients
 from bqingest.bootstrap import bootstrap
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
+from bqingest.local.display import LiveCounts
 from bqingest.local.errors import StartupFailed
 from bqingest.local.processes import ManagedProcess
-from bqingest.local.progress import ProgressDisplay
 from bqingest.local.services import Service, local_services
 from bqingest.local.stack import LocalStack
 
@@ -50,7 +50,7 @@ def _sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def export_lines(settings: Settings) -> list[str]:
+def export_lines(settings: LocalSettings) -> list[str]:
     """Shell lines that point other tools (and other shells) at this local stack."""
     return [
         f"export PUBSUB_EMULATOR_HOST={settings.pubsub_emulator_host}",
@@ -62,7 +62,7 @@ def export_lines(settings: Settings) -> list[str]:
     ]
 
 
-def _endpoint_table(settings: Settings, services: list[Service]) -> Table:
+def _endpoint_table(settings: LocalSettings, services: list[Service]) -> Table:
     table = Table(title="bqingest local stack", show_header=True, header_style="bold")
     table.add_column("part")
     table.add_column("endpoint")
@@ -78,7 +78,7 @@ def _endpoint_table(settings: Settings, services: list[Service]) -> Table:
     return table
 
 
-def run(settings: Settings, *, console: Console, poll_seconds: float = 1.0) -> int:
+def run(settings: LocalSettings, *, console: Console, poll_seconds: float = 1.0) -> int:
     """Run the local system until interrupted. Returns the process exit code."""
     stack = LocalStack(settings)
     processes: list[ManagedProcess] = []
@@ -92,11 +92,12 @@ def run(settings: Settings, *, console: Console, poll_seconds: float = 1.0) -> i
                 f"BigQuery {times.bigquery:.1f}s)"
             )
             with console.status("Creating topics, subscriptions, dataset, tables and view..."):
+                endpoints = settings.endpoints
                 report = bootstrap(
                     settings,
-                    bigquery_client=clients.bigquery_client(settings),
-                    publisher=clients.publisher_client(settings),
-                    subscriber=clients.subscriber_client(settings),
+                    bigquery_client=clients.bigquery_client(endpoints),
+                    publisher=clients.publisher_client(endpoints),
+                    subscriber=clients.subscriber_client(endpoints),
                 )
             console.print(
                 f"[green]✓[/] bootstrap: {len(report.created)} created, "
@@ -127,7 +128,7 @@ def run(settings: Settings, *, console: Console, poll_seconds: float = 1.0) -> i
             watched = [
                 p for p in (stack.pubsub.process, stack.bigquery.process) if p is not None
             ] + processes
-            with ProgressDisplay(settings, console) as progress:
+            with LiveCounts(settings, console) as live_counts:
                 while True:
                     for process in watched:
                         if not process.running():
@@ -135,7 +136,7 @@ def run(settings: Settings, *, console: Console, poll_seconds: float = 1.0) -> i
                                 f"{process.name} exited with code {process.returncode()}; "
                                 f"last output ({process.log_path}):\n{process.log_tail()}"
                             )
-                    progress.refresh()
+                    live_counts.refresh()
                     time.sleep(poll_seconds)
         except (KeyboardInterrupt, _Shutdown):
             console.print("Stopping...")

@@ -31,20 +31,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
 from google.cloud import bigquery
 
-from bqingest import warehouse
-from bqingest.config import Settings
+from bqingest.config import OperationsSettings
 from bqingest.operations.errors import ReconcileError
 from bqingest.source.generator import MessageKind
-from bqingest.source.ledger import Ledger, LedgerEntry
+from bqingest.source.ledger import Ledger, LedgerEntry, ledger_path
+from bqingest.warehouse import reconcile as queries
+from bqingest.warehouse.reconcile import Tables
 
-CHUNK: Final = 5000  # ids per IN UNNEST(@ids) query
 LISTED: Final = 100  # ids listed in the report (all are counted)
 _RELATIVE: Final = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -157,64 +156,16 @@ class PublishedCounter(Protocol):
     def count(self, topic: str, since: datetime, until: datetime) -> int: ...
 
 
-def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(values), CHUNK):
-        yield list(values[start : start + CHUNK])
-
-
-def _ids_parameter(values: list[str]) -> bigquery.ArrayQueryParameter:
-    return bigquery.ArrayQueryParameter("ids", "STRING", values)
-
-
-def _window_parameters(window: Window) -> list[bigquery.ScalarQueryParameter]:
-    return [
-        bigquery.ScalarQueryParameter("since", "TIMESTAMP", window.since),
-        bigquery.ScalarQueryParameter("until", "TIMESTAMP", window.until),
-    ]
-
-
-def visible_ids(bq: bigquery.Client, settings: Settings, ids: Iterable[str]) -> set[str]:
-    """The ones among ``ids`` that ``events_dedup`` shows."""
-    found: set[str] = set()
-    for chunk in _chunks(sorted(set(ids))):
-        rows = warehouse.query(
-            bq,
-            f"SELECT id FROM `{settings.dedup_view_id}` WHERE id IN UNNEST(@ids)",  # noqa: S608
-            parameters=[_ids_parameter(chunk)],
-        )
-        found.update(row["id"] for row in rows)
-    return found
-
-
-def dead_letter_reasons(
-    bq: bigquery.Client, settings: Settings, message_ids: Iterable[str]
-) -> dict[str, set[str]]:
-    """Message id -> the reasons it was dead-lettered with, for those in ``dead_letters``."""
-    reasons: dict[str, set[str]] = {}
-    for chunk in _chunks(sorted(set(message_ids))):
-        rows = warehouse.query(
-            bq,
-            f"SELECT DISTINCT message_id, reason FROM `{settings.dead_letter_table_id}` "  # noqa: S608
-            "WHERE message_id IN UNNEST(@ids)",
-            parameters=[_ids_parameter(chunk)],
-        )
-        for row in rows:
-            reasons.setdefault(row["message_id"], set()).add(row["reason"])
-    return reasons
-
-
-def _messages_in_window(bq: bigquery.Client, table: str, window: Window, columns: str) -> list[Any]:
-    return warehouse.query_all(
-        bq,
-        f"SELECT DISTINCT {columns} FROM `{table}` "  # noqa: S608 - table ids from settings
-        "WHERE publish_time >= @since AND publish_time < @until",
-        parameters=_window_parameters(window),
+def tables(settings: OperationsSettings) -> Tables:
+    """The tables reconciliation reads, from the settings."""
+    return Tables(
+        events=settings.events_table_id,
+        dead_letters=settings.dead_letter_table_id,
+        dedup_view=settings.dedup_view_id,
     )
 
 
-def reconcile_ledger(
-    ledger: Ledger, bq: bigquery.Client, settings: Settings, window: Window
-) -> Report:
+def reconcile_ledger(ledger: Ledger, bq: bigquery.Client, where: Tables, window: Window) -> Report:
     """Compare the ledger's messages in ``window`` with the warehouse, id by id."""
     entries = ledger.entries(since=window.since, until=window.until)
     published = {kind.value: 0 for kind in MessageKind}
@@ -226,10 +177,10 @@ def reconcile_ledger(
             malformed[entry.message_id] = entry
         elif entry.event_id is not None:
             messages_of.setdefault(entry.event_id, []).append(entry)
-    visible = visible_ids(bq, settings, messages_of)
+    visible = queries.visible_ids(bq, where, messages_of)
     absent = sorted(set(messages_of) - visible)
     to_look_up = [e.message_id for i in absent for e in messages_of[i]] + list(malformed)
-    reasons = dead_letter_reasons(bq, settings, to_look_up)
+    reasons = queries.dead_letter_reasons(bq, where, to_look_up)
 
     dead_lettered: dict[str, int] = {}
     missing: list[str] = []
@@ -252,11 +203,9 @@ def reconcile_ledger(
         else:
             other_reason[message_id] = {"expected": expected, "got": sorted(got)}
 
-    unexpected = _unexpected(ledger, bq, settings, window)
-    unexpected_letters = _messages_in_window(
-        bq, settings.dead_letter_table_id, window, "message_id"
-    )
-    known = ledger.known_message_ids(r["message_id"] for r in unexpected_letters)
+    unexpected = _unexpected(ledger, bq, where, window)
+    letters = queries.dead_letter_messages(bq, where, window.since, window.until)
+    known = ledger.known_message_ids(letters)
     report = Report(
         mode="ledger",
         since=window.since,
@@ -272,7 +221,7 @@ def reconcile_ledger(
         missing_ids=missing[:LISTED],
         unexpected_count=len(unexpected),
         unexpected_ids=unexpected[:LISTED],
-        unexpected_dead_letters=sum(1 for r in unexpected_letters if r["message_id"] not in known),
+        unexpected_dead_letters=len(letters - known),
         sli=len(visible) / len(messages_of) if messages_of else None,
     )
     if window.clipped:
@@ -282,36 +231,22 @@ def reconcile_ledger(
     return report
 
 
-def _unexpected(
-    ledger: Ledger, bq: bigquery.Client, settings: Settings, window: Window
-) -> list[str]:
+def _unexpected(ledger: Ledger, bq: bigquery.Client, where: Tables, window: Window) -> list[str]:
     """Event ids of ``events`` rows published in the window by nobody the ledger knows."""
-    rows = _messages_in_window(bq, settings.events_table_id, window, "id, message_id")
-    known = ledger.known_message_ids(r["message_id"] for r in rows)
-    return sorted({r["id"] for r in rows if r["message_id"] not in known})
+    rows = queries.event_messages(bq, where, window.since, window.until)
+    known = ledger.known_message_ids(message_id for _, message_id in rows)
+    return sorted({event_id for event_id, message_id in rows if message_id not in known})
 
 
 def reconcile_counts(
-    bq: bigquery.Client, settings: Settings, window: Window, counter: PublishedCounter
+    bq: bigquery.Client, settings: OperationsSettings, window: Window, counter: PublishedCounter
 ) -> Report:
     """Compare Pub/Sub's count of published messages with the warehouse's (the cloud)."""
     window = window.to_minutes()
     published = counter.count(settings.topic, window.since, window.until)
-    [events] = warehouse.query_all(
-        bq,
-        f"SELECT COUNT(DISTINCT message_id) AS n FROM `{settings.events_table_id}` "  # noqa: S608
-        "WHERE publish_time >= @since AND publish_time < @until",
-        parameters=_window_parameters(window),
-    )
-    letters = warehouse.query_all(
-        bq,
-        "SELECT reason, COUNT(DISTINCT message_id) AS n "  # noqa: S608
-        f"FROM `{settings.dead_letter_table_id}` "
-        "WHERE publish_time >= @since AND publish_time < @until GROUP BY reason",
-        parameters=_window_parameters(window),
-    )
-    ingested = int(events["n"])
-    dead_lettered = {row["reason"]: int(row["n"]) for row in letters}
+    counts = queries.window_counts(bq, tables(settings), window.since, window.until)
+    ingested = counts.events
+    dead_lettered = counts.dead_letters
     processed = ingested + sum(dead_lettered.values())
     return Report(
         mode="counts",
@@ -364,7 +299,7 @@ class CloudMonitoringCounter:
         return sum(int(point.value.int64_value) for ts in series for point in ts.points)
 
 
-def cloud_counter(settings: Settings) -> CloudMonitoringCounter:
+def cloud_counter(settings: OperationsSettings) -> CloudMonitoringCounter:
     """The Cloud Monitoring client with the process's default credentials."""
     from google.cloud import monitoring_v3
 
@@ -372,7 +307,7 @@ def cloud_counter(settings: Settings) -> CloudMonitoringCounter:
 
 
 def run(
-    settings: Settings,
+    settings: OperationsSettings,
     bq: bigquery.Client,
     *,
     since: str,
@@ -389,8 +324,6 @@ def run(
         now=now,
     )
     if settings.is_local:
-        from bqingest.source.ledger import ledger_path
-
         path = ledger_path(settings)
         if not path.is_file():
             raise ReconcileError(
@@ -398,5 +331,5 @@ def run(
                 "`bqingest source` (or `bqingest up`) recorded there; check BQINGEST_DATA_DIR"
             )
         with Ledger(path) as ledger:
-            return reconcile_ledger(ledger, bq, settings, window)
+            return reconcile_ledger(ledger, bq, tables(settings), window)
     return reconcile_counts(bq, settings, window, counter or cloud_counter(settings))

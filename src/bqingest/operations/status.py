@@ -1,6 +1,6 @@
 """``bqingest status``: a live view of a running local stack, and a health verdict.
 
-Reads what :mod:`bqingest.operations.health` reads (every process's ``/metrics``, the Pub/Sub
+Reads what :mod:`bqingest.operations.readings` reads (every process's ``/metrics``, the Pub/Sub
 emulator's port, the warehouse's counts) every ``interval`` seconds; rates are over the last
 ``window`` seconds. ``--once`` takes two readings ``interval`` seconds apart, prints one snapshot
 and exits: 0 when every rule passes, 1 otherwise (the failed rules are printed).
@@ -17,18 +17,10 @@ from rich.live import Live
 from rich.table import Table
 
 from bqingest import clients
-from bqingest.config import Settings
-from bqingest.operations.health import (
-    Check,
-    Endpoint,
-    Figures,
-    Reading,
-    Thresholds,
-    checks,
-    endpoints,
-    figures,
-    take_reading,
-)
+from bqingest.config import LocalSettings
+from bqingest.operations.figures import Figures, figures
+from bqingest.operations.readings import Endpoint, Reading, endpoints, take_reading
+from bqingest.operations.rules import Check, Thresholds, checks
 
 HEALTHY = 0
 UNHEALTHY = 1
@@ -163,7 +155,7 @@ def exit_code(verdicts: list[Check]) -> int:
 
 
 def run(
-    settings: Settings,
+    settings: LocalSettings,
     *,
     console: Console,
     once: bool,
@@ -174,7 +166,7 @@ def run(
 ) -> int:
     """Show the status (once, or until Ctrl-C); return the exit code of the last verdict."""
     points = endpoints(settings)
-    bq = clients.bigquery_client(settings)
+    bq = clients.bigquery_client(settings.endpoints)
     try:
         history: deque[Reading] = deque([take_reading(settings, bq, points)])
         if once:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bqingest.config import Settings
+from bqingest.config import PipelineSettings
 from bqingest.pipeline.options import LOCAL_RUNNER
 
 
-def pipeline_argv(settings: Settings, *, runner: str, extra: Sequence[str] = ()) -> list[str]:
+def pipeline_argv(
+    settings: PipelineSettings, *, runner: str, extra: Sequence[str] = ()
+) -> list[str]:
     """The command line of :func:`bqingest.pipeline.main.run` for these settings.
 
     Emulator endpoints and the metrics port are passed only to the local runner; ``extra``

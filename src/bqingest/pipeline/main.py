@@ -30,14 +30,13 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from bqingest import clients
-from bqingest.config import Settings
-from bqingest.operations.exposition import metrics_url, serve
 from bqingest.pipeline import metrics, preflight, recovery
 from bqingest.pipeline.errors import PipelineError
 from bqingest.pipeline.options import PipelineConfig, config_from
 from bqingest.pipeline.records import utc_now
 from bqingest.pipeline.sink import StorageWriteApi, WriteToWarehouse
 from bqingest.pipeline.transforms import ParseAndValidate, rows_of
+from bqingest.telemetry import metrics_url, serve
 
 logger = logging.getLogger("bqingest.pipeline")
 
@@ -53,18 +52,7 @@ def build(pipeline: beam.Pipeline, config: PipelineConfig) -> None:
     _ = rows_of(parsed) | "WriteToBigQuery" >> WriteToWarehouse(
         events_table=config.events_table,
         dead_letter_table=config.dead_letter_table,
-        connect=StorageWriteApi(grpc_host=config.bigquery_emulator_grpc_host),
-    )
-
-
-def _client_settings(config: PipelineConfig) -> Settings:
-    # The launcher has no BQINGEST_* environment of its own when Dataflow or the template runs
-    # it: the clients get exactly the endpoints the options name, nothing read from elsewhere.
-    return Settings.model_construct(
-        project=config.project,
-        pubsub_emulator_host=config.pubsub_emulator_host,
-        bigquery_emulator_host=config.bigquery_emulator_host,
-        bigquery_emulator_grpc_host=config.bigquery_emulator_grpc_host,
+        connect=StorageWriteApi(endpoints=config.endpoints),
     )
 
 
@@ -74,9 +62,8 @@ def prepare_local_run(config: PipelineConfig) -> recovery.RecoveryPlan:
         # ReadFromPubSub builds its own client; this is how it finds the emulator.
         os.environ["PUBSUB_EMULATOR_HOST"] = config.pubsub_emulator_host
     preflight.check_endpoints(config)
-    settings = _client_settings(config)
-    subscriber = clients.subscriber_client(settings)
-    bq = clients.bigquery_client(settings)
+    subscriber = clients.subscriber_client(config.endpoints)
+    bq = clients.bigquery_client(config.endpoints)
     try:
         preflight.check_resources(config, subscriber=subscriber, bq=bq)
         return recovery.recover(

@@ -71,18 +71,31 @@ def beam_counter_names() -> frozenset[str]:
     )
 
 
+class Series(StrEnum):
+    """Series names as scraped (counters end in ``_total``): what dashboards and status read."""
+
+    MESSAGES_READ = "bqingest_pipeline_messages_read_total"
+    ROWS_WRITTEN = "bqingest_pipeline_rows_written_total"
+    EVENTS_PARSED = "bqingest_pipeline_events_parsed_total"
+    PARSE_REJECTED = "bqingest_pipeline_parse_rejected_total"
+    SINK_REJECTED = "bqingest_pipeline_sink_rejected_total"
+    SINK_RETRIES = "bqingest_pipeline_sink_retries_total"
+    DEAD_LETTERS = "bqingest_pipeline_dead_letters_total"
+    FRESHNESS_SECONDS = "bqingest_pipeline_freshness_seconds"
+
+
 REGISTRY: Final = CollectorRegistry(auto_describe=True)
 ProcessCollector(registry=REGISTRY)
 
 _MESSAGES_READ: Final = Counter(
-    "bqingest_pipeline_messages_read_total",
+    Series.MESSAGES_READ,
     "Messages read from the subscription (the local runner acknowledges them as it reads), by "
     "whether they were published before or after this process started.",
     ["published"],
     registry=REGISTRY,
 )
 _ROWS_WRITTEN: Final = Counter(
-    "bqingest_pipeline_rows_written_total",
+    Series.ROWS_WRITTEN,
     "Rows written to BigQuery, by table (events, dead_letters).",
     ["table"],
     registry=REGISTRY,
@@ -90,36 +103,36 @@ _ROWS_WRITTEN: Final = Counter(
 _TWINS: Final[dict[Count, Any]] = {
     Count.MESSAGES_READ: _MESSAGES_READ,
     Count.EVENTS_PARSED: Counter(
-        "bqingest_pipeline_events_parsed_total",
+        Series.EVENTS_PARSED,
         "Messages the event contract accepted.",
         registry=REGISTRY,
     ),
     Count.PARSE_REJECTED: Counter(
-        "bqingest_pipeline_parse_rejected_total",
+        Series.PARSE_REJECTED,
         "Messages the event contract rejected (dead-lettered at the parse stage).",
         registry=REGISTRY,
     ),
     Count.ROWS_WRITTEN_EVENTS: _ROWS_WRITTEN.labels("events"),
     Count.ROWS_WRITTEN_DEAD_LETTERS: _ROWS_WRITTEN.labels("dead_letters"),
     Count.SINK_REJECTED: Counter(
-        "bqingest_pipeline_sink_rejected_total",
+        Series.SINK_REJECTED,
         "Event rows BigQuery refused (dead-lettered at the sink stage).",
         registry=REGISTRY,
     ),
     Count.SINK_RETRIES: Counter(
-        "bqingest_pipeline_sink_retries_total",
+        Series.SINK_RETRIES,
         "Appends to BigQuery retried after a transient error.",
         registry=REGISTRY,
     ),
 }
 _DEAD_LETTERS: Final = Counter(
-    "bqingest_pipeline_dead_letters_total",
+    Series.DEAD_LETTERS,
     "Dead-letter rows written, by reason code and stage (parse, sink).",
     ["reason", "stage"],
     registry=REGISTRY,
 )
 _FRESHNESS: Final = Histogram(
-    "bqingest_pipeline_freshness_seconds",
+    Series.FRESHNESS_SECONDS,
     "Time from the Pub/Sub publish of a message to the end of the append that wrote its event "
     "row, by whether it was published before or after this process started.",
     ["published"],

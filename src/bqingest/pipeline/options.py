@@ -6,7 +6,8 @@
 ``--recovery_margin_seconds``, ``--metrics_host`` and ``--metrics_port`` (Prometheus
 metrics, local runner only). The standard Beam options (``--runner --project --region
 --temp_location --streaming``...) are Beam's own. ``dataflow/metadata.json`` describes the same
-parameters with the same patterns (:data:`PATTERNS`); a unit test keeps them equal.
+parameters with the same patterns (:data:`bqingest.formats.PIPELINE_PARAMETER_PATTERNS`, shared with
+the settings); a unit test keeps them equal.
 
 Options are parsed only in :func:`bqingest.pipeline.main.run`; everything below it receives a
 :class:`PipelineConfig` of plain values.
@@ -20,6 +21,8 @@ from typing import Any, Final
 
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
+from bqingest import formats
+from bqingest.config import Endpoints
 from bqingest.contract.events import DEFAULT_MAX_MESSAGE_BYTES
 from bqingest.pipeline.errors import OptionsError
 
@@ -27,16 +30,8 @@ LOCAL_RUNNER: Final = "BundleBasedDirectRunner"
 DATAFLOW_RUNNER: Final = "DataflowRunner"
 SUPPORTED_RUNNERS: Final = (LOCAL_RUNNER, DATAFLOW_RUNNER)
 DEFAULT_RECOVERY_MARGIN_SECONDS: Final = 120.0
-MAX_MESSAGE_BYTES_LIMIT: Final = 10 * 1024 * 1024
-
-_PROJECT: Final = r"[a-z][a-z0-9-]{4,28}[a-z0-9]"
-PATTERNS: Final = {
-    "subscription": rf"^projects/{_PROJECT}/subscriptions/[A-Za-z][A-Za-z0-9\-_.~+%]{{2,254}}$",
-    "events_table": rf"^{_PROJECT}\.[A-Za-z0-9_]{{1,1024}}\.[A-Za-z0-9_]{{1,1024}}$",
-    "dead_letter_table": rf"^{_PROJECT}\.[A-Za-z0-9_]{{1,1024}}\.[A-Za-z0-9_]{{1,1024}}$",
-    "max_message_bytes": r"^[0-9]{4,8}$",
-}
-_HOST_PORT: Final = re.compile(r"[A-Za-z0-9.\-\[\]:]+:\d{1,5}")
+PATTERNS: Final = formats.PIPELINE_PARAMETER_PATTERNS
+_HOST_PORT: Final = re.compile(formats.HOST_PORT)
 
 
 class IngestOptions(PipelineOptions):
@@ -132,6 +127,17 @@ class PipelineConfig:
         """The project of the events table (where the warehouse lives)."""
         return self.events_table.split(".", 1)[0]
 
+    @property
+    def endpoints(self) -> Endpoints:
+        """Where the clients connect: exactly what the options name, nothing read from elsewhere
+        (the launcher and Dataflow's workers have no ``BQINGEST_*`` environment)."""
+        return Endpoints(
+            project=self.project,
+            pubsub_emulator=self.pubsub_emulator_host,
+            bigquery_emulator=self.bigquery_emulator_host,
+            bigquery_emulator_grpc=self.bigquery_emulator_grpc_host,
+        )
+
 
 def _require(name: str, value: str | None) -> str:
     if not value:
@@ -176,10 +182,11 @@ def config_from(options: PipelineOptions) -> PipelineConfig:
         metrics_host=str(ingest.metrics_host),
         metrics_port=int(ingest.metrics_port),
     )
-    if not 1024 <= config.max_message_bytes <= MAX_MESSAGE_BYTES_LIMIT:
+    if not formats.MIN_MESSAGE_BYTES <= config.max_message_bytes <= formats.MAX_MESSAGE_BYTES:
         raise OptionsError(
-            f"--max_message_bytes={config.max_message_bytes} must be between 1024 and "
-            f"{MAX_MESSAGE_BYTES_LIMIT} (Pub/Sub's own limit is 10 MB)"
+            f"--max_message_bytes={config.max_message_bytes} must be between "
+            f"{formats.MIN_MESSAGE_BYTES} and {formats.MAX_MESSAGE_BYTES} "
+            "(Pub/Sub's own limit is 10 MB)"
         )
     if not 0 <= config.metrics_port <= 65535:
         raise OptionsError(f"--metrics_port={config.metrics_port} must be a TCP port, or 0 (off)")

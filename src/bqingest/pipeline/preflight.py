@@ -1,21 +1,18 @@
 """Checks before a local pipeline starts: fail in seconds with a clear message, not minutes.
 
 Against a missing emulator, ReadFromPubSub and the Google clients retry for about 3.5 minutes
-before they give up. So before building the pipeline we probe each configured emulator endpoint
-with a short timeout, then make sure the subscription and both tables exist (with the clients'
-retries turned off), and say what to run when something is missing.
+before they give up. So before building the pipeline we check that something listens at each
+configured emulator endpoint, then make sure the subscription and both tables exist (with the
+clients' retries turned off), and say what to run when something is missing.
 """
 
 from __future__ import annotations
-
-import http.client
-from collections.abc import Callable
 
 from google.api_core import exceptions
 from google.api_core.retry import Retry
 from google.cloud import bigquery, pubsub_v1
 
-from bqingest.local import bigquery_emulator, pubsub_emulator
+from bqingest.clients import port_is_open
 from bqingest.pipeline.errors import EndpointUnreachable, ResourceMissing
 from bqingest.pipeline.options import PipelineConfig
 
@@ -25,28 +22,18 @@ START_STACK_HINT = (
 )
 
 
-def _answers(probe: Callable[[], bool]) -> bool:
-    try:
-        return probe()
-    except (OSError, http.client.HTTPException):
-        return False
-
-
-def check_endpoints(config: PipelineConfig) -> None:
-    """Raise EndpointUnreachable naming every configured emulator endpoint that does not answer."""
-    problems: list[str] = []
-    pubsub_host = config.pubsub_emulator_host
-    if pubsub_host is not None and not _answers(lambda: pubsub_emulator.is_ready(pubsub_host)):
-        problems.append(f"the Pub/Sub emulator does not answer at {pubsub_host}")
-    rest, grpc_host = config.bigquery_emulator_host, config.bigquery_emulator_grpc_host
-    if (
-        rest is not None
-        and grpc_host is not None
-        and not _answers(lambda: bigquery_emulator.is_ready(rest, grpc_host, config.project))
-    ):
-        problems.append(
-            f"the BigQuery emulator does not answer at {rest} (REST) and {grpc_host} (gRPC)"
-        )
+def check_endpoints(config: PipelineConfig, *, timeout: float = 1.0) -> None:
+    """Raise EndpointUnreachable naming every configured emulator endpoint nobody listens at."""
+    named = {
+        "the Pub/Sub emulator": config.pubsub_emulator_host,
+        "the BigQuery emulator (REST)": config.bigquery_emulator_host,
+        "the BigQuery emulator (Storage API, gRPC)": config.bigquery_emulator_grpc_host,
+    }
+    problems = [
+        f"{what} does not answer at {host}"
+        for what, host in named.items()
+        if host is not None and not port_is_open(host, timeout=timeout)
+    ]
     if problems:
         raise EndpointUnreachable("; ".join(problems) + f": {START_STACK_HINT}")
 

@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 
 from google.cloud import bigquery, pubsub_v1
 
-from bqingest import warehouse
 from bqingest.pipeline.errors import RecoveryError
+from bqingest.warehouse.totals import last_written_publish_time
 
 
 @dataclass(frozen=True)
@@ -61,20 +61,6 @@ def plan(
     if last_written is None:
         return RecoveryPlan(None, oldest_retained, margin)
     return RecoveryPlan(last_written, max(last_written - margin, oldest_retained), margin)
-
-
-def last_written_publish_time(
-    bq: bigquery.Client, *, events_table: str, dead_letter_table: str, timeout: float = 30.0
-) -> datetime | None:
-    """The latest Pub/Sub publish time of any row in either table (None when both are empty)."""
-    sql = (
-        "SELECT MAX(publish_time) AS last_written FROM ("  # noqa: S608 - ids from options
-        f"SELECT publish_time FROM `{events_table}` UNION ALL "
-        f"SELECT publish_time FROM `{dead_letter_table}`)"
-    )
-    [row] = warehouse.query_all(bq, sql, timeout=timeout)
-    value = row["last_written"]
-    return value if isinstance(value, datetime) else None
 
 
 def recover(

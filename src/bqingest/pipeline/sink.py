@@ -9,9 +9,10 @@ How a bundle is written (:class:`WarehouseWriter`, plain Python, no Beam):
 * rows are grouped by table and appended to the table's ``_default`` stream as proto rows, in
   requests of at most ``max_request_bytes``/``max_request_rows``;
 * **transient** errors (unavailable, deadline, aborted, resource exhausted, internal) and
-  **configuration** errors (not found, permission denied) are retried with capped exponential
-  backoff and jitter until ``retry_timeout``, then :class:`SinkUnavailable` is raised: the bundle
-  fails and the runner retries it (Dataflow) or the process stops and recovers on restart (local);
+  **configuration** errors (not found, permission denied) are retried by ``google.api_core``'s
+  ``Retry`` (capped exponential backoff with jitter) until ``retry_timeout``, then
+  :class:`SinkUnavailable` is raised: the bundle fails and the runner retries it (Dataflow) or
+  the process stops and recovers on restart (local);
 * **row errors** (BigQuery names the rows it refuses; the rest of the request is not written) send
   the named rows to ``dead_letters`` (stage ``sink``, reason ``sink_rejected``) and append the rest
   again;
@@ -30,19 +31,18 @@ of those there is nowhere left to put it and :class:`SinkError` is raised.
 from __future__ import annotations
 
 import logging
-import random
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
 import apache_beam as beam
 from google.api_core import exceptions
+from google.api_core.retry import Retry, if_exception_type
 from google.cloud.bigquery_storage_v1 import BigQueryWriteClient, types
 from google.protobuf import descriptor_pb2
 
 from bqingest import clients
-from bqingest.config import Settings
+from bqingest.config import Endpoints
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS, TableSpec
 from bqingest.pipeline.errors import SinkError, SinkUnavailable
 from bqingest.pipeline.metrics import Count, count, count_dead_letter, observe_freshness
@@ -142,16 +142,16 @@ class StorageWriteAppender:
 class StorageWriteApi:
     """Picklable recipe for a :class:`StorageWriteAppender`, built on the worker in ``setup``.
 
-    ``grpc_host`` is bqemulator's Storage API endpoint locally, ``None`` on GCP. Workers have no
-    ``BQINGEST_*`` environment, so the client comes from Settings holding only that endpoint.
+    ``endpoints`` name bqemulator's Storage API locally and no emulator on GCP: workers have no
+    ``BQINGEST_*`` environment, so the client comes from what the options named.
     """
 
-    grpc_host: str | None = None
+    endpoints: Endpoints
     timeout: float = 60.0
 
     def __call__(self) -> StorageWriteAppender:
-        settings = Settings.model_construct(bigquery_emulator_grpc_host=self.grpc_host)
-        return StorageWriteAppender(clients.bigquery_write_client(settings), timeout=self.timeout)
+        client = clients.bigquery_write_client(self.endpoints)
+        return StorageWriteAppender(client, timeout=self.timeout)
 
 
 @dataclass
@@ -184,9 +184,6 @@ class WarehouseWriter:
         max_request_bytes: int = MAX_REQUEST_BYTES,
         max_request_rows: int = MAX_REQUEST_ROWS,
         clock: Callable[[], Any] = utc_now,
-        sleep: Callable[[float], None] = time.sleep,
-        monotonic: Callable[[], float] = time.monotonic,
-        jitter: Callable[[], float] = random.random,
     ) -> None:
         self._appender = appender
         self._tables = dict(tables)
@@ -196,14 +193,6 @@ class WarehouseWriter:
         self._max_request_bytes = max_request_bytes
         self._max_request_rows = max_request_rows
         self._clock = clock
-        self._sleep = sleep
-        self._monotonic = monotonic
-        self._jitter = jitter
-
-    def backoff(self, attempt: int) -> float:
-        """Capped exponential backoff with jitter: between half and all of min(cap, base * 2^n)."""
-        ceiling = min(self._max_backoff, self._initial_backoff * (2.0**attempt))
-        return ceiling * (0.5 + self._jitter() / 2)
 
     def write(self, rows: Sequence[RowToWrite]) -> WriteOutcome:
         """Write every row, or raise: events first, then every dead letter (old and new)."""
@@ -273,28 +262,28 @@ class WarehouseWriter:
     ) -> tuple[list[RowToWrite], list[tuple[RowToWrite, str]]]:
         pending = chunk
         rejected: list[tuple[RowToWrite, str]] = []
-        attempt = 0
-        started = self._monotonic()
+
+        def retrying(error: Exception) -> None:
+            outcome.retries += 1
+            logger.warning("append to %s failed (%s); retrying", table_id, error)
+
+        retry = Retry(
+            predicate=if_exception_type(*RETRYABLE),
+            initial=self._initial_backoff,
+            maximum=self._max_backoff,
+            multiplier=2.0,
+            timeout=self._retry_timeout,
+            on_error=retrying,
+        )
+        append = retry(self._appender.append)
         while pending:
             try:
-                result = self._appender.append(
-                    table_id, schema.descriptor, [item.data for item in pending]
-                )
-            except RETRYABLE as exc:
-                waited = self._monotonic() - started
-                if waited >= self._retry_timeout:
-                    raise SinkUnavailable(
-                        f"writing {len(pending)} row(s) to {table_id} still fails after "
-                        f"{waited:.0f}s of retries: {exc}"
-                    ) from exc
-                delay = self.backoff(attempt)
-                logger.warning(
-                    "append to %s failed (%s); retry %d in %.2fs", table_id, exc, attempt + 1, delay
-                )
-                self._sleep(delay)
-                attempt += 1
-                outcome.retries += 1
-                continue
+                result = append(table_id, schema.descriptor, [item.data for item in pending])
+            except exceptions.RetryError as exc:
+                raise SinkUnavailable(
+                    f"writing {len(pending)} row(s) to {table_id} still fails after "
+                    f"{self._retry_timeout:g}s of retries: {exc.cause}"
+                ) from exc
             except exceptions.GoogleAPICallError as exc:
                 if len(pending) == 1:
                     rejected.append((pending[0].row, str(exc.message or exc)))

@@ -12,13 +12,13 @@ from types import FrameType
 from rich.console import Console
 
 from bqingest import clients
-from bqingest.config import Settings
-from bqingest.operations.exposition import metrics_url, serve
+from bqingest.config import SourceSettings
 from bqingest.source.generator import EventGenerator
 from bqingest.source.ledger import Ledger, ledger_path
 from bqingest.source.metrics import build_metrics
 from bqingest.source.publisher import BATCH_SETTINGS, SourcePublisher
 from bqingest.source.schedule import run_load, run_scheduled
+from bqingest.telemetry import metrics_url, serve
 
 
 @contextlib.contextmanager
@@ -40,7 +40,7 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 
 
 def run(
-    settings: Settings,
+    settings: SourceSettings,
     *,
     every: float | None,
     batch_size: int | None,
@@ -69,7 +69,7 @@ def run(
     )
     run_id = f"{generator.run_tag}-{uuid.uuid4().hex[:8]}"
     stop = threading.Event()
-    client = clients.publisher_client(settings, batch_settings=BATCH_SETTINGS)
+    client = clients.publisher_client(settings.endpoints, batch_settings=BATCH_SETTINGS)
 
     def report(line: str) -> None:
         console.print(line, highlight=False)

@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
 
-from bqingest.config import Settings
+from bqingest.config import CoreSettings
 from bqingest.contract import Reason
 from bqingest.source.generator import MessageKind
 
@@ -70,7 +70,7 @@ def _from_micros(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value)
 
 
-def ledger_path(settings: Settings) -> Path:
+def ledger_path(settings: CoreSettings) -> Path:
     """Where the ledger of this settings' data directory lives."""
     return settings.data_dir / LEDGER_FILE
 

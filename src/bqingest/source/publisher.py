@@ -30,10 +30,6 @@ BATCH_SETTINGS: Final = pubsub_v1.types.BatchSettings(
 """The publisher's batching, explicit rather than the library's defaults (which change)."""
 
 
-class PublishFailed(RuntimeError):
-    """Some messages were not published (they are in the ledger's failures)."""
-
-
 @dataclass
 class PublishReport:
     """What one :meth:`SourcePublisher.publish` call did."""

@@ -17,7 +17,7 @@ from bqingest import clients
 from bqingest.api.main import create_app
 from bqingest.api.security import hash_api_key
 from bqingest.bootstrap import bootstrap
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
 from bqingest.contract import MessageContext, event_row, parse_message
 from bqingest.local.stack import LocalStack
 from tests.integration.conftest import unique_resources
@@ -66,7 +66,7 @@ def _insertable(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
-def seed(bq: bigquery.Client, settings: Settings, deliveries: Sequence[Delivery]) -> None:
+def seed(bq: bigquery.Client, settings: LocalSettings, deliveries: Sequence[Delivery]) -> None:
     """Write deliveries the way the pipeline does: parse with the contract, build the row."""
     rows = []
     for item in deliveries:
@@ -81,26 +81,26 @@ def seed(bq: bigquery.Client, settings: Settings, deliveries: Sequence[Delivery]
     assert errors == [], errors
 
 
-def api_settings(settings: Settings, **overrides: Any) -> Settings:
+def api_settings(settings: LocalSettings, **overrides: Any) -> LocalSettings:
     return settings.model_copy(
         update={"api_keys": (hash_api_key(API_KEY),), "api_access_log": False, **overrides}
     )
 
 
 @pytest.fixture
-def api_client(bootstrapped: Settings) -> Iterator[TestClient]:
+def api_client(bootstrapped: LocalSettings) -> Iterator[TestClient]:
     """An app on the test's own dataset and topic, with the real clients."""
     with TestClient(create_app(api_settings(bootstrapped))) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
-def shared_dataset(stack: LocalStack) -> Iterator[Settings]:
+def shared_dataset(stack: LocalStack) -> Iterator[LocalSettings]:
     """A dataset bootstrapped once for a module's read-only tests."""
     settings = unique_resources(stack.settings)
-    bq = clients.bigquery_client(settings)
-    publisher = clients.publisher_client(settings)
-    subscriber = clients.subscriber_client(settings)
+    bq = clients.bigquery_client(settings.endpoints)
+    publisher = clients.publisher_client(settings.endpoints)
+    subscriber = clients.subscriber_client(settings.endpoints)
     bootstrap(settings, bigquery_client=bq, publisher=publisher, subscriber=subscriber)
     subscriber.close()
     yield settings

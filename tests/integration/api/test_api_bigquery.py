@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from bqingest import clients
 from bqingest.api.main import create_app
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
 from bqingest.contract import MessageContext, parse_message
 from tests.integration.api.conftest import (
     API_KEY,
@@ -28,7 +28,7 @@ from tests.integration.api.conftest import (
 
 
 def test_an_ingested_event_is_returned_with_its_data(
-    bootstrapped: Settings, bq: bigquery.Client, api_client: TestClient
+    bootstrapped: LocalSettings, bq: bigquery.Client, api_client: TestClient
 ) -> None:
     body = event("order-000042", subject="orders/42", tenant="acme")
     seed(bq, bootstrapped, [delivery(body, message_id="111", attributes={"origin": "test"})])
@@ -44,7 +44,7 @@ def test_an_ingested_event_is_returned_with_its_data(
 
 
 def test_a_redelivered_event_is_served_once_earliest_publish_wins(
-    bootstrapped: Settings, bq: bigquery.Client, api_client: TestClient
+    bootstrapped: LocalSettings, bq: bigquery.Client, api_client: TestClient
 ) -> None:
     body = event("dup-1")
     seed(
@@ -62,7 +62,7 @@ def test_a_redelivered_event_is_served_once_earliest_publish_wins(
 
 @pytest.mark.parametrize("event_id", ["1--", "x:--", "a.b~c-", "OR~1", "--"])
 def test_ids_that_look_like_sql_reach_the_query_as_a_value(
-    bootstrapped: Settings, bq: bigquery.Client, event_id: str
+    bootstrapped: LocalSettings, bq: bigquery.Client, event_id: str
 ) -> None:
     seed(bq, bootstrapped, [delivery(event("real-1"))])
     uncached = api_settings(bootstrapped, api_negative_cache_ttl_seconds=0)
@@ -73,7 +73,7 @@ def test_ids_that_look_like_sql_reach_the_query_as_a_value(
 
 
 def test_a_missing_view_is_503_not_an_empty_answer(
-    bootstrapped: Settings, caplog: pytest.LogCaptureFixture
+    bootstrapped: LocalSettings, caplog: pytest.LogCaptureFixture
 ) -> None:
     """bqemulator answers a query on a missing table with an empty result; we still raise."""
     broken = api_settings(bootstrapped, dedup_view="no_such_view")
@@ -97,7 +97,7 @@ def test_readyz_when_everything_answers(api_client: TestClient) -> None:
 
 
 def test_counts_per_type_and_hour(
-    bootstrapped: Settings, bq: bigquery.Client, api_client: TestClient
+    bootstrapped: LocalSettings, bq: bigquery.Client, api_client: TestClient
 ) -> None:
     seed(
         bq,
@@ -130,7 +130,7 @@ def test_counts_per_type_and_hour(
 
 
 def test_ndjson_export_streams_the_range(
-    bootstrapped: Settings, bq: bigquery.Client, api_client: TestClient
+    bootstrapped: LocalSettings, bq: bigquery.Client, api_client: TestClient
 ) -> None:
     seed(bq, bootstrapped, [delivery(event(f"x-{i:02d}", minutes=i)) for i in range(12)])
     response = api_client.get(
@@ -145,7 +145,7 @@ def test_ndjson_export_streams_the_range(
 
 
 def test_post_publishes_what_the_pipeline_will_accept(
-    bootstrapped: Settings, api_client: TestClient, subscriber: pubsub_v1.SubscriberClient
+    bootstrapped: LocalSettings, api_client: TestClient, subscriber: pubsub_v1.SubscriberClient
 ) -> None:
     no_id = {k: v for k, v in event("ignored").items() if k != "id"}
     response = api_client.post(
@@ -180,7 +180,7 @@ def test_post_publishes_what_the_pipeline_will_accept(
     )
 
 
-def test_post_to_a_missing_topic_is_503(bootstrapped: Settings) -> None:
+def test_post_to_a_missing_topic_is_503(bootstrapped: LocalSettings) -> None:
     broken = api_settings(bootstrapped, topic="no-such-topic")
     with TestClient(create_app(broken)) as client:
         response = client.post("/api/v1/events", json=event("p-2"), headers={"X-API-Key": API_KEY})
@@ -198,8 +198,8 @@ PAGED = [event(f"k-{(i * 7) % 24:02d}", minutes=i % 5, type=TYPES[i % 2]) for i 
 
 
 @pytest.fixture(scope="module")
-def paged_client(shared_dataset: Settings):
-    bq = clients.bigquery_client(shared_dataset)
+def paged_client(shared_dataset: LocalSettings):
+    bq = clients.bigquery_client(shared_dataset.endpoints)
     seed(bq, shared_dataset, [delivery(body) for body in PAGED])
     bq.close()
     with TestClient(create_app(api_settings(shared_dataset))) as client:

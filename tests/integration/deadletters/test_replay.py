@@ -8,11 +8,12 @@ from pathlib import Path
 
 from google.cloud import bigquery
 
-from bqingest import warehouse
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
 from bqingest.contract import Reason
-from bqingest.deadletters import REPLAY_ATTRIBUTE, Selection, list_dead_letters
 from bqingest.local.services import bqingest_command
+from bqingest.operations.deadletters import REPLAY_ATTRIBUTE
+from bqingest.warehouse import query as warehouse
+from bqingest.warehouse.dead_letters import Selection, list_dead_letters
 from tests.integration.ingestion import PipelineProcess, settings_env, wait_until
 
 BROKEN = {
@@ -24,14 +25,14 @@ BROKEN = {
 }
 
 
-def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(settings: LocalSettings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**settings_env(settings), "COLUMNS": "250"}
     return subprocess.run(
         bqingest_command(*args), capture_output=True, text=True, env=env, timeout=120, check=False
     )
 
 
-def visible(bq: bigquery.Client, settings: Settings, event_id: str) -> list[bigquery.Row]:
+def visible(bq: bigquery.Client, settings: LocalSettings, event_id: str) -> list[bigquery.Row]:
     return warehouse.query_all(
         bq,
         f"SELECT id, attributes FROM `{settings.events_table_id}` WHERE id = @id",
@@ -40,7 +41,7 @@ def visible(bq: bigquery.Client, settings: Settings, event_id: str) -> list[bigq
 
 
 def test_fix_and_replay_a_dead_letter_once(
-    bootstrapped: Settings, bq: bigquery.Client, publisher, tmp_path: Path
+    bootstrapped: LocalSettings, bq: bigquery.Client, publisher, tmp_path: Path
 ) -> None:
     settings = bootstrapped.model_copy(update={"data_dir": tmp_path})
     pipeline = PipelineProcess(settings, tmp_path / "pipeline.log")

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from google.cloud import bigquery
 
-from bqingest import warehouse
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
 from bqingest.source.generator import SCHEDULER_TICK, MessageKind
 from bqingest.source.ledger import Ledger, ledger_path
+from bqingest.warehouse import query as warehouse
 from tests.integration.ingestion import (
     PipelineProcess,
     assert_exactly_the_ledger,
@@ -27,13 +27,13 @@ from tests.integration.ingestion import (
 
 
 @pytest.fixture
-def ingest_settings(bootstrapped: Settings, tmp_path: Path) -> Settings:
+def ingest_settings(bootstrapped: LocalSettings, tmp_path: Path) -> LocalSettings:
     """This test's resources, its own ledger, and a small size limit (small too_large messages)."""
     return bootstrapped.model_copy(update={"data_dir": tmp_path, "max_message_bytes": 16 * 1024})
 
 
 def test_two_thousand_events_arrive_exactly_once(
-    ingest_settings: Settings, bq: bigquery.Client, tmp_path: Path
+    ingest_settings: LocalSettings, bq: bigquery.Client, tmp_path: Path
 ) -> None:
     settings = ingest_settings
     pipeline = PipelineProcess(settings, tmp_path / "pipeline.log")

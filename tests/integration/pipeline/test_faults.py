@@ -17,7 +17,7 @@ from google.cloud import bigquery
 
 from bqingest import clients
 from bqingest.bootstrap import bootstrap
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
 from bqingest.local.stack import LocalStack
 from tests.integration.conftest import stack_settings
 from tests.integration.ingestion import (
@@ -33,14 +33,14 @@ SMALL_MESSAGES = 16 * 1024
 
 
 @pytest.fixture
-def ingest_settings(bootstrapped: Settings, tmp_path: Path) -> Settings:
+def ingest_settings(bootstrapped: LocalSettings, tmp_path: Path) -> LocalSettings:
     return bootstrapped.model_copy(
         update={"data_dir": tmp_path, "max_message_bytes": SMALL_MESSAGES}
     )
 
 
 def test_two_sigkills_mid_stream_lose_nothing_and_show_nothing_twice(
-    ingest_settings: Settings, bq: bigquery.Client, tmp_path: Path
+    ingest_settings: LocalSettings, bq: bigquery.Client, tmp_path: Path
 ) -> None:
     settings = ingest_settings
     runs = [PipelineProcess(settings, tmp_path / f"pipeline-{n}.log") for n in range(3)]
@@ -91,12 +91,12 @@ def test_warehouse_down_for_ten_seconds_mid_stream_loses_nothing(
     settings = own_stack.settings.model_copy(
         update={"data_dir": tmp_path, "max_message_bytes": SMALL_MESSAGES}
     )
-    bq = clients.bigquery_client(settings)
+    bq = clients.bigquery_client(settings.endpoints)
     bootstrap(
         settings,
         bigquery_client=bq,
-        publisher=clients.publisher_client(settings),
-        subscriber=clients.subscriber_client(settings),
+        publisher=clients.publisher_client(settings.endpoints),
+        subscriber=clients.subscriber_client(settings.endpoints),
     )
     pipeline = PipelineProcess(settings, tmp_path / "pipeline.log")
     pipeline.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
 from bqingest.local.services import bqingest_command
 from bqingest.source.generator import MessageKind
 from bqingest.source.ledger import Ledger, ledger_path
@@ -13,7 +13,7 @@ from tests.integration.ingestion import settings_env
 from tests.integration.test_emulators import pull
 
 
-def source(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+def source(settings: LocalSettings, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         bqingest_command("source", *args),
         capture_output=True,
@@ -25,7 +25,7 @@ def source(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_one_scheduled_batch_is_published_and_recorded(
-    bootstrapped: Settings, subscriber, tmp_path: Path
+    bootstrapped: LocalSettings, subscriber, tmp_path: Path
 ) -> None:
     settings = bootstrapped.model_copy(update={"data_dir": tmp_path})
     result = source(settings, "--batch", "20", "--batches", "1", "--seed", "4")
@@ -40,7 +40,7 @@ def test_one_scheduled_batch_is_published_and_recorded(
 
 
 def test_a_missing_topic_is_reported_and_recorded_not_dropped(
-    settings: Settings, tmp_path: Path
+    settings: LocalSettings, tmp_path: Path
 ) -> None:
     settings = settings.model_copy(update={"data_dir": tmp_path})  # nothing bootstrapped
     result = source(settings, "--rate", "50", "--count", "5", "--seed", "4")

@@ -1,4 +1,4 @@
-"""In-memory fakes of the warehouse and the publisher, given to the app through its dependencies."""
+"""In-memory fakes of the warehouse reader and the publisher, given to the app at its seam."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bqingest.api import deps
 from bqingest.api.main import create_app
-from bqingest.api.models.events import (
+from bqingest.api.security import hash_api_key
+from bqingest.warehouse.records import (
     Bucket,
     CountRow,
     EventFilter,
@@ -25,7 +25,6 @@ from bqingest.api.models.events import (
     Order,
     Position,
 )
-from bqingest.api.security import hash_api_key
 from tests.conftest import local_settings
 
 T0 = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
@@ -74,7 +73,8 @@ def _after(event: EventRecord, position: Position | None, order: Order) -> bool:
 
 @dataclass
 class FakeWarehouse:
-    """The :class:`Warehouse` protocol over a list, with the view's semantics.
+    """The :class:`~bqingest.warehouse.events.EventReader` protocol over a list, with the view's
+    semantics.
 
     ``fail`` (an exception) is raised by every call; ``block`` (an Event) makes calls wait for it.
     """
@@ -137,7 +137,7 @@ class FakeWarehouse:
 
 @dataclass
 class FakePublisher:
-    """The :class:`EventPublisher` protocol, keeping what it was given."""
+    """The :class:`~bqingest.api.publisher.EventPublisher` protocol, keeping what it was given."""
 
     published: list[bytes] = field(default_factory=list)
     fail: Exception | None = None
@@ -163,8 +163,8 @@ class ApiHarness:
     publisher: FakePublisher
 
     @property
-    def runtime(self) -> Any:
-        return self.app.state.runtime
+    def controllers(self) -> Any:
+        return self.app.state.controllers
 
 
 def build_harness(
@@ -176,11 +176,9 @@ def build_harness(
 ) -> ApiHarness:
     values: dict[str, Any] = {"api_keys": (hash_api_key(API_KEY),)}
     values.update(settings)
-    app = create_app(local_settings(tmp_path, **values))
     warehouse = FakeWarehouse(events=list(events))
     publisher = FakePublisher()
-    app.dependency_overrides[deps.get_warehouse] = lambda: warehouse
-    app.dependency_overrides[deps.get_publisher] = lambda: publisher
+    app = create_app(local_settings(tmp_path, **values), reader=warehouse, publisher=publisher)
     client = TestClient(app, raise_server_exceptions=raise_server_exceptions)
     return ApiHarness(app=app, client=client, warehouse=warehouse, publisher=publisher)
 

@@ -10,14 +10,14 @@ from pydantic import ValidationError
 
 from bqingest.api.main import create_app
 from bqingest.api.security import ApiKeys, hash_api_key
-from bqingest.config import Settings, UnsafeSettings
+from bqingest.config import ApiSettings, UnsafeSettings
 from tests.unit.api.conftest import API_KEY, OTHER_KEY, ApiHarness, record
 
 EVENT = {"specversion": "1.0", "id": "a-1", "source": "s", "type": "t"}
 
 
-def make(**values: object) -> Settings:
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+def make(**values: object) -> ApiSettings:
+    return ApiSettings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 def test_reads_are_open_when_public(api: ApiHarness) -> None:

@@ -1,8 +1,8 @@
-"""The TTL + LRU cache: size bound, expiry, and its metrics."""
+"""The by-id cache: a bound in bytes, a size limit per event, expiry, and its metrics."""
 
 from __future__ import annotations
 
-from bqingest.api.cache import RenderedEvent, TtlLruCache
+from bqingest.api.cache import NEGATIVE_ENTRIES, EventCache, RenderedEvent
 from bqingest.api.metrics import build_metrics
 
 
@@ -21,42 +21,87 @@ def sample(metrics, cache: str, result: str) -> float:
     return value or 0.0
 
 
-def test_least_recently_used_goes_first() -> None:
+def body(size: int) -> RenderedEvent:
+    return RenderedEvent.of(b"x" * size)
+
+
+def cache_of(metrics, **overrides) -> EventCache:
+    values = {"max_bytes": 10_000, "max_event_bytes": 5_000, "ttl": 60.0, "negative_ttl": 2.0}
+    values.update(overrides)
+    return EventCache(metrics=metrics, **values)
+
+
+def test_the_cache_holds_at_most_its_bytes_and_evicts_the_least_recently_used() -> None:
     metrics = build_metrics()
-    cache: TtlLruCache[int] = TtlLruCache("c", max_entries=2, ttl=60, metrics=metrics)
-    cache.put("a", 1)
-    cache.put("b", 2)
-    assert cache.get("a") == 1  # a is now the most recent
-    cache.put("c", 3)
-    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
-    assert len(cache) == 2
-    assert sample(metrics, "c", "eviction") == 1
-    assert sample(metrics, "c", "hit") == 3
-    assert sample(metrics, "c", "miss") == 1
-    assert metrics.registry.get_sample_value("bqingest_api_cache_entries", {"cache": "c"}) == 2
+    cache = cache_of(metrics)
+    events = {key: body(2_000) for key in "abcde"}  # 2,200 bytes each with the overhead
+    for key in "abcd":
+        cache.put(key, events[key])
+    assert cache.get("a") is events["a"]  # a is now the most recent
+    cache.put("e", events["e"])  # 5 x 2,200 > 10,000: the least recently used (b) goes
+    assert cache.bytes_held <= 10_000
+    assert cache.get("b") is None
+    assert all(cache.get(key) is events[key] for key in "acde")
+    assert sample(metrics, "event", "eviction") == 1
+    assert sample(metrics, "event", "hit") == 5
+    assert sample(metrics, "event", "miss") == 1
+
+
+def test_a_body_over_the_per_event_bound_is_never_cached() -> None:
+    metrics = build_metrics()
+    cache = cache_of(metrics)
+    cache.put("big", body(6_000))
+    assert cache.get("big") is None
+    assert cache.bytes_held == 0
+
+
+def test_ten_thousand_one_mebibyte_bodies_stay_within_the_budget() -> None:
+    metrics = build_metrics()
+    cache = cache_of(metrics, max_bytes=64 * 1024**2, max_event_bytes=2 * 1024**2)
+    one_mib = body(1024**2)
+    for n in range(200):  # 200 MiB offered to a 64 MiB cache
+        cache.put(f"e{n}", one_mib)
+    assert cache.bytes_held <= 64 * 1024**2
+    assert sample(metrics, "event", "eviction") >= 200 - 64
 
 
 def test_entries_expire() -> None:
     clock = Clock()
     metrics = build_metrics()
-    cache: TtlLruCache[str] = TtlLruCache("c", max_entries=10, ttl=5, metrics=metrics, clock=clock)
-    cache.put("a", "x")
+    cache = cache_of(metrics, ttl=5.0, clock=clock)
+    cache.put("a", body(10))
     clock.now += 4.9
-    assert cache.get("a") == "x"
+    assert cache.get("a") is not None
     clock.now += 0.2
     assert cache.get("a") is None
-    assert len(cache) == 0
-    assert sample(metrics, "c", "expiry") == 1
+    cache.put("b", body(10))  # expiry is noticed (and counted) when the cache is written
+    assert sample(metrics, "event", "expiry") == 1
 
 
-def test_size_or_ttl_zero_turns_it_off() -> None:
-    for size, ttl in ((0, 60), (10, 0)):
-        cache: TtlLruCache[int] = TtlLruCache(
-            "c", max_entries=size, ttl=ttl, metrics=build_metrics()
-        )
-        cache.put("a", 1)
+def test_absent_ids_are_remembered_for_the_negative_ttl() -> None:
+    clock = Clock()
+    metrics = build_metrics()
+    cache = cache_of(metrics, negative_ttl=2.0, clock=clock)
+    assert not cache.is_missing("x")
+    cache.put_missing("x")
+    assert cache.is_missing("x")
+    clock.now += 2.1
+    assert not cache.is_missing("x")
+    assert sample(metrics, "missing_event", "hit") == 1
+    assert sample(metrics, "missing_event", "miss") == 2
+    for n in range(NEGATIVE_ENTRIES + 10):
+        cache.put_missing(f"id-{n}")
+    assert sample(metrics, "missing_event", "eviction") >= 10
+
+
+def test_zero_bytes_or_ttl_turns_it_off() -> None:
+    for overrides in ({"max_bytes": 0}, {"ttl": 0.0}):
+        cache = cache_of(build_metrics(), **overrides)
+        cache.put("a", body(10))
         assert cache.get("a") is None
-        assert not cache.enabled
+    off = cache_of(build_metrics(), negative_ttl=0.0)
+    off.put_missing("a")
+    assert not off.is_missing("a")
 
 
 def test_rendered_event_has_a_strong_etag_of_its_body() -> None:

@@ -8,7 +8,6 @@ import threading
 
 import pytest
 
-from bqingest.api.controllers.events import EventsController
 from bqingest.contract import parse_event_json
 from tests.unit.api.conftest import ApiHarness, record
 
@@ -85,7 +84,7 @@ def test_negative_cache_expires(harness_factory) -> None:
 
 
 def test_cache_can_be_turned_off(harness_factory) -> None:
-    api = harness_factory([record("a-1")], api_cache_size=0)
+    api = harness_factory([record("a-1")], api_cache_max_bytes=0)
     api.client.get("/api/v1/a-1")
     api.client.get("/api/v1/a-1")
     assert api.warehouse.calls == ["get_event", "get_event"]
@@ -118,7 +117,7 @@ def test_concurrent_misses_for_one_id_share_one_query(harness_factory) -> None:
     api = harness_factory([record("a-1")])
     gate = threading.Event()
     api.warehouse.block = gate
-    controller = EventsController(runtime=api.runtime, warehouse=api.warehouse)
+    controller = api.controllers.events
 
     async def ask_many() -> list[bytes]:
         tasks = [asyncio.ensure_future(controller.get_event("a-1")) for _ in range(5)]

@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 
 from bqingest.api.errors import InvalidInput
-from bqingest.api.models.events import EventFilter, Position
 from bqingest.api.pagination import decode_cursor, encode_cursor, fingerprint
+from bqingest.warehouse.records import EventFilter, Position
 from tests.unit.api.conftest import T0, ApiHarness, record
 
 NDJSON = {"Accept": "application/x-ndjson"}

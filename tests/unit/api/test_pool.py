@@ -8,7 +8,12 @@ import threading
 import pytest
 from google.api_core import exceptions as google
 
-from bqingest.api.errors import DeadlineExceeded, Overloaded, ResourceMissing, Unavailable
+from bqingest.api.errors import (
+    Overloaded,
+    UpstreamResourceMissing,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from bqingest.api.metrics import build_metrics
 from bqingest.api.pool import WarehousePool
 
@@ -53,7 +58,7 @@ def test_deadline_gives_503_and_the_slot_is_held_until_the_thread_ends() -> None
     gate = threading.Event()
 
     async def scenario() -> None:
-        with pytest.raises(DeadlineExceeded):
+        with pytest.raises(UpstreamTimeout):
             await pool.run("slow", gate.wait, 5)
         assert pool.pending == 1  # the thread is still busy: the bound still counts it
         with pytest.raises(Overloaded):
@@ -72,11 +77,11 @@ def test_deadline_gives_503_and_the_slot_is_held_until_the_thread_ends() -> None
 @pytest.mark.parametrize(
     ("raised", "expected"),
     [
-        (google.NotFound("no table"), ResourceMissing),
-        (google.ServiceUnavailable("down"), Unavailable),
-        (google.GatewayTimeout("slow"), Unavailable),
-        (google.DeadlineExceeded("slow"), DeadlineExceeded),
-        (TimeoutError("slow"), DeadlineExceeded),
+        (google.NotFound("no table"), UpstreamResourceMissing),
+        (google.ServiceUnavailable("down"), UpstreamUnavailable),
+        (google.GatewayTimeout("slow"), UpstreamUnavailable),
+        (google.DeadlineExceeded("slow"), UpstreamTimeout),
+        (TimeoutError("slow"), UpstreamTimeout),
     ],
 )
 def test_google_errors_are_translated(raised: Exception, expected: type) -> None:

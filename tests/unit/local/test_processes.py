@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from bqingest.clients import port_is_open, split_host_port
 from bqingest.local.errors import StartupFailed
-from bqingest.local.processes import ManagedProcess, free_port, port_is_open, split_host_port
+from bqingest.local.processes import ManagedProcess
+from tests.support import free_port
 
 
 def alive(pid: int) -> bool:
@@ -106,6 +108,6 @@ def test_children_die_with_a_killed_parent(tmp_path: Path) -> None:
 
 def test_ports() -> None:
     port = free_port()
-    assert not port_is_open("127.0.0.1", port)
+    assert not port_is_open(f"127.0.0.1:{port}")
     assert split_host_port("127.0.0.1:8085") == ("127.0.0.1", 8085)
     assert split_host_port("[::1]:9050") == ("::1", 9050)

@@ -10,6 +10,7 @@ import apache_beam as beam
 import pytest
 from apache_beam.testing import test_pipeline
 from google.api_core import exceptions
+from google.api_core.retry import retry_base, retry_unary
 from google.protobuf import descriptor_pb2
 
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS
@@ -70,46 +71,71 @@ class FakeAppender:
         pass
 
 
-def writer(appender: FakeAppender, sleeps: list[float], **kwargs: object) -> WarehouseWriter:
-    clock = iter(range(0, 100_000, 1))
-    return WarehouseWriter(
-        appender,
-        tables=TABLES,
-        sleep=sleeps.append,
-        monotonic=lambda: float(next(clock)),
-        jitter=lambda: 1.0,
-        clock=lambda: NOW,
-        **kwargs,  # type: ignore[arg-type]
-    )
+class RetryClock:
+    """Stands in for the ``time`` module google.api_core's retry reads: sleeping only records the
+    delay and moves the clock on, so backoff and deadlines are checked without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def retry_clock(monkeypatch: pytest.MonkeyPatch) -> RetryClock:
+    clock = RetryClock()
+    monkeypatch.setattr(retry_unary, "time", clock)  # sleeps, and where the deadline starts
+    monkeypatch.setattr(retry_base, "time", clock)  # where the deadline is checked
+    return clock
+
+
+def writer(appender: FakeAppender, **kwargs: object) -> WarehouseWriter:
+    return WarehouseWriter(appender, tables=TABLES, clock=lambda: NOW, **kwargs)  # type: ignore[arg-type]
 
 
 def ids(rows: list[dict]) -> list[str]:
     return [row["id"] for row in rows]
 
 
-def test_transient_errors_are_retried_with_capped_exponential_backoff() -> None:
+def test_transient_errors_are_retried_with_capped_exponential_backoff(
+    retry_clock: RetryClock,
+) -> None:
     appender = FakeAppender(
         *[exceptions.ServiceUnavailable("down")] * 6, exceptions.DeadlineExceeded("slow")
     )
-    sleeps: list[float] = []
-    outcome = writer(appender, sleeps, initial_backoff=0.5, max_backoff=4.0).write(
-        [event(1), event(2)]
-    )
+    outcome = writer(appender, initial_backoff=0.5, max_backoff=4.0).write([event(1), event(2)])
     assert ids(appender.written[TABLES[Destination.EVENTS]]) == ["e1", "e2"]
     assert outcome.retries == 7
-    assert sleeps == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
+    # Full jitter under a ceiling that doubles from 0.5 s and stops at 4 s.
+    ceilings = [0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0]
+    assert len(retry_clock.sleeps) == 7
+    assert all(0 <= slept <= cap for slept, cap in zip(retry_clock.sleeps, ceilings, strict=True))
     assert [row.row["id"] for row in outcome.events_written] == ["e1", "e2"]
 
 
-def test_retries_stop_at_the_deadline_with_a_clear_error() -> None:
-    appender = FakeAppender(*[exceptions.ServiceUnavailable("down")] * 100)
-    with pytest.raises(SinkUnavailable, match="still fails after"):
-        writer(appender, [], retry_timeout=10).write([event(1)])
+def test_retries_stop_at_the_deadline_with_a_clear_error(retry_clock: RetryClock) -> None:
+    appender = FakeAppender(*[exceptions.ServiceUnavailable("down")] * 10_000)
+    with pytest.raises(SinkUnavailable, match="still fails after 10s of retries: 503 down"):
+        writer(appender, retry_timeout=10).write([event(1)])
+    assert 5 <= retry_clock.now <= 10  # retried until the deadline, never past it
+
+
+def test_errors_that_are_not_transient_are_not_retried(retry_clock: RetryClock) -> None:
+    appender = FakeAppender(exceptions.InvalidArgument("bad"), AppendResult())
+    outcome = writer(appender).write([event(1)])
+    assert retry_clock.sleeps == []
+    assert outcome.sink_rejected == 1
 
 
 def test_rows_bigquery_names_go_to_dead_letters_and_the_rest_is_written() -> None:
     appender = FakeAppender(AppendResult({1: "JSON too deep"}))
-    outcome = writer(appender, []).write([event(0), event(1), event(2), rejected(9)])
+    outcome = writer(appender).write([event(0), event(1), event(2), rejected(9)])
     assert ids(appender.written[TABLES[Destination.EVENTS]]) == ["e0", "e2"]
     letters = appender.written[TABLES[Destination.DEAD_LETTERS]]
     assert [(dl["reason"], dl["stage"]) for dl in letters] == [
@@ -132,7 +158,7 @@ def test_a_request_refused_without_row_indices_is_split_until_the_bad_row_is_alo
         return AppendResult()
 
     appender = FakeAppender(*[refuse_e5] * 20)
-    outcome = writer(appender, []).write([event(n) for n in range(8)])
+    outcome = writer(appender).write([event(n) for n in range(8)])
     assert sorted(ids(appender.written[TABLES[Destination.EVENTS]])) == [
         f"e{n}" for n in range(8) if n != 5
     ]
@@ -144,16 +170,16 @@ def test_a_request_refused_without_row_indices_is_split_until_the_bad_row_is_alo
 def test_a_refused_dead_letter_has_nowhere_to_go_and_raises() -> None:
     appender = FakeAppender(AppendResult({0: "bad"}))
     with pytest.raises(SinkError, match="dead-letter row"):
-        writer(appender, []).write([rejected(1)])
+        writer(appender).write([rejected(1)])
 
 
 def test_requests_are_split_by_rows_and_bytes() -> None:
     appender = FakeAppender()
-    writer(appender, [], max_request_rows=3).write([event(n) for n in range(7)])
+    writer(appender, max_request_rows=3).write([event(n) for n in range(7)])
     assert [len(rows) for _, rows in appender.calls] == [3, 3, 1]
     appender = FakeAppender()
     size = len(schema_for(EVENTS).encode(event(0).row))
-    writer(appender, [], max_request_bytes=2 * size + 1).write([event(n) for n in range(5)])
+    writer(appender, max_request_bytes=2 * size + 1).write([event(n) for n in range(5)])
     assert [len(rows) for _, rows in appender.calls] == [2, 2, 1]
 
 
@@ -307,7 +333,7 @@ def test_counters_and_lag_distribution_per_outcome() -> None:
 def prometheus_samples():
     from prometheus_client import generate_latest
 
-    from bqingest.operations.exposition import Samples
+    from bqingest.operations.readings import Samples
     from bqingest.pipeline.metrics import REGISTRY
 
     return Samples.parse(generate_latest(REGISTRY).decode())

@@ -2,7 +2,8 @@
 
 Validation the schema cannot express lives here (``since`` before ``until``, cursors bound to
 their listing, the contract for posted events), as does the by-id cache. Every warehouse call
-goes through the runtime's pool; nothing here blocks the event loop.
+goes through the pool; nothing here blocks the event loop. :class:`EventsController` reads,
+:class:`PublishController` publishes; each is built once per app with exactly what it uses.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any
 
 import pydantic_core
 
-from bqingest.api.cache import RenderedEvent
-from bqingest.api.errors import InvalidInput, NotFound, PayloadTooLarge, RangeTooLarge
-from bqingest.api.models.events import EventFilter, Export, Position
+from bqingest.api.cache import EventCache, RenderedEvent
+from bqingest.api.errors import EventNotFound, InvalidInput, PayloadTooLarge, RangeTooLarge
+from bqingest.api.metrics import ApiMetrics
 from bqingest.api.pagination import decode_cursor, encode_cursor, fingerprint
-from bqingest.api.runtime import ApiRuntime
+from bqingest.api.pool import WarehousePool
+from bqingest.api.publisher import EventPublisher
 from bqingest.api.serializers.events import (
     CountGroup,
     CountParams,
@@ -30,8 +32,9 @@ from bqingest.api.serializers.events import (
     ndjson_lines,
     page_json,
 )
-from bqingest.api.warehouse import EventPublisher, Warehouse
 from bqingest.contract import ContractError, Reason, parse_event_json
+from bqingest.warehouse.events import EventReader
+from bqingest.warehouse.records import EventFilter, Export, Position
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,35 +67,49 @@ def _filters(params: ListParams | CountParams) -> EventFilter:
     )
 
 
-def _not_found(event_id: str) -> NotFound:
-    return NotFound(f"no event with id {event_id!r}", field="id")
+def _not_found(event_id: str) -> EventNotFound:
+    return EventNotFound(f"no event with id {event_id!r}", field="id")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """How much one read may return, and how clients may cache a by-id answer."""
+
+    export_max_rows: int
+    count_max_groups: int
+    cache_control: str
 
 
 class EventsController:
-    """The events use cases for one request, over the app's runtime."""
+    """The read use cases, over the warehouse's :class:`EventReader` and the by-id cache."""
 
-    def __init__(self, *, runtime: ApiRuntime, warehouse: Warehouse) -> None:
-        self._runtime = runtime
-        self._warehouse = warehouse
+    def __init__(
+        self, *, reader: EventReader, pool: WarehousePool, cache: EventCache, limits: ReadLimits
+    ) -> None:
+        self._reader = reader
+        self._pool = pool
+        self._cache = cache
+        self._limits = limits
+        self._lookups: dict[str, asyncio.Future[RenderedEvent | None]] = {}
+        """By-id lookups in flight: concurrent misses for one id share one query."""
 
     @property
     def cache_control(self) -> str:
-        return self._runtime.cache_control
+        return self._limits.cache_control
 
     # --- by id ---------------------------------------------------------------------------
 
     async def get_event(self, event_id: str) -> RenderedEvent:
-        """The event as JSON, from the cache when it can; NotFound when absent."""
-        runtime = self._runtime
-        cached = runtime.events_cache.get(event_id)
+        """The event as JSON, from the cache when it can; EventNotFound when absent."""
+        cached = self._cache.get(event_id)
         if cached is not None:
             return cached
-        if runtime.missing_cache.get(event_id):
+        if self._cache.is_missing(event_id):
             raise _not_found(event_id)
-        pending = runtime.lookups.get(event_id)
+        pending = self._lookups.get(event_id)
         if pending is None:
             pending = asyncio.ensure_future(self._lookup(event_id))
-            runtime.lookups[event_id] = pending
+            self._lookups[event_id] = pending
             pending.add_done_callback(lambda done: self._forget_lookup(event_id, done))
         rendered = await asyncio.shield(pending)
         if rendered is None:
@@ -100,17 +117,16 @@ class EventsController:
         return rendered
 
     async def _lookup(self, event_id: str) -> RenderedEvent | None:
-        runtime = self._runtime
-        record = await runtime.pool.run("get_event", self._warehouse.get_event, event_id)
+        record = await self._pool.run("get_event", self._reader.get_event, event_id)
         if record is None:
-            runtime.missing_cache.put(event_id, True)
+            self._cache.put_missing(event_id)
             return None
         rendered = RenderedEvent.of(event_json(record))
-        runtime.events_cache.put(event_id, rendered)
+        self._cache.put(event_id, rendered)
         return rendered
 
     def _forget_lookup(self, event_id: str, done: asyncio.Future[RenderedEvent | None]) -> None:
-        self._runtime.lookups.pop(event_id, None)
+        self._lookups.pop(event_id, None)
         if not done.cancelled():
             done.exception()  # retrieved: every waiter got it through shield() already
 
@@ -121,9 +137,9 @@ class EventsController:
         filters = _filters(params)
         listing = fingerprint(filters, params.order)
         after = decode_cursor(params.cursor, listing=listing) if params.cursor else None
-        records = await self._runtime.pool.run(
+        records = await self._pool.run(
             "list_events",
-            self._warehouse.list_events,
+            self._reader.list_events,
             filters=filters,
             order=params.order,
             after=after,
@@ -145,10 +161,10 @@ class EventsController:
         filters = _filters(params)
         listing = fingerprint(filters, params.order)
         after = decode_cursor(params.cursor, listing=listing) if params.cursor else None
-        bound = self._runtime.settings.api_export_max_rows
-        export = await self._runtime.pool.run(
+        bound = self._limits.export_max_rows
+        export = await self._pool.run(
             "export_events",
-            self._warehouse.export_events,
+            self._reader.export_events,
             filters=filters,
             order=params.order,
             after=after,
@@ -169,7 +185,7 @@ class EventsController:
     async def _ndjson(self, export: Export, bound: int) -> AsyncIterator[bytes]:
         sent = 0
         while True:
-            page = await self._runtime.pool.run("export_page", next, export.pages, None)
+            page = await self._pool.run("export_page", next, export.pages, None)
             if page is None:
                 return
             sent += len(page)
@@ -183,10 +199,10 @@ class EventsController:
     async def count_events(self, params: CountParams) -> CountResponse:
         """Counts per group (and bucket); 422 when there are more groups than the bound."""
         filters = _filters(params)
-        bound = self._runtime.settings.api_count_max_groups
-        rows = await self._runtime.pool.run(
+        bound = self._limits.count_max_groups
+        rows = await self._pool.run(
             "count_events",
-            self._warehouse.count_events,
+            self._reader.count_events,
             filters=filters,
             group_by=params.group_by,
             bucket=params.bucket,
@@ -208,21 +224,42 @@ class EventsController:
             total=sum(group.count for group in groups),
         )
 
-    # --- publishing ----------------------------------------------------------------------
 
-    async def publish(self, body: bytes, *, publisher: EventPublisher) -> PublishAccepted:
+@dataclass(frozen=True, slots=True)
+class PublishLimits:
+    """How much one POST may carry."""
+
+    max_events: int
+    max_message_bytes: int
+    max_body_bytes: int
+
+
+class PublishController:
+    """Validates posted events with the contract and publishes them."""
+
+    def __init__(
+        self, *, publisher: EventPublisher, limits: PublishLimits, metrics: ApiMetrics
+    ) -> None:
+        self._publisher = publisher
+        self._limits = limits
+        self._metrics = metrics
+
+    @property
+    def max_body_bytes(self) -> int:
+        return self._limits.max_body_bytes
+
+    async def publish(self, body: bytes) -> PublishAccepted:
         """Validate one event or a batch with the contract, publish them, return their ids."""
         try:
             messages, ids = self._messages(body)
         except InvalidInput as exc:
-            self._runtime.metrics.rejected_events.labels(exc.reason or "invalid").inc()
+            self._metrics.rejected_events.labels(exc.reason or "invalid").inc()
             raise
-        await publisher.publish(messages)
-        self._runtime.metrics.published_events.inc(len(messages))
+        await self._publisher.publish(messages)
+        self._metrics.published_events.inc(len(messages))
         return PublishAccepted(ids=ids, count=len(ids))
 
     def _messages(self, body: bytes) -> tuple[list[bytes], list[str]]:
-        settings = self._runtime.settings
         if body.lstrip()[:1] != b"[":
             return self._message(body, None, prefix="")
         try:
@@ -231,9 +268,9 @@ class EventsController:
             raise InvalidInput.from_contract(_unparsable(body)) from None
         if not items:
             raise InvalidInput("the batch is empty", reason=Reason.INVALID_VALUE.value)
-        if len(items) > settings.api_post_max_events:
+        if len(items) > self._limits.max_events:
             raise PayloadTooLarge(
-                f"{len(items)} events: at most {settings.api_post_max_events} per request"
+                f"{len(items)} events: at most {self._limits.max_events} per request"
             )
         messages: list[bytes] = []
         ids: list[str] = []
@@ -256,7 +293,7 @@ class EventsController:
             event_id = str(uuid.uuid4())
             document = parsed if parsed is not None else pydantic_core.from_json(raw)
             message = pydantic_core.to_json({**document, "id": event_id})
-        limit = self._runtime.settings.max_message_bytes
+        limit = self._limits.max_message_bytes
         if len(message) > limit:
             raise InvalidInput(
                 f"the event is {len(message)} bytes, over the limit of {limit} bytes",

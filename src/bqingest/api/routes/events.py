@@ -23,9 +23,8 @@ from fastapi.responses import StreamingResponse
 from bqingest.api.controllers.events import RenderedPage
 from bqingest.api.deps import (
     EventsControllerDep,
-    PublisherDep,
+    PublishControllerDep,
     ReadAccess,
-    SettingsDep,
     WriteAccess,
 )
 from bqingest.api.errors import ERROR_RESPONSES, PayloadTooLarge, UnsupportedMediaType
@@ -116,12 +115,12 @@ async def get_event_canonical(
     return await get_event(id, controller, request)
 
 
-async def read_event_body(request: Request, settings: SettingsDep) -> bytes:
+async def read_event_body(request: Request, controller: PublishControllerDep) -> bytes:
     """The raw body, refused early when its media type or size is wrong."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in EVENT_MEDIA_TYPES:
         raise UnsupportedMediaType(f"send JSON: one of {', '.join(sorted(EVENT_MEDIA_TYPES))}")
-    limit = settings.api_post_max_bytes
+    limit = controller.max_body_bytes
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
@@ -148,10 +147,9 @@ _BODY_EXAMPLES: Final = {
 
 async def publish_events(
     body: Annotated[bytes, Depends(read_event_body)],
-    controller: EventsControllerDep,
-    publisher: PublisherDep,
+    controller: PublishControllerDep,
 ) -> PublishAccepted:
-    return await controller.publish(body, publisher=publisher)
+    return await controller.publish(body)
 
 
 def register(app: FastAPI, *, public_read: bool, post_enabled: bool) -> None:

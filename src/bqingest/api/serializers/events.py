@@ -17,8 +17,8 @@ from fastapi import Path
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
-from bqingest.api.models.events import Bucket, EventRecord, GroupBy, Order
 from bqingest.contract import ID_PATTERN
+from bqingest.warehouse.records import Bucket, EventRecord, GroupBy, Order
 
 EXAMPLE_ID: Final = "order-000042"
 EXAMPLE_EVENT: Final[JsonDict] = {

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from bqingest.local.progress import Progress
-from bqingest.operations.exposition import Samples
-from bqingest.operations.health import API, PIPELINE, SOURCE, Reading, Thresholds, checks, figures
+from bqingest.operations.counts import Counts
+from bqingest.operations.figures import figures
+from bqingest.operations.readings import API, PIPELINE, SOURCE, Reading, Samples
+from bqingest.operations.rules import Thresholds, checks
 
 BOUNDS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, float("inf"))
 
@@ -70,7 +71,7 @@ def reading(at: float, errors: dict[str, str] | None = None, **samples: Samples)
         at=at,
         samples={names[k]: v for k, v in samples.items()},
         errors=errors or {},
-        warehouse=Progress(),
+        warehouse=Counts(),
     )
 
 

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bqingest.contract import Reason, Stage
-from bqingest.deadletters import REPLAY_ATTRIBUTE, DeadLetter, Fix, ReplayError, Selection, replay
-from bqingest.deadletters.command import selection
-from bqingest.deadletters.replay import _select_sql
+from bqingest.operations.deadletters import REPLAY_ATTRIBUTE, Fix, ReplayError, replay
+from bqingest.operations.deadletters_view import selection
+from bqingest.warehouse.dead_letters import Selection, _select_sql
+from bqingest.warehouse.records import DeadLetter
 
 T = datetime(2026, 11, 29, 7, tzinfo=UTC)
 LETTER = DeadLetter(

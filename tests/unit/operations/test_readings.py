@@ -7,16 +7,10 @@ import socket
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-from bqingest.local.processes import free_port
-from bqingest.operations.errors import MetricsPortUnavailable
-from bqingest.operations.exposition import (
-    Samples,
-    ScrapeFailed,
-    histogram_quantile,
-    metrics_url,
-    scrape,
-    serve,
-)
+from bqingest.operations.figures import histogram_quantile
+from bqingest.operations.readings import Samples, ScrapeFailed, scrape
+from bqingest.telemetry import MetricsPortUnavailable, metrics_url, serve
+from tests.support import free_port
 
 
 def registry_with_data() -> CollectorRegistry:

@@ -1,4 +1,4 @@
-"""Response schemas of the health endpoints."""
+"""Response schemas of the probe endpoints."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HTTP of the health resource: liveness, readiness, metrics (added by :func:`register`)."""
+"""HTTP of the probes: liveness, readiness, metrics (added by :func:`register`)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,21 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from bqingest.api.deps import HealthControllerDep
-from bqingest.api.serializers.health import Alive, Readiness
+from bqingest.api.deps import ProbesControllerDep
+from bqingest.api.serializers.probes import Alive, Readiness
 
 
 async def healthz() -> Alive:
     return Alive()
 
 
-async def readyz(controller: HealthControllerDep) -> Response:
+async def readyz(controller: ProbesControllerDep) -> Response:
     readiness = await controller.readiness()
     status = 200 if readiness.status == "ready" else 503
     return JSONResponse(readiness.model_dump(mode="json"), status_code=status)
 
 
-async def metrics(controller: HealthControllerDep) -> Response:
+async def metrics(controller: ProbesControllerDep) -> Response:
     return Response(controller.metrics_text(), media_type=CONTENT_TYPE_LATEST)
 
 

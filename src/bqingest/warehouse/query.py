@@ -72,3 +72,16 @@ def _raise_job_error(client: bigquery.Client, rows: RowIterator, sql: str) -> No
         )
     exception_type = _EXCEPTION_BY_REASON.get(str(error.get("reason")), exceptions.BadRequest)
     raise exception_type(str(error.get("message", "query failed")), errors=[error])
+
+
+def dml(
+    client: bigquery.Client,
+    sql: str,
+    *,
+    parameters: Sequence[QueryParameter] = (),
+    timeout: float | None = None,
+) -> int:
+    """Run one UPDATE/DELETE/MERGE statement and return the number of rows it changed."""
+    job = client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=list(parameters)))
+    job.result(timeout=timeout)
+    return int(job.num_dml_affected_rows or 0)

@@ -1,45 +1,33 @@
-"""Prometheus metrics over HTTP: serve a registry, read an endpoint back into samples.
+"""What ``bqingest status`` reads from the running system: one :class:`Reading` at a time.
 
-The source and the pipeline serve their registries with :func:`serve` (the API serves its own at
-``/metrics`` through FastAPI); ``bqingest status`` reads all three with :func:`scrape`.
+A reading is one scrape of every process's ``/metrics`` (source, pipeline, API), a reachability
+check of the Pub/Sub emulator, and the warehouse's and the ledger's counts
+(:func:`bqingest.operations.counts.read_counts`, what ``bqingest up`` shows). Figures over a
+window compare two readings (:mod:`.figures`); rules judge the figures (:mod:`.rules`).
 """
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from wsgiref.simple_server import WSGIServer
+from typing import Final
 
-from prometheus_client import CollectorRegistry, start_http_server
+from google.cloud import bigquery
 from prometheus_client.parser import text_string_to_metric_families
 
-from bqingest.operations.errors import MetricsPortUnavailable
+from bqingest.clients import port_is_open
+from bqingest.config import LocalSettings
+from bqingest.operations.counts import Counts, read_counts
+from bqingest.telemetry import metrics_url
+
+SOURCE: Final = "source"
+PIPELINE: Final = "pipeline"
+API: Final = "API"
 
 Labels = frozenset[tuple[str, str]]
-
-
-def serve(registry: CollectorRegistry, *, host: str, port: int, variable: str) -> WSGIServer:
-    """Serve ``registry`` at ``http://host:port/metrics`` from a daemon thread.
-
-    ``variable`` names the setting of the port, for the error message.
-    """
-    try:
-        server, _ = start_http_server(port, addr=host, registry=registry)
-    except OSError as exc:
-        raise MetricsPortUnavailable(
-            f"cannot serve metrics on {host}:{port} ({exc.strerror or exc}): set {variable} "
-            "to a free port, or to 0 to turn this endpoint off"
-        ) from exc
-    return server
-
-
-def metrics_url(host: str, port: int, path: str = "/metrics") -> str:
-    """``http://host:port/path``, bracketing IPv6 hosts; the wildcard becomes the loopback."""
-    if host in ("0.0.0.0", "", "::"):  # noqa: S104 - a bind address, read as "this machine"
-        host = "127.0.0.1"
-    return f"http://[{host}]:{port}{path}" if ":" in host else f"http://{host}:{port}{path}"
 
 
 @dataclass(frozen=True)
@@ -105,22 +93,66 @@ def scrape(url: str, *, timeout: float = 2.0) -> Samples:
         raise ScrapeFailed(f"not Prometheus text: {exc}") from exc
 
 
-def histogram_quantile(quantile: float, buckets: list[tuple[float, float]]) -> float | None:
-    """The ``quantile`` of a cumulative histogram, interpolated linearly inside its bucket as
-    Prometheus' ``histogram_quantile`` does; None without observations. Observations beyond the
-    last finite bound answer that bound."""
-    if not buckets or buckets[-1][1] <= 0:
-        return None
-    total = buckets[-1][1]
-    rank = quantile * total
-    lower_bound, lower_count = 0.0, 0.0
-    for bound, count in buckets:
-        if count >= rank:
-            if bound == float("inf"):
-                return lower_bound
-            if count == lower_count:
-                return bound
-            share = (rank - lower_count) / (count - lower_count)
-            return lower_bound + (bound - lower_bound) * share
-        lower_bound, lower_count = bound, count
-    return lower_bound
+@dataclass(frozen=True)
+class Endpoint:
+    """A process's metrics endpoint."""
+
+    name: str
+    url: str
+
+
+def endpoints(settings: LocalSettings) -> list[Endpoint]:
+    """The endpoints of a stack started by ``bqingest up`` with these settings."""
+    found = []
+    if settings.local_source_metrics_port:
+        found.append(
+            Endpoint(SOURCE, metrics_url(settings.metrics_host, settings.local_source_metrics_port))
+        )
+    if settings.local_pipeline_metrics_port:
+        found.append(
+            Endpoint(
+                PIPELINE, metrics_url(settings.metrics_host, settings.local_pipeline_metrics_port)
+            )
+        )
+    found.append(Endpoint(API, metrics_url(settings.api_host, settings.api_port)))
+    return found
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One look at the running system."""
+
+    at: float
+    samples: Mapping[str, Samples]
+    errors: Mapping[str, str]
+    warehouse: Counts = field(default_factory=Counts)
+
+    def of(self, name: str) -> Samples | None:
+        return self.samples.get(name)
+
+
+def take_reading(
+    settings: LocalSettings,
+    bq: bigquery.Client | None,
+    points: list[Endpoint],
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> Reading:
+    """Scrape every endpoint, check the Pub/Sub emulator, count the warehouse (if ``bq``)."""
+    samples: dict[str, Samples] = {}
+    errors: dict[str, str] = {}
+    at = clock()
+    for point in points:
+        try:
+            samples[point.name] = scrape(point.url)
+        except ScrapeFailed as exc:
+            errors[point.name] = f"{point.url}: {exc}"
+    emulator = settings.pubsub_emulator_host
+    if emulator is not None and not port_is_open(emulator, timeout=1.0):
+        errors["Pub/Sub emulator"] = f"{settings.pubsub_emulator_host}: connection refused"
+    warehouse = Counts()
+    if bq is not None:
+        warehouse = read_counts(settings, bq, timeout=5.0)
+        if warehouse.error:
+            errors["warehouse"] = warehouse.error
+    return Reading(at=at, samples=samples, errors=errors, warehouse=warehouse)

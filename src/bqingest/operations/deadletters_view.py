@@ -10,16 +10,11 @@ from rich.console import Console
 from rich.table import Table
 
 from bqingest import clients
-from bqingest.config import Settings
+from bqingest.config import OperationsSettings
 from bqingest.contract import Reason, Stage
-from bqingest.deadletters.replay import (
-    DeadLetter,
-    Fix,
-    ReplayError,
-    Selection,
-    list_dead_letters,
-    replay,
-)
+from bqingest.operations.deadletters import Fix, ReplayError, replay
+from bqingest.warehouse.dead_letters import Selection, list_dead_letters
+from bqingest.warehouse.records import DeadLetter
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -112,7 +107,7 @@ def print_one(console: Console, letter: DeadLetter) -> None:
 
 
 def run_list(
-    settings: Settings,
+    settings: OperationsSettings,
     *,
     console: Console,
     reason: str | None,
@@ -122,7 +117,7 @@ def run_list(
     limit: int,
 ) -> None:
     letters = list_dead_letters(
-        clients.bigquery_client(settings),
+        clients.bigquery_client(settings.endpoints),
         table=settings.dead_letter_table_id,
         selection=selection(
             reason=reason, stage=stage, since=since, include_replayed=include_replayed, limit=limit
@@ -132,10 +127,10 @@ def run_list(
 
 
 def run_show(
-    settings: Settings, *, console: Console, dead_letter_id: str, payload_out: Path | None
+    settings: OperationsSettings, *, console: Console, dead_letter_id: str, payload_out: Path | None
 ) -> int:
     letters = list_dead_letters(
-        clients.bigquery_client(settings),
+        clients.bigquery_client(settings.endpoints),
         table=settings.dead_letter_table_id,
         selection=selection(ids=[dead_letter_id], include_replayed=True, limit=1),
     )
@@ -159,7 +154,7 @@ def _parse_attributes(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def run_replay(
-    settings: Settings,
+    settings: OperationsSettings,
     *,
     console: Console,
     ids: Sequence[str],
@@ -187,8 +182,8 @@ def run_replay(
         drop_attributes=tuple(drop_attributes),
     )
     result = replay(
-        clients.bigquery_client(settings),
-        clients.publisher_client(settings),
+        clients.bigquery_client(settings.endpoints),
+        clients.publisher_client(settings.endpoints),
         table=settings.dead_letter_table_id,
         topic_path=settings.topic_path,
         selection=chosen,

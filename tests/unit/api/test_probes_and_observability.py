@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import threading
 
 import pytest
 from google.api_core import exceptions as google
 
-from bqingest.api.logs import CloudLoggingFormatter, RequestContext, current_request, parse_trace
+from bqingest.api.logs import RequestContext, current_request, parse_trace
 from tests.unit.api.conftest import ApiHarness
 
 METRIC_NAMES = (
@@ -117,7 +116,12 @@ def test_access_log_is_cloud_logging_json_with_the_trace(
         },
     )
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    access = next(line for line in lines if line["logger"] == "bqingest.api.access")
+    access = next(
+        line
+        for line in lines
+        if line.get("logging.googleapis.com/labels", {}).get("python_logger")
+        == "bqingest.api.access"
+    )
     assert access["severity"] == "INFO"
     assert access["message"] == "GET /api/v1/events 200"
     assert access["logging.googleapis.com/trace"] == (
@@ -164,19 +168,29 @@ def test_parse_trace(cloud, traceparent, expected) -> None:
     assert parse_trace(cloud, traceparent) == expected
 
 
-def test_formatter_puts_stack_traces_in_the_message() -> None:
-    formatter = CloudLoggingFormatter("p")
-    try:
-        raise ValueError("boom")
-    except ValueError:
-        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info())
+def test_stack_traces_go_in_the_message_and_request_ids_outside_a_request_do_not(
+    harness_factory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    harness_factory(project="acme-data-prod")  # configures the root logger's handler
+    capsys.readouterr()
+    log = logging.getLogger("bqingest.test")
     token = current_request.set(RequestContext("r-1"))
     try:
-        entry = json.loads(formatter.format(record))
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            log.exception("failed")
     finally:
         current_request.reset(token)
-    assert entry["severity"] == "ERROR"
-    assert entry["message"].startswith("failed\nTraceback")
-    assert "ValueError: boom" in entry["message"]
-    assert entry["request_id"] == "r-1"
-    assert "logging.googleapis.com/trace" not in entry
+    log.warning("outside")
+    inside, outside = (
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if '"bqingest.test"' in line
+    )
+    assert inside["severity"] == "ERROR"
+    assert inside["message"].startswith("failed\nTraceback")
+    assert "ValueError: boom" in inside["message"]
+    assert inside["request_id"] == "r-1"
+    assert inside["logging.googleapis.com/trace"] == ""
+    assert "request_id" not in outside

@@ -1,0 +1,60 @@
+"""Probe use cases: is the process alive, do its dependencies answer, what are its metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+
+from prometheus_client import CollectorRegistry, generate_latest
+
+from bqingest.api.errors import ApiError
+from bqingest.api.pool import WarehousePool
+from bqingest.api.serializers.probes import Check, Readiness
+
+logger = logging.getLogger("bqingest.api.probes")
+
+
+class ProbesController:
+    """Readiness over the dependencies' checks, each within the readiness deadline."""
+
+    def __init__(
+        self,
+        *,
+        checks: Mapping[str, Callable[[], None]],
+        pool: WarehousePool,
+        deadline: float,
+        registry: CollectorRegistry,
+    ) -> None:
+        self._checks = dict(checks)
+        self._pool = pool
+        self._deadline = deadline
+        self._registry = registry
+
+    async def readiness(self) -> Readiness:
+        """Every dependency probed at once."""
+        names = list(self._checks)
+        results = await asyncio.gather(
+            *(self._probe(f"check_{name}", self._checks[name]) for name in names)
+        )
+        checks = dict(zip(names, results, strict=True))
+        ready = all(check.ok for check in checks.values())
+        return Readiness(status="ready" if ready else "unavailable", checks=checks)
+
+    async def _probe(self, name: str, check: Callable[[], None]) -> Check:
+        started = time.perf_counter()
+        try:
+            await self._pool.run_within(self._deadline, name, check)
+        except ApiError as exc:
+            # The probe's answer is this failure; it is reported in the body, and logged.
+            logger.warning("readiness: %s failed: %s", name, exc.message)
+            return Check(ok=False, seconds=time.perf_counter() - started, error=exc.code)
+        except Exception:
+            logger.exception("readiness: %s failed unexpectedly", name)
+            return Check(ok=False, seconds=time.perf_counter() - started, error="internal_error")
+        return Check(ok=True, seconds=time.perf_counter() - started)
+
+    def metrics_text(self) -> bytes:
+        """The app's metrics in Prometheus' text format."""
+        return generate_latest(self._registry)

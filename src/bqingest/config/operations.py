@@ -1,0 +1,38 @@
+"""Settings of the operator's commands: ``bootstrap``, ``reconcile`` (also the cloud's scheduled
+reconciliation job) and ``deadletters``."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from bqingest.config.core import CoreSettings
+
+
+class OperationsSettings(CoreSettings):
+    """The operations commands' settings (and the shared core)."""
+
+    group: ClassVar[str] = "operations"
+
+    ack_deadline_seconds: int = Field(
+        60, ge=10, le=600, description="bootstrap: the subscription's ack deadline."
+    )
+    message_retention_seconds: int = Field(
+        7 * 24 * 3600,
+        ge=600,
+        le=31 * 24 * 3600,
+        description="bootstrap: how long the subscription keeps messages.",
+    )
+    retain_acked_messages: bool = Field(
+        True,
+        description="bootstrap: keep acknowledged messages, so a restarted local pipeline can "
+        "seek back.",
+    )
+    reconcile_grace_seconds: float = Field(
+        300.0,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="reconcile: messages published this recently may still be in flight, so the "
+        "window ends this long before now at the latest.",
+    )

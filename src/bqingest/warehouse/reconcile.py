@@ -1,0 +1,130 @@
+"""The queries of ``bqingest reconcile``: which ids arrived, which messages were dead-lettered,
+and what a publish-time window holds.
+
+Ids travel in chunks of :data:`CHUNK` as ``IN UNNEST(@ids)`` array parameters; windows are
+half-open, ``since <= publish_time < until``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from google.cloud import bigquery
+
+from bqingest.warehouse.query import query, query_all
+
+CHUNK: Final = 5000  # ids per IN UNNEST(@ids) query
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """The fully qualified ids reconciliation reads."""
+
+    events: str
+    dead_letters: str
+    dedup_view: str
+
+
+@dataclass(frozen=True, slots=True)
+class WindowCounts:
+    """Distinct messages of a window: written to ``events``, dead-lettered by reason."""
+
+    events: int
+    dead_letters: dict[str, int]
+
+
+def _chunks(values: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), CHUNK):
+        yield list(values[start : start + CHUNK])
+
+
+def _ids(values: list[str]) -> bigquery.ArrayQueryParameter:
+    return bigquery.ArrayQueryParameter("ids", "STRING", values)
+
+
+def _window(since: datetime, until: datetime) -> list[bigquery.ScalarQueryParameter]:
+    return [
+        bigquery.ScalarQueryParameter("since", "TIMESTAMP", since),
+        bigquery.ScalarQueryParameter("until", "TIMESTAMP", until),
+    ]
+
+
+def visible_ids(bq: bigquery.Client, tables: Tables, ids: Iterable[str]) -> set[str]:
+    """The ones among ``ids`` that the de-duplicated view shows."""
+    found: set[str] = set()
+    for chunk in _chunks(sorted(set(ids))):
+        rows = query(
+            bq,
+            f"SELECT id FROM `{tables.dedup_view}` WHERE id IN UNNEST(@ids)",  # noqa: S608
+            parameters=[_ids(chunk)],
+        )
+        found.update(row["id"] for row in rows)
+    return found
+
+
+def dead_letter_reasons(
+    bq: bigquery.Client, tables: Tables, message_ids: Iterable[str]
+) -> dict[str, set[str]]:
+    """Message id -> the reasons it was dead-lettered with, for those in ``dead_letters``."""
+    reasons: dict[str, set[str]] = {}
+    for chunk in _chunks(sorted(set(message_ids))):
+        rows = query(
+            bq,
+            f"SELECT DISTINCT message_id, reason FROM `{tables.dead_letters}` "  # noqa: S608
+            "WHERE message_id IN UNNEST(@ids)",
+            parameters=[_ids(chunk)],
+        )
+        for row in rows:
+            reasons.setdefault(row["message_id"], set()).add(row["reason"])
+    return reasons
+
+
+def event_messages(
+    bq: bigquery.Client, tables: Tables, since: datetime, until: datetime
+) -> list[tuple[str, str]]:
+    """Distinct ``(event id, message id)`` of ``events`` rows published in the window."""
+    rows = query_all(
+        bq,
+        f"SELECT DISTINCT id, message_id FROM `{tables.events}` "  # noqa: S608
+        "WHERE publish_time >= @since AND publish_time < @until",
+        parameters=_window(since, until),
+    )
+    return [(row["id"], row["message_id"]) for row in rows]
+
+
+def dead_letter_messages(
+    bq: bigquery.Client, tables: Tables, since: datetime, until: datetime
+) -> set[str]:
+    """Distinct message ids of ``dead_letters`` rows published in the window."""
+    rows = query_all(
+        bq,
+        f"SELECT DISTINCT message_id FROM `{tables.dead_letters}` "  # noqa: S608
+        "WHERE publish_time >= @since AND publish_time < @until",
+        parameters=_window(since, until),
+    )
+    return {row["message_id"] for row in rows}
+
+
+def window_counts(
+    bq: bigquery.Client, tables: Tables, since: datetime, until: datetime
+) -> WindowCounts:
+    """How many distinct messages of the window reached each table (dead letters by reason)."""
+    [events] = query_all(
+        bq,
+        f"SELECT COUNT(DISTINCT message_id) AS n FROM `{tables.events}` "  # noqa: S608
+        "WHERE publish_time >= @since AND publish_time < @until",
+        parameters=_window(since, until),
+    )
+    letters = query_all(
+        bq,
+        "SELECT reason, COUNT(DISTINCT message_id) AS n "  # noqa: S608
+        f"FROM `{tables.dead_letters}` "
+        "WHERE publish_time >= @since AND publish_time < @until GROUP BY reason",
+        parameters=_window(since, until),
+    )
+    return WindowCounts(
+        events=int(events["n"]), dead_letters={row["reason"]: int(row["n"]) for row in letters}
+    )

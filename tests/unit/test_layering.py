@@ -1,0 +1,106 @@
+"""The package's parts import each other in one direction only (docs/adr/0006-package-layout.md).
+
+Read from the source with ``ast``: every ``import`` and ``from ... import`` of ``bqingest.*``,
+function-level ones included, is an edge between two parts; each part may depend only on the
+parts listed for it, and the graph of parts has no cycle.
+"""
+
+from __future__ import annotations
+
+import ast
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "bqingest"
+
+_BASE = {"contract", "formats", "telemetry"}
+_CORE = _BASE | {"config", "clients"}
+ALLOWED: dict[str, set[str]] = {
+    "contract": set(),
+    "formats": set(),
+    "telemetry": set(),
+    "config": {"contract", "formats"},
+    "clients": {"config"},
+    "warehouse": _CORE,
+    "source": _CORE,
+    "pipeline": _CORE | {"warehouse"},
+    "bootstrap": _CORE,
+    "api": _CORE | {"warehouse"},
+    "operations": _CORE | {"warehouse", "source", "pipeline", "api", "bootstrap"},
+    "local": _CORE | {"warehouse", "source", "bootstrap", "operations"},
+    "cli": _CORE | {"warehouse", "source", "pipeline", "api", "bootstrap", "operations", "local"},
+    "__main__": {"cli"},
+}
+
+
+def part_of(module: str) -> str:
+    """``bqingest.api.routes.events`` -> ``api``; ``bqingest`` itself -> ``__init__``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def module_name(path: Path) -> str:
+    relative = path.relative_to(PACKAGE.parent).with_suffix("")
+    names = list(relative.parts)
+    if names[-1] == "__init__":
+        names.pop()
+    return ".".join(names)
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every bqingest module ``path`` imports (relative imports resolved)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    here = module_name(path).split(".")
+    if path.name != "__init__.py":
+        here = here[:-1]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(here[: len(here) - node.level + 1] + ([base] if base else []))
+            found.add(base)
+    return {name for name in found if name == "bqingest" or name.startswith("bqingest.")}
+
+
+def edges() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        source = part_of(module_name(path))
+        targets = {part_of(name) for name in imports_of(path)} - {source, "__init__"}
+        graph.setdefault(source, set()).update(targets)
+    return graph
+
+
+def test_every_part_is_listed() -> None:
+    assert set(edges()) - {"__init__"} == set(ALLOWED)
+
+
+@pytest.mark.parametrize("part", sorted(ALLOWED))
+def test_a_part_imports_only_what_is_below_it(part: str) -> None:
+    assert edges().get(part, set()) <= ALLOWED[part], (
+        f"{part} imports {sorted(edges()[part] - ALLOWED[part])}, which it must not"
+    )
+
+
+def test_the_pipeline_ships_nothing_of_the_local_stack_the_api_or_operations() -> None:
+    assert not edges()["pipeline"] & {"local", "api", "operations"}
+
+
+def test_parts_form_no_cycle() -> None:
+    try:
+        TopologicalSorter(edges()).prepare()
+    except CycleError as exc:  # pragma: no cover - the failure message is the point
+        pytest.fail(f"import cycle between parts: {exc.args[1]}")
+
+
+def test_the_checker_sees_relative_and_function_level_imports(tmp_path: Path) -> None:
+    # The checker itself: a file with both kinds of import, inside a fake package tree.
+    assert part_of("bqingest.api.routes.events") == "api"
+    tree = ast.parse("def f():\n    from bqingest.local import up\n")
+    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    assert [n.module for n in nodes] == ["bqingest.local"]
