@@ -5,7 +5,7 @@ four processes on 127.0.0.1, each the way ``bqingest api`` serves (see ``bare_ap
 
 * ``cached``: the API as ``make run`` runs it (by-id cache on, access log on: the local default),
 * ``cached-nolog``: the same with the access log off (the default outside local),
-* ``uncached``: the API with the cache off (``BQINGEST_API_CACHE_SIZE=0``): every request
+* ``uncached``: the API with the cache off (``BQINGEST_API_CACHE_MAX_BYTES=0``): every request
   queries bqemulator,
 * ``bare``: a bare FastAPI JSON endpoint (the baseline).
 
@@ -274,7 +274,7 @@ def measure(settings: LocalSettings, ids: list[str], work: Path) -> None:
         "cached-nolog": Server(
             "cached-nolog", api, {**env, "BQINGEST_API_ACCESS_LOG": "false"}, work
         ),
-        "uncached": Server("uncached", api, {**env, "BQINGEST_API_CACHE_SIZE": "0"}, work),
+        "uncached": Server("uncached", api, {**env, "BQINGEST_API_CACHE_MAX_BYTES": "0"}, work),
     }
     try:
         for server in servers.values():
