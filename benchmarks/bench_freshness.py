@@ -1,11 +1,15 @@
-"""Freshness: seconds from publish to row visible in the warehouse, at 100 events/s.
+"""Freshness: seconds from publish to row visible in the warehouse, at 100 and 500 events/s.
 
 The real pipeline runs on the local runner against both emulators. After a warm-up (so that
-Beam's start-up is not counted), the source publishes 100 events/s for 60 s, noting when it
+Beam's start-up is not counted), the source publishes at a steady rate for 60 s, noting when it
 handed each event to the publisher; a poller queries the warehouse every 0.2 s and notes when
 each id first appears (the start of the query that returned it, so the figure includes up to one
 polling interval). Also shown: publish_time -> ingested_at inside the pipeline, from the rows.
-Target: p99 <= 5 s.
+Targets: p99 <= 1 s at 100 events/s, p99 <= 2 s at 500 events/s.
+
+Each rate runs on a stack of its own (a fresh, empty warehouse). 500 events/s runs only with
+bqingest's default (no time travel): with bqemulator's per-write table copy the pipeline cannot
+keep up with it, so the figure would measure a backlog.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import statistics
 import tempfile
 import threading
 import time
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,9 +30,13 @@ from bqingest.source.generator import EventGenerator
 from bqingest.source.publisher import BATCH_SETTINGS
 from bqingest.warehouse import query as warehouse
 
-RATE = 100
+RATES = (100, 500)
+TARGETS = {100: 1.0, 500: 2.0}
 SECONDS = 60
 POLL = 0.2
+# A row's ingested_at is set when it is parsed, before it is written: a poll reads rows ingested
+# since the previous poll started minus this much, which covers the time between the two.
+LOOKBACK = timedelta(seconds=5)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -36,11 +45,12 @@ def _percentile(values: list[float], q: float) -> float:
 
 def main() -> None:
     for label, time_travel in VARIANTS:
-        print(f"{label}:")
-        _measure(time_travel)
+        for rate in RATES if not time_travel else RATES[:1]:
+            print(f"{label}, {rate} events/s:")
+            _measure(time_travel, rate)
 
 
-def _measure(time_travel: bool) -> None:
+def _measure(time_travel: bool, rate: int) -> None:
     with (
         local_stack(time_travel=time_travel) as settings,
         tempfile.TemporaryDirectory() as tmp,
@@ -54,11 +64,12 @@ def _measure(time_travel: bool) -> None:
             wait_for(lambda: count_events(bq, settings) >= 50, timeout=300, what="warm-up")
 
             sent: dict[str, float] = {}
+            ticks: list[tuple[Future[str], float]] = []  # their id is the message id
             seen: dict[str, float] = {}
             done = threading.Event()
 
             def poll() -> None:
-                since = datetime.now(UTC) - timedelta(seconds=5)
+                since = datetime.now(UTC) - LOOKBACK
                 while not done.is_set():
                     started, started_utc = time.time(), datetime.now(UTC)
                     rows = warehouse.query_all(
@@ -68,23 +79,29 @@ def _measure(time_travel: bool) -> None:
                     )
                     for row in rows:
                         seen.setdefault(row["id"], started)
-                    since = started_utc - timedelta(seconds=10)
+                    since = started_utc - LOOKBACK
                     time.sleep(max(0.0, POLL - (time.time() - started)))
 
             poller = threading.Thread(target=poll, daemon=True)
             poller.start()
             began = time.monotonic()
-            for n in range(RATE * SECONDS):
-                wait = began + n / RATE - time.monotonic()
+            for n in range(rate * SECONDS):
+                wait = began + n / rate - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
                 message = generator.next_message()
                 sent_at = time.time()
                 future = publisher.publish(settings.topic_path, message.data, **message.attributes)
-                event_id = message.event_id or future.result(timeout=30)
-                sent[event_id] = sent_at
-            wait_for(lambda: set(sent) <= set(seen), timeout=600, what="every event to be visible")
+                if message.event_id is None:
+                    ticks.append((future, sent_at))
+                else:
+                    sent[message.event_id] = sent_at
+            behind = time.monotonic() - began - SECONDS
+            for future, sent_at in ticks:
+                sent[future.result(timeout=30)] = sent_at
+            wait_for(lambda: set(sent) <= set(seen), timeout=900, what="every event to be visible")
             done.set()
+            poller.join()
             inside = warehouse.query_all(
                 bq,
                 "SELECT TIMESTAMP_DIFF(ingested_at, publish_time, MILLISECOND) AS ms "
@@ -92,10 +109,14 @@ def _measure(time_travel: bool) -> None:
             )
     latencies = sorted(seen[i] - sent[i] for i in sent)
     pipeline_ms = sorted(float(r["ms"]) for r in inside)
-    print(f"  {len(sent)} events at {RATE}/s for {SECONDS}s; warehouse polled every {POLL}s")
+    print(
+        f"  {len(sent)} events at {rate}/s for {SECONDS}s (publishing ended {behind:.1f}s late); "
+        f"warehouse polled every {POLL}s"
+    )
     print(
         f"  publish -> visible: p50 {_percentile(latencies, 50):.2f}s  "
-        f"p99 {_percentile(latencies, 99):.2f}s  max {latencies[-1]:.2f}s (target p99 <= 5s)"
+        f"p99 {_percentile(latencies, 99):.2f}s  max {latencies[-1]:.2f}s "
+        f"(target p99 <= {TARGETS[rate]:g}s)"
     )
     print(
         "  publish_time -> ingested_at (inside the pipeline): "
