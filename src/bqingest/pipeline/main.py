@@ -8,7 +8,8 @@ One entry point for both places: :func:`run` parses the options (only here), the
 
 * locally (``--runner=BundleBasedDirectRunner``): checks that the emulators answer and the
   resources exist (seconds, not the clients' minutes of retries), seeks the subscription back to
-  recover what a killed run had acknowledged (:mod:`bqingest.pipeline.recovery`), runs the
+  recover what a killed run had acknowledged (:mod:`bqingest.pipeline.recovery`), reads the
+  emulator's boot id (message ids are qualified with it: :mod:`bqingest.clients`), runs the
   pipeline and waits for it;
 * on Dataflow (``--runner=DataflowRunner``, also what the Flex Template launcher calls): submits
   the job and returns without waiting, as a Flex Template launcher must.
@@ -41,13 +42,19 @@ from bqingest.telemetry import metrics_url, serve
 logger = logging.getLogger("bqingest.pipeline")
 
 
-def build(pipeline: beam.Pipeline, config: PipelineConfig) -> None:
-    """Add the ingestion steps to ``pipeline``."""
+def build(
+    pipeline: beam.Pipeline, config: PipelineConfig, *, pubsub_boot: str | None = None
+) -> None:
+    """Add the ingestion steps to ``pipeline``.
+
+    ``pubsub_boot``: the Pub/Sub emulator's boot id, which qualifies its message ids
+    (:func:`bqingest.clients.pubsub_emulator_boot`); None on Pub/Sub itself.
+    """
     messages = pipeline | "ReadFromPubSub" >> beam.io.ReadFromPubSub(
         subscription=config.subscription, with_attributes=True
     )
     parsed = messages | "ParseAndValidate" >> ParseAndValidate(
-        max_message_bytes=config.max_message_bytes
+        max_message_bytes=config.max_message_bytes, pubsub_boot=pubsub_boot
     )
     _ = rows_of(parsed) | "WriteToBigQuery" >> WriteToWarehouse(
         events_table=config.events_table,
@@ -96,11 +103,15 @@ def run(argv: Sequence[str] | None = None, *, wait: bool | None = None) -> Any:
             variable="BQINGEST_PIPELINE_METRICS_PORT (--metrics_port)",
         )
         logger.info("metrics at %s", metrics_url(config.metrics_host, config.metrics_port))
+    boot = None
     if config.is_local:
         plan = prepare_local_run(config)
         logger.info("recovery: %s", plan.describe())
+        boot = clients.pubsub_emulator_boot(config.endpoints)
+        if boot is not None:
+            logger.info("Pub/Sub emulator boot %s: message ids recorded as %s-<id>", boot, boot)
     pipeline = beam.Pipeline(options=options)
-    build(pipeline, config)
+    build(pipeline, config, pubsub_boot=boot)
     result = pipeline.run()
     logger.info(
         "pipeline running on %s: %s -> %s, %s",

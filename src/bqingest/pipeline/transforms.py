@@ -15,6 +15,7 @@ import apache_beam as beam
 from apache_beam.io.gcp.pubsub import PubsubMessage
 from apache_beam.pvalue import TaggedOutput
 
+from bqingest.clients import recorded_message_id
 from bqingest.pipeline.metrics import Count, count, count_message_read
 from bqingest.pipeline.records import (
     Destination,
@@ -31,12 +32,19 @@ EVENTS_TAG: Final = Destination.EVENTS.value
 DEAD_LETTERS_TAG: Final = Destination.DEAD_LETTERS.value
 
 
-def received(message: PubsubMessage) -> ReceivedMessage:
-    """Beam's PubsubMessage as our plain record (no Beam types past this point)."""
+def received(message: PubsubMessage, pubsub_boot: str | None = None) -> ReceivedMessage:
+    """Beam's PubsubMessage as our plain record (no Beam types past this point).
+
+    Under the Pub/Sub emulator (``pubsub_boot`` set) the message id is qualified with the
+    emulator's boot id, since the emulator numbers messages from 1 again after every start
+    (:func:`bqingest.clients.recorded_message_id`).
+    """
     return ReceivedMessage(
         data=bytes(message.data or b""),
         attributes=dict(message.attributes or {}),
-        message_id=message.message_id or None,
+        message_id=(
+            recorded_message_id(message.message_id, pubsub_boot) if message.message_id else None
+        ),
         publish_time=message.publish_time,
     )
 
@@ -49,12 +57,13 @@ class ParseMessage(beam.DoFn):
     with the exception in the message, so the payload is kept for replay once the bug is fixed.
     """
 
-    def __init__(self, *, max_message_bytes: int) -> None:
+    def __init__(self, *, max_message_bytes: int, pubsub_boot: str | None = None) -> None:
         super().__init__()
         self._max_bytes = max_message_bytes
+        self._boot = pubsub_boot
 
     def process(self, element: PubsubMessage) -> Iterator[Any]:
-        message = received(element)
+        message = received(element, self._boot)
         count_message_read(message.publish_time)
         try:
             row = process_message(message, max_bytes=self._max_bytes, now=utc_now())
@@ -70,15 +79,19 @@ class ParseMessage(beam.DoFn):
 
 
 class ParseAndValidate(beam.PTransform[Any, Any]):
-    """Pub/Sub messages -> ``events`` rows (main) and ``dead_letters`` rows (tagged)."""
+    """Pub/Sub messages -> ``events`` rows (main) and ``dead_letters`` rows (tagged).
 
-    def __init__(self, *, max_message_bytes: int) -> None:
+    ``pubsub_boot``: the emulator's boot id when reading from the emulator (see :func:`received`).
+    """
+
+    def __init__(self, *, max_message_bytes: int, pubsub_boot: str | None = None) -> None:
         super().__init__()
         self._max_message_bytes = max_message_bytes
+        self._pubsub_boot = pubsub_boot
 
     def expand(self, messages: Any) -> Any:
         return messages | "Parse" >> beam.ParDo(
-            ParseMessage(max_message_bytes=self._max_message_bytes)
+            ParseMessage(max_message_bytes=self._max_message_bytes, pubsub_boot=self._pubsub_boot)
         ).with_outputs(DEAD_LETTERS_TAG, main=EVENTS_TAG)
 
 

@@ -60,3 +60,23 @@ def test_received_copies_beams_message_into_plain_values() -> None:
     assert message.publish_time == PUBLISHED
     empty = received(PubsubMessage(None, {"k": "v"}))
     assert (empty.data, empty.message_id, empty.publish_time) == (b"", None, None)
+
+
+def test_under_the_emulator_the_message_id_carries_its_boot() -> None:
+    assert received(pubsub(b"x", "9"), "0a1b2c3d4e5f").message_id == "0a1b2c3d4e5f-9"
+    assert received(PubsubMessage(b"x", {}), "0a1b2c3d4e5f").message_id is None
+
+
+def test_a_scheduler_tick_gets_its_qualified_message_id_as_event_id() -> None:
+    tick = {"ce-specversion": "1.0", "ce-type": "t", "ce-source": "//s"}
+    with test_pipeline.TestPipeline(runner="BundleBasedDirectRunner") as pipeline:
+        outputs = (
+            pipeline
+            | beam.Create([pubsub(b"{}", "7", tick)])
+            | ParseAndValidate(max_message_bytes=4096, pubsub_boot="0a1b2c3d4e5f")
+        )
+        events, _ = rows_of(outputs)
+        assert_that(
+            events | beam.Map(lambda r: (r.row["id"], r.row["message_id"])),
+            equal_to([("0a1b2c3d4e5f-7", "0a1b2c3d4e5f-7")]),
+        )
