@@ -298,6 +298,15 @@ class Ledger:
                 found.update(r[0] for r in self._db.execute(sql, chunk).fetchall())
         return found
 
+    def latest_boot(self) -> str | None:
+        """The Pub/Sub emulator boot of the newest message recorded (None: Pub/Sub itself, or
+        an empty ledger)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT pubsub_boot FROM published ORDER BY published_at_us DESC LIMIT 1"
+            ).fetchone()
+        return None if row is None else row[0]
+
     def failures(self) -> list[PublishFailure]:
         with self._lock:
             rows = self._db.execute(
