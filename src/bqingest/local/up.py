@@ -152,8 +152,6 @@ def run(
 
     ``fresh``: first remove the warehouse, the ledger and the logs of previous runs.
     """
-    if fresh:
-        clean_slate(settings, console)
     wait_until_released(
         local_ports(settings),
         on_wait=lambda busy: console.print(
@@ -161,6 +159,8 @@ def run(
             highlight=False,
         ),
     )
+    if fresh:
+        clean_slate(settings, console)
     stack = LocalStack(settings)
     processes: list[ManagedProcess] = []
     running: list[tuple[Service, ManagedProcess]] = []
