@@ -4,7 +4,8 @@ The Pub/Sub emulator keeps everything in memory and numbers its messages from 1 
 start, while the warehouse and the source's ledger persist in the data directory. These tests run
 `bqingest up` (what `make run` runs) several times on one data directory, stopped with Ctrl-C or
 killed with SIGKILL, and check what a user would: each run comes up, what was ingested before is
-still served, and the ledger, the warehouse and `bqingest reconcile` agree across runs.
+still served, the ledger, the warehouse and `bqingest reconcile` agree across runs, a run stopped
+right after publishing loses nothing, and `bqingest up --fresh` starts from nothing.
 
 The source's seed is the same in every run, so each run publishes the same kinds of messages in
 the same order and the emulator gives them the same message ids: whatever is keyed by message id
