@@ -119,12 +119,14 @@ class ParseAndValidate(beam.PTransform[Any, Any]):
         self._shards = shards
 
     def expand(self, messages: Any) -> Any:
-        return messages | "Parse" >> beam.ParDo(
-            ParseMessage(
-                max_message_bytes=self._max_message_bytes,
-                pubsub_boot=self._pubsub_boot,
-                shards=self._shards,
-            )
+        parse = ParseMessage(
+            max_message_bytes=self._max_message_bytes,
+            pubsub_boot=self._pubsub_boot,
+            shards=self._shards,
+        )
+        # An int key: the sink's state is keyed with a deterministic coder (VarIntCoder).
+        return messages | "Parse" >> beam.ParDo(parse).with_output_types(
+            beam.typehints.Tuple[int, Any]
         )
 
 
