@@ -10,9 +10,9 @@ One entry point for both places: :func:`run` parses the options (only here), the
 * locally (``--runner=BundleBasedDirectRunner``): checks that the emulators answer and the
   resources exist (seconds, not the clients' minutes of retries), seeks the subscription back to
   recover what a killed run had acknowledged (:mod:`bqingest.pipeline.recovery`), reads the
-  emulator's boot id (message ids are qualified with it: :mod:`bqingest.clients`), makes the
-  runner's Pub/Sub pulls short (:mod:`bqingest.pipeline.local_runner`), runs the pipeline and
-  waits for it;
+  emulator's boot id (message ids are qualified with it: :mod:`bqingest.clients`), tunes the
+  runner (short idle pulls, DoFn lookups cached: :mod:`bqingest.pipeline.local_runner`), runs
+  the pipeline and waits for it;
 * on Dataflow (``--runner=DataflowRunner``, also what the Flex Template launcher calls): submits
   the job and returns without waiting, as a Flex Template launcher must.
 
@@ -72,6 +72,7 @@ def build(
         events_table=config.events_table,
         dead_letter_table=config.dead_letter_table,
         connect=StorageWriteApi(endpoints=config.endpoints),
+        overlap_writes=config.is_local,
     )
 
 
@@ -122,7 +123,7 @@ def run(argv: Sequence[str] | None = None, *, wait: bool | None = None) -> Any:
         boot = clients.pubsub_emulator_boot(config.endpoints)
         if boot is not None:
             logger.info("Pub/Sub emulator boot %s: message ids recorded as %s-<id>", boot, boot)
-        local_runner.poll_briefly()
+        local_runner.install()
     pipeline = beam.Pipeline(options=options)
     build(pipeline, config, pubsub_boot=boot)
     result = pipeline.run()
