@@ -31,9 +31,11 @@ of those there is nowhere left to put it and :class:`SinkError` is raised.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Final, Protocol
@@ -350,6 +352,73 @@ def _shared_writer(
     return WarehouseWriter(connect(), tables=dict(tables), retry_timeout=retry_timeout)
 
 
+def count_outcome(outcome: WriteOutcome) -> None:
+    """Count what one write did, as it finishes (its freshness ends now)."""
+    count_written(tally_of(outcome), utc_now())
+
+
+class OverlappedWrites:
+    """Writes one batch at a time on a thread of its own while the pipeline goes on reading.
+
+    For the local runner only (:class:`WriteRows` with ``overlap=True``). That runner runs one
+    step at a time on one thread, so a synchronous write leaves the pipeline idle while the
+    warehouse appends (bqemulator, another process, spends about 35 us per row; docs/
+    performance.md); here the next batch is read and parsed meanwhile. Why it keeps what the
+    local pipeline promises: the runner acknowledges messages when it pulls them, so durability
+    never came from a write finishing before the next read, but from recovery (seek back from
+    the newest publish time written, docs/adr/0002), which covers a batch being written as it
+    covers a batch waiting. A write that fails (after :class:`WarehouseWriter`'s retries)
+    fails every later one: :meth:`write` and :meth:`wait` raise its error from then on, so the
+    pipeline stops with no later batch written, and recovery replays from before the failed one.
+    On Dataflow writes stay synchronous: a bundle may commit only once its batch is written.
+    """
+
+    def __init__(self, writer: WarehouseWriter, on_written: Callable[[WriteOutcome], None]) -> None:
+        self._writer = writer
+        self._on_written = on_written
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bqingest-write")
+        self._lock = threading.Lock()
+        self._in_flight: Future[None] | None = None
+        self._failed: BaseException | None = None
+
+    def write(self, rows: list[RowToWrite]) -> None:
+        """Wait for the write in flight (raising its error), then start writing ``rows``."""
+        with self._lock:
+            self._wait_locked()
+            self._in_flight = self._executor.submit(self._write, rows)
+
+    def wait(self) -> None:
+        """Wait for the write in flight; raise the error of any write that failed."""
+        with self._lock:
+            self._wait_locked()
+
+    def _wait_locked(self) -> None:
+        if self._in_flight is not None:
+            in_flight, self._in_flight = self._in_flight, None
+            in_flight.exception()  # its error is kept in self._failed
+        if self._failed is not None:
+            raise SinkError(f"an earlier batch could not be written: {self._failed}")
+
+    def _write(self, rows: list[RowToWrite]) -> None:
+        try:
+            outcome = self._writer.write(rows)
+        except BaseException as exc:
+            self._failed = exc
+            logger.error("writing a batch of %d row(s) failed: %s", len(rows), exc)
+            raise
+        self._on_written(outcome)
+
+
+@lru_cache(maxsize=8)
+def _shared_overlapped(
+    connect: Callable[[], RowAppender],
+    tables: tuple[tuple[Destination, str], ...],
+    retry_timeout: float,
+) -> OverlappedWrites:
+    """One overlapped writer per process and configuration (see :func:`_shared_writer`)."""
+    return OverlappedWrites(_shared_writer(connect, tables, retry_timeout), count_outcome)
+
+
 def tally_of(outcome: WriteOutcome) -> WriteTally:
     """What a write did, as the metrics count it."""
     return WriteTally(
@@ -390,10 +459,15 @@ class WriteRows(beam.DoFn):
     a failure stops the pipeline, and recovery reads the batch's messages again on restart
     (docs/adr/0002-local-runner-recovery.md).
 
+    With ``overlap`` (the local runner), a batch is handed to :class:`OverlappedWrites` and
+    written while the pipeline reads on; its state is cleared when it is handed over.
+
     Counters (namespace ``bqingest``, each with its Prometheus twin: :mod:`..metrics`), counted
     once per batch: ``rows_written_events``, ``rows_written_dead_letters``,
     ``dead_letters_<reason>``, ``sink_rejected``, ``sink_retries``; distribution
     ``publish_to_write_lag_ms`` (publish time to the end of the batch's successful write).
+    Overlapped writes finish outside any bundle, so they update the Prometheus series only
+    (the local runner's Beam counters under-report anyway: docs/adr/0002).
     """
 
     def __init__(
@@ -405,6 +479,7 @@ class WriteRows(beam.DoFn):
         max_rows: int = BATCH_ROWS,
         max_bytes: int = BATCH_BYTES,
         max_delay_seconds: float = BATCH_DELAY_SECONDS,
+        overlap: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
@@ -414,10 +489,15 @@ class WriteRows(beam.DoFn):
         self._max_rows = max_rows
         self._max_bytes = max_bytes
         self._max_delay = max_delay_seconds
+        self._overlap = overlap
         self._clock = clock
 
     def setup(self) -> None:
-        self._writer = _shared_writer(self._connect, self._tables, self._retry_timeout)
+        if self._overlap:
+            self._write = _shared_overlapped(self._connect, self._tables, self._retry_timeout).write
+        else:
+            writer = _shared_writer(self._connect, self._tables, self._retry_timeout)
+            self._write = lambda rows: count_outcome(writer.write(rows))
 
     def process(
         self,
@@ -461,8 +541,7 @@ class WriteRows(beam.DoFn):
     def _flush(self, rows: Any, size: Any, delay: Any) -> None:
         batch = list(rows.read())
         if batch:
-            outcome = self._writer.write(batch)
-            count_written(tally_of(outcome), utc_now())
+            self._write(batch)
         rows.clear()
         size.clear()
         delay.clear()
@@ -472,7 +551,8 @@ class WriteToWarehouse(beam.PTransform[Any, Any]):
     """Writes keyed ``events`` and ``dead_letters`` rows in batches (one sink for both tables).
 
     Input: ``(shard, RowToWrite)``, as :class:`~bqingest.pipeline.transforms.ParseAndValidate`
-    makes them; the batch bounds are :class:`WriteRows`'.
+    makes them; the batch bounds are :class:`WriteRows`'. ``overlap_writes``: the local runner's
+    (:class:`OverlappedWrites`).
     """
 
     def __init__(
@@ -485,6 +565,7 @@ class WriteToWarehouse(beam.PTransform[Any, Any]):
         max_batch_rows: int = BATCH_ROWS,
         max_batch_bytes: int = BATCH_BYTES,
         max_delay_seconds: float = BATCH_DELAY_SECONDS,
+        overlap_writes: bool = False,
     ) -> None:
         super().__init__()
         self._write = WriteRows(
@@ -494,6 +575,7 @@ class WriteToWarehouse(beam.PTransform[Any, Any]):
             max_rows=max_batch_rows,
             max_bytes=max_batch_bytes,
             max_delay_seconds=max_delay_seconds,
+            overlap=overlap_writes,
         )
 
     def expand(self, rows: Any) -> Any:

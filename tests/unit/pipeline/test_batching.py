@@ -156,3 +156,83 @@ def test_a_write_that_still_fails_after_its_retries_fails_the_pipeline() -> None
 
 def _always_down(table_id: str, descriptor: object, rows: object) -> AppendResult:
     raise exceptions.ServiceUnavailable("down")
+
+
+class SlowAppender:
+    """Records when each append starts and ends; the first ``fail`` appends raise."""
+
+    def __init__(self, seconds: float, fail: int = 0) -> None:
+        self.seconds, self.fail = seconds, fail
+        self.spans: list[tuple[float, float, int]] = []
+
+    def append(self, table_id: str, descriptor: object, rows: list[bytes]) -> AppendResult:
+        import time
+
+        started = time.monotonic()
+        time.sleep(self.seconds)
+        if self.fail:
+            self.fail -= 1
+            raise exceptions.ServiceUnavailable("down")
+        self.spans.append((started, time.monotonic(), len(rows)))
+        return AppendResult()
+
+    def close(self) -> None:
+        pass
+
+
+def test_overlapped_writes_run_one_at_a_time_in_order_while_the_caller_goes_on() -> None:
+    import time
+
+    from bqingest.pipeline.sink import OverlappedWrites, WarehouseWriter
+
+    appender = SlowAppender(0.2)
+    written: list[int] = []
+    writes = OverlappedWrites(
+        WarehouseWriter(appender, tables=TABLES),  # type: ignore[arg-type]
+        lambda outcome: written.append(len(outcome.events_written)),
+    )
+    started = time.monotonic()
+    writes.write([event(0), event(1)])
+    handed_over = time.monotonic() - started
+    writes.write([event(2)])  # waits for the first
+    writes.wait()
+    assert handed_over < 0.1  # the caller did not wait for the append
+    assert written == [2, 1]
+    (_, first_end, _), (second_start, _, _) = appender.spans
+    assert first_end <= second_start  # never two at once
+
+
+def test_a_failed_overlapped_write_fails_every_later_one() -> None:
+    from bqingest.pipeline.errors import SinkError
+    from bqingest.pipeline.sink import OverlappedWrites, WarehouseWriter
+
+    appender = SlowAppender(0.0, fail=100)
+    writes = OverlappedWrites(
+        WarehouseWriter(appender, tables=TABLES, retry_timeout=0.05),  # type: ignore[arg-type]
+        lambda outcome: None,
+    )
+    writes.write([event(0)])
+    with pytest.raises(SinkError, match="an earlier batch could not be written"):
+        writes.write([event(1)])
+    with pytest.raises(SinkError):
+        writes.wait()
+    assert appender.spans == []  # nothing after the failure was written either
+
+
+def test_overlapped_writes_in_a_pipeline_write_every_row_once() -> None:
+    from bqingest.pipeline.sink import _shared_overlapped
+
+    connect = RecordingConnect("overlap")
+    stream = (
+        test_stream.TestStream()
+        .add_elements(keyed([event(0), event(1)]))
+        .advance_processing_time(0.6)
+        .add_elements(keyed([event(2), rejected(3)]))
+        .advance_processing_time(0.6)
+        .advance_watermark_to_infinity()
+    )
+    run(stream, connect, max_delay_seconds=0.5, overlap=True)
+    _shared_overlapped(connect, tuple(sorted(TABLES.items())), 300.0).wait()
+    written = RECORDED["overlap"].written
+    assert sorted(row["id"] for row in written[TABLES[Destination.EVENTS]]) == ["e0", "e1", "e2"]
+    assert [dl["message_id"] for dl in written[TABLES[Destination.DEAD_LETTERS]]] == ["bad3"]

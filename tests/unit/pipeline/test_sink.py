@@ -244,6 +244,14 @@ class RecordingConnect:
     def __call__(self) -> FakeAppender:
         return RECORDED[self.key]
 
+    # Equal by key, like the real recipe (a frozen dataclass): the sink shares one writer per
+    # process and recipe, and the runner hands each bundle an unpickled copy of the recipe.
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RecordingConnect) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
 
 def test_write_to_warehouse_writes_both_tables_in_a_pipeline() -> None:
     connect = RecordingConnect("both", exceptions.ServiceUnavailable("blip"))
