@@ -62,6 +62,21 @@ def test_an_empty_range_is_an_empty_page(api: ApiHarness) -> None:
     assert "link" not in response.headers
 
 
+@pytest.mark.parametrize("path", ["/api/v1/events", "/api/v1/events/count"])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("since", "0001-01-01T00:00:00+01:00"), ("until", "9999-12-31T23:59:59-01:00")],
+)
+def test_a_time_filter_outside_utc_is_422_invalid_time(
+    api: ApiHarness, path: str, name: str, value: str
+) -> None:
+    response = api.client.get(path, params={name: value})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert (error["field"], error["reason"]) == (name, "invalid_time")
+    assert api.warehouse.calls == []
+
+
 def test_a_cursor_only_works_for_its_own_listing(api: ApiHarness) -> None:
     first = api.client.get("/api/v1/events?limit=1")
     cursor = first.json()["next_cursor"]

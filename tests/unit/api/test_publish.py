@@ -74,6 +74,17 @@ def test_a_batch_gets_ids_generated_where_absent(api: ApiHarness) -> None:
         (b"[not json", None, "not_json"),
         (b"\xff\xfe", None, "not_utf8"),
         (b"42", None, "not_object"),
+        (
+            b'{"specversion":"1.0","id":"n","source":"s","type":"t","data":{"x":NaN}}',
+            "data.x",
+            "invalid_value",
+        ),
+        (
+            b'[{"specversion":"1.0","id":"n","source":"s","type":"t","data":[1e400]}]',
+            "[0].data[0]",
+            "invalid_value",
+        ),
+        ({**EVENT, "time": "0001-01-01T00:00:00+01:00"}, "time", "invalid_time"),
     ],
 )
 def test_a_bad_body_is_422_with_the_field_and_the_contract_reason(

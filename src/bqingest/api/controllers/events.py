@@ -263,7 +263,8 @@ class PublishController:
         if body.lstrip()[:1] != b"[":
             return self._message(body, None, prefix="")
         try:
-            items = pydantic_core.from_json(body, allow_inf_nan=False)
+            # NaN and infinities parse here so that the contract names the event and field.
+            items = pydantic_core.from_json(body)
         except ValueError:
             raise InvalidInput.from_contract(_unparsable(body)) from None
         if not items:

@@ -9,13 +9,14 @@ with ours.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 import pydantic_core
 from fastapi import Path
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
+from pydantic_core import PydanticCustomError
 
 from bqingest.contract import ID_PATTERN
 from bqingest.warehouse.records import Bucket, EventRecord, GroupBy, Order
@@ -62,6 +63,21 @@ CanonicalEventIdPath = Annotated[
         openapi_examples={"order": {"summary": "An order event", "value": EXAMPLE_ID}},
     ),
 ]
+
+def _in_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        # The type the error handler maps to the contract's invalid_time.
+        raise PydanticCustomError(
+            "datetime_object_invalid",
+            "{value} is outside 0001-01-01..9999-12-31 in UTC",
+            {"value": value.isoformat()},
+        ) from None
+
+
+UtcTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+"""A time filter: RFC 3339 with an offset, and an instant that exists in UTC."""
 
 _FILTER_LENGTH: Final = 1024
 NDJSON: Final = "application/x-ndjson"
@@ -136,12 +152,12 @@ class ListParams(BaseModel):
     subject: str | None = Field(
         None, max_length=_FILTER_LENGTH, description="Only events with this subject."
     )
-    since: AwareDatetime | None = Field(
+    since: UtcTime | None = Field(
         None,
         description="Events at or after this time (RFC 3339 with an offset).",
         examples=["2026-11-29T00:00:00Z"],
     )
-    until: AwareDatetime | None = Field(
+    until: UtcTime | None = Field(
         None,
         description="Events strictly before this time (RFC 3339 with an offset).",
         examples=["2026-11-30T00:00:00Z"],
@@ -167,10 +183,10 @@ class CountParams(BaseModel):
     type: str | None = Field(None, max_length=_FILTER_LENGTH)
     source: str | None = Field(None, max_length=_FILTER_LENGTH)
     subject: str | None = Field(None, max_length=_FILTER_LENGTH)
-    since: AwareDatetime | None = Field(
+    since: UtcTime | None = Field(
         None, description="At or after (RFC 3339).", examples=["2026-11-29T00:00:00Z"]
     )
-    until: AwareDatetime | None = Field(
+    until: UtcTime | None = Field(
         None, description="Strictly before (RFC 3339).", examples=["2026-11-30T00:00:00Z"]
     )
 
