@@ -14,7 +14,7 @@ import typer.main
 import yaml
 
 from bqingest.cli import app
-from bqingest.config import Settings
+from bqingest.config import LocalSettings as Settings
 from tests.static import delivery_config as dc
 
 COMPOSE = dc.REPO / "docker-compose.yml"

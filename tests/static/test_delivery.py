@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from bqingest.config import Settings
+from bqingest.config import LocalSettings as Settings
 from tests.static import delivery_config as dc
 from tests.static import terraform_config as tf
 from tests.support import free_port

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
-from bqingest.config import Settings
+from bqingest.config import LocalSettings as Settings
 from tests.static.test_monitoring import _selectors
 
 MONITORING = Path(__file__).resolve().parents[2] / "monitoring"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bqingest.config import Settings
+from bqingest.config import LocalSettings as Settings
 from bqingest.contract import MessageContext, parse_message
 from bqingest.contract import schema as table_schema
 from tests.static import terraform_config as tf
@@ -354,12 +354,7 @@ def test_tables_partition_and_cluster_as_the_contract_says() -> None:
             [
                 "topic",
                 "subscription",
-                "dead_letter_topic",
-                "dead_letter_subscription",
                 "ack_deadline_seconds",
-                "max_delivery_attempts",
-                "retry_min_backoff_seconds",
-                "retry_max_backoff_seconds",
                 "message_retention_seconds",
                 "retain_acked_messages",
             ],
