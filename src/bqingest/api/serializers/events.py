@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 import pydantic_core
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
@@ -85,6 +85,16 @@ UtcTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 """A time filter: RFC 3339 with an offset, and an instant that exists in UTC."""
 
 _FILTER_LENGTH: Final = 1024
+
+SourceQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=_FILTER_LENGTH,
+        description="The event's CloudEvents source; needed when several sources used the id.",
+        examples=["//shop.example.com/orders"],
+    ),
+]
 NDJSON: Final = "application/x-ndjson"
 
 
