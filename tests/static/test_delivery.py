@@ -33,7 +33,7 @@ TESTING = dc.WORKFLOWS / "testing.yml"
 TERRAFORM_PLAN = dc.WORKFLOWS / "terraform.yml"
 GCP_ACTION = dc.ACTIONS / "gcp-terraform" / "action.yml"
 DOCKERFILE = dc.REPO / "Dockerfile"
-ENV_ROOTS = [tf.ENVS / e for e in tf.ENVIRONMENTS]
+ENV_ROOTS = [tf.ROOT]
 DATAFLOW_JOB_ADDRESS = "module.dataflow.google_dataflow_flex_template_job.pipeline"
 # Heavy or local-only packages that the API image must not carry.
 NOT_IN_API_IMAGE = {"apache-beam", "bqemulator", "duckdb", "pytest", "mypy", "ruff"}
@@ -282,7 +282,7 @@ def test_static_job_validates_every_terraform_root_and_checks_every_dockerfile()
     steps = dc.load_yaml(TESTING)["jobs"]["static"]["steps"]
     script = "\n".join(s.get("run", "") for s in steps)
     assert "terraform fmt -check -recursive" in script
-    assert "for root in terraform/envs/*/ terraform/bootstrap/" in script
+    assert "for root in terraform/ terraform/bootstrap/" in script
     assert "init -backend=false" in script and "validate" in script
     assert ".venv-tools/bin/checkov --directory terraform" in script
     assert "zizmor --offline --min-severity medium" in script
@@ -354,8 +354,8 @@ def test_environment_variable_check_names_what_is_missing(tmp_path: Path) -> Non
         "TF_STATE_BUCKET": "acme-bqingest-tfstate",
     }
     code, _, outputs = run_step_script(script, complete, tmp_path)
-    assert (code, outputs) == (0, "terraform-root=terraform/envs/dev\n")
-    assert (dc.REPO / "terraform/envs/dev").is_dir()
+    assert (code, outputs) == (0, "terraform-root=terraform\nvar-file=envs/dev.tfvars\n")
+    assert (tf.ROOT / "envs" / "dev.tfvars").is_file()
 
     missing = {**complete, "GCP_REGION": "", "TF_STATE_BUCKET": ""}
     code, printed, outputs = run_step_script(script, missing, tmp_path)
@@ -460,7 +460,7 @@ def test_the_dataflow_job_the_deployment_replaces_is_terraforms() -> None:
     module, resource_type, name = DATAFLOW_JOB_ADDRESS.removeprefix("module.").split(".")
     for root in ENV_ROOTS:
         config = tf.load(str(root))
-        assert config.modules[module]["source"] == "../../modules/dataflow"
+        assert config.modules[module]["source"] == "./modules/dataflow"
     assert (resource_type, name) in tf.load(str(tf.MODULES / "dataflow")).resources
     report = (dc.REPO / ".ci" / "terraform_report.py").read_text()
     assert f'DATAFLOW_JOB = "{DATAFLOW_JOB_ADDRESS}"' in report
@@ -651,7 +651,7 @@ def test_build_context_holds_what_the_images_are_built_from(path: str) -> None:
         ".bqingest/bqemulator.duckdb",
         ".git/config",
         "gha-creds-0123456789abcdef.json",
-        "terraform/envs/dev/terraform.tfstate",
+        "terraform/terraform.tfstate",
         "tests/conftest.py",
         "src/bqingest/__pycache__/cli.cpython-311.pyc",
         "src/bqingest.egg-info/PKG-INFO",

@@ -625,22 +625,11 @@ def test_renderer_refuses_what_it_cannot_evaluate() -> None:
     assert scope().evaluate('"a \\"b\\" ${var.environment}"'[1:-1]) == 'a "b" prod'
 
 
-def test_layout_check_skips_heredoc_text_only(tmp_path: Path) -> None:
-    path = tmp_path / "heredoc.tf"
-    path.write_text(
-        'locals {\n  query = <<-EOT\n      free   text = "kept as written"\n  EOT\n'
-        "  a   = 1\n  bb = 2\n}\n"
-    )
-    problems = "\n".join(tf.layout_problems(path))
-    assert "heredoc.tf:3" not in problems
-    assert "heredoc.tf:5: '=' not aligned" in problems
-
-
 # --- wiring, docs --------------------------------------------------------------------------------
 
 
 def test_environments_wire_the_module_to_the_resources_it_watches() -> None:
-    call = tf.load(str(tf.ENVS / "dev")).modules["monitoring"]
+    call = tf.load(str(tf.ROOT)).modules["monitoring"]
     wired = {key: tf.unwrap(value) for key, value in call.items()}
     assert wired["topic"] == "module.pubsub.topic_name"
     assert wired["subscription"] == "module.pubsub.subscription_name"
@@ -649,7 +638,7 @@ def test_environments_wire_the_module_to_the_resources_it_watches() -> None:
     assert wired["dataflow_job_name"] == "module.dataflow.job_name"
     assert wired["api_service_name"] == "module.cloud_run_api.service_name"
     assert wired["notification_channels"] == "var.alert_notification_channels"
-    root = tf.load(str(tf.ENVS / "dev"))
+    root = tf.load(str(tf.ROOT))
     assert root.locals["runbook_url"] == (
         "https://github.com/${var.github_repository}/blob/main/docs/runbook.md"
     )

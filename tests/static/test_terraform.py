@@ -23,11 +23,20 @@ from tests.static import terraform_docs
 
 DIRECTORIES = tf.all_directories()
 MODULE_DIRECTORIES = sorted(p for p in tf.MODULES.iterdir() if p.is_dir())
-ROOTS = [*(tf.ENVS / e for e in tf.ENVIRONMENTS), tf.BOOTSTRAP]
+ROOTS = tf.ROOTS
 CHECKOV = tf.REPO / ".venv-tools" / "bin" / "checkov"
 BASIC_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
-ENV_ROOT_FILES = {"main.tf", "variables.tf", "outputs.tf", "remote_state.tf", "terraform.tfvars"}
+ROOT_FILES = {
+    "main.tf",
+    "variables.tf",
+    "outputs.tf",
+    "remote_state.tf",
+    "terraform.tfvars",
+    "provider-schema.lock.json",
+}
+# Set by the deployment for each commit (TF_VAR_*), never in a file.
+PER_COMMIT_VARIABLES = {"api_image"}
 # Settings the API issue adds to bqingest.config (the Cloud Run service already sets them).
 API_SETTINGS_PENDING = {"BQINGEST_API_KEYS", "BQINGEST_PUBLIC_READ"}
 
@@ -40,39 +49,13 @@ def settings_default(name: str) -> Any:
     return Settings.model_fields[name].default
 
 
-# --- every file parses and is laid out as `terraform fmt` writes it ------------------------------
+# --- every file parses (CI runs `terraform fmt -check` for the layout) ---------------------------
 
 
 @pytest.mark.parametrize("path", tf.all_files(), ids=ids(tf.all_files()))
 def test_every_file_parses(path: Path) -> None:
     parsed = tf.parse(path)
     assert parsed, f"{path} parsed to nothing"
-
-
-def test_layout_is_terraform_fmt_style() -> None:
-    problems = [problem for path in tf.all_files() for problem in tf.layout_problems(path)]
-    assert not problems, "\n".join(problems)
-
-
-def test_layout_check_finds_misalignment_and_bad_indentation(tmp_path: Path) -> None:
-    """The layout check above can fail: it sees what `terraform fmt` would change."""
-    bad = tmp_path / "bad.tf"
-    bad.write_text(
-        'resource "a" "b" {\n'
-        '  name = "x"\n'
-        '  longer_name = "y"\n'
-        "   count = 1\n"
-        "  labels  = {\n"
-        '    k = "#not-a-comment"\n'
-        "  }\n"
-        "}\n"
-    )
-    problems = "\n".join(tf.layout_problems(bad))
-    assert "bad.tf:2: '=' not aligned" in problems
-    assert "bad.tf:4: indented 3, expected 2" in problems
-    assert "bad.tf:5: one space before '=' of a multi-line value" in problems
-    assert "bad.tf:3:" not in problems
-    assert "bad.tf:6:" not in problems
 
 
 # --- declarations --------------------------------------------------------------------------------
@@ -119,7 +102,7 @@ def test_providers_are_pinned(directory: Path) -> None:
     assert required, f"{config.name}: no required_providers"
     for provider in required:
         assert provider["source"] in {"hashicorp/google", "hashicorp/google-beta"}
-        assert provider["version"] == "~> 6.0", f"{config.name}: {provider}"
+        # Which version exactly: test_provider_schema.py (the one validated against).
 
 
 _REGEX_VALIDATION = re.compile(r'can\(regex\("((?:[^"\\]|\\.)*)", var\.(\w+)\)\)')
@@ -272,45 +255,45 @@ def test_reference_checks_see_a_dangling_reference(tmp_path: Path) -> None:
     }
 
 
-# --- the three environments are the same code ----------------------------------------------------
+# --- one root, three environments ----------------------------------------------------------------
 
 
-def test_environment_roots_hold_the_same_files() -> None:
-    for environment in tf.ENVIRONMENTS:
-        names = {p.name for p in (tf.ENVS / environment).iterdir() if not p.name.startswith(".")}
-        assert names == ENV_ROOT_FILES, f"envs/{environment}: {sorted(names)}"
+def test_one_root_with_a_values_file_and_a_backend_file_per_environment() -> None:
+    files = {p.name for p in tf.ROOT.iterdir() if p.is_file() and not p.name.startswith(".")}
+    assert files == ROOT_FILES, sorted(files)
+    per_environment = {p.name for p in tf.ENVS.iterdir()}
+    assert per_environment == {
+        f"{e}.{kind}" for e in tf.ENVIRONMENTS for kind in ("tfvars", "gcs.tfbackend")
+    }
+    assert not [p for p in tf.TERRAFORM.iterdir() if p.is_dir() and p.name not in (
+        "envs", "modules", "bootstrap")], "one root: no other directory of .tf files"
 
 
-@pytest.mark.parametrize("file_name", ["main.tf", "variables.tf", "outputs.tf"])
-def test_environment_roots_are_identical(file_name: str) -> None:
-    texts = {e: (tf.ENVS / e / file_name).read_text() for e in tf.ENVIRONMENTS}
-    assert len(set(texts.values())) == 1, f"{file_name} differs between {sorted(texts)}"
-
-
-def test_remote_state_differs_only_in_its_prefix() -> None:
+def test_backend_is_partial_and_each_environment_names_its_prefix() -> None:
+    """remote_state.tf declares the gcs backend with nothing in it; envs/ENV.gcs.tfbackend gives
+    the prefix the bootstrap's state_writers condition allows, the bucket comes at init."""
+    (backend,) = tf.find_key(tf.parse(tf.ROOT / "remote_state.tf"), "backend")
+    assert backend == [{"gcs": {}}], backend
     bootstrap_prefix = tf.load(str(tf.BOOTSTRAP)).variables["state_prefix"].default
-    normalised = set()
     for environment in tf.ENVIRONMENTS:
-        path = tf.ENVS / environment / "remote_state.tf"
-        (backend,) = tf.find_key(tf.parse(path), "backend")
-        (gcs,) = backend
-        assert list(gcs) == ["gcs"], f"envs/{environment} must use the gcs backend"
-        assert gcs["gcs"] == {"prefix": f"{bootstrap_prefix}/{environment}"}
-        normalised.add(path.read_text().replace(f"/{environment}", "/ENV"))
-    assert len(normalised) == 1, "remote_state.tf differs in more than the prefix"
+        settings = tf.parse(tf.ENVS / f"{environment}.gcs.tfbackend")
+        assert settings == {"prefix": f"{bootstrap_prefix}/{environment}"}, environment
 
 
 @pytest.mark.parametrize("environment", tf.ENVIRONMENTS)
-def test_tfvars_set_declared_variables_for_their_environment(environment: str) -> None:
-    root = tf.load(str(tf.ENVS / environment))
-    values = tf.parse(tf.ENVS / environment / "terraform.tfvars")
-    undeclared = set(values) - set(root.variables)
-    assert not undeclared, f"envs/{environment}: tfvars sets undeclared {sorted(undeclared)}"
+def test_each_environment_sets_declared_variables_and_every_required_one(environment: str) -> None:
+    root = tf.load(str(tf.ROOT))
+    shared = tf.parse(tf.ROOT / "terraform.tfvars")
+    own = tf.parse(tf.ENVS / f"{environment}.tfvars")
+    for name, values in (("terraform.tfvars", shared), (f"envs/{environment}.tfvars", own)):
+        undeclared = set(values) - set(root.variables)
+        assert not undeclared, f"{name} sets undeclared {sorted(undeclared)}"
+    assert not {"environment", "project_id"} & set(shared), "per environment, not shared"
+    values = tf.environment_values(environment)
     assert values["environment"] == environment
     assert values["deletion_protection"] is (environment == "prod")
-    # Every required variable is in the tfvars, except the image CI passes with -var.
     required = {name for name, v in root.variables.items() if not v.has_default}
-    assert required - set(values) == {"api_image"}
+    assert required - set(values) == PER_COMMIT_VARIABLES
 
 
 # --- tied to the application: contract, settings, pipeline parameters ----------------------------
@@ -375,7 +358,7 @@ def test_resource_names_and_limits_default_to_the_settings(module: str, names: l
 
 
 def test_environment_defaults_match_the_settings() -> None:
-    root = tf.load(str(tf.ENVS / "dev")).variables
+    root = tf.load(str(tf.ROOT)).variables
     assert root["bigquery_location"].default == settings_default("location")
     assert root["max_message_bytes"].default == settings_default("max_message_bytes")
     api = tf.load(str(tf.MODULES / "cloud_run_api")).variables
@@ -474,7 +457,7 @@ def test_reconcile_job_runs_the_command_with_the_settings_names() -> None:
     )
     binding = module.resources[("google_cloud_run_v2_job_iam_member", "scheduler_runs_job")]
     assert binding["role"] == "roles/run.invoker"
-    root = tf.load(str(tf.ENVS / "dev"))
+    root = tf.load(str(tf.ROOT))
     assert tf.unwrap(root.modules["reconcile"]["image"]) == "var.api_image"
     assert tf.unwrap(root.modules["monitoring"]["reconcile_job_name"]) == (
         "module.reconcile.job_name"
@@ -496,7 +479,7 @@ def test_dataflow_job_streams_drains_and_takes_exactly_the_pipeline_parameters()
     assert job["on_delete"] == "drain"
     assert job["enable_streaming_engine"] is True
     assert job["ip_configuration"] == "WORKER_IP_PRIVATE"
-    root = tf.load(str(tf.ENVS / "dev")).modules["dataflow"]
+    root = tf.load(str(tf.ROOT)).modules["dataflow"]
     assert tf.unwrap(root["subscription"]) == "module.pubsub.subscription_id"
     assert tf.unwrap(root["events_table"]) == "module.bigquery.events_table_id"
     assert tf.unwrap(root["dead_letter_table"]) == "module.bigquery.dead_letter_table_id"
@@ -644,10 +627,3 @@ def test_variable_tables_are_up_to_date() -> None:
         f"variable tables out of date in {stale}: "
         "run `.venv/bin/python -m tests.static.terraform_docs`"
     )
-
-
-def test_readme_documents_deploying() -> None:
-    readme = (tf.REPO / "README.md").read_text()
-    assert "## Deploy to GCP" in readme
-    for module in MODULE_DIRECTORIES:
-        assert f"terraform/modules/{module.name}" in readme, f"README does not link {module.name}"

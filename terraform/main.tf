@@ -1,5 +1,6 @@
-# One environment of bqingest. The dev, staging and prod roots are the same code: only
-# terraform.tfvars and the state prefix in remote_state.tf differ (a test keeps it so).
+# One environment of bqingest per apply: dev, staging and prod are this same root, with the shared
+# values of terraform.tfvars, the environment's own in envs/ENV.tfvars and its state prefix in
+# envs/ENV.gcs.tfbackend (docs/deploy.md).
 
 terraform {
   required_version = ">= 1.6.0, < 2.0.0"
@@ -7,11 +8,11 @@ terraform {
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = "~> 6.0"
+      version = "6.50.0"
     }
     google-beta = {
       source  = "hashicorp/google-beta"
-      version = "~> 6.0"
+      version = "6.50.0"
     }
   }
 }
@@ -47,13 +48,13 @@ data "google_project" "this" {
 }
 
 module "project_services" {
-  source = "../../modules/project_services"
+  source = "./modules/project_services"
 
   project_id = var.project_id
 }
 
 module "network" {
-  source = "../../modules/network"
+  source = "./modules/network"
 
   project_id  = var.project_id
   region      = var.region
@@ -63,7 +64,7 @@ module "network" {
 }
 
 module "iam" {
-  source = "../../modules/iam"
+  source = "./modules/iam"
 
   project_id                   = var.project_id
   github_repository            = var.github_repository
@@ -74,7 +75,7 @@ module "iam" {
 }
 
 module "artifact_registry" {
-  source = "../../modules/artifact_registry"
+  source = "./modules/artifact_registry"
 
   project_id    = var.project_id
   location      = var.region
@@ -87,7 +88,7 @@ module "artifact_registry" {
 }
 
 module "storage" {
-  source = "../../modules/storage"
+  source = "./modules/storage"
 
   project_id    = var.project_id
   name          = local.dataflow_bucket
@@ -101,7 +102,7 @@ module "storage" {
 }
 
 module "pubsub" {
-  source = "../../modules/pubsub"
+  source = "./modules/pubsub"
 
   project_id     = var.project_id
   project_number = data.google_project.this.number
@@ -116,7 +117,7 @@ module "pubsub" {
 }
 
 module "bigquery" {
-  source = "../../modules/bigquery"
+  source = "./modules/bigquery"
 
   project_id                             = var.project_id
   location                               = var.bigquery_location
@@ -135,7 +136,7 @@ module "bigquery" {
 }
 
 module "cloud_run_api" {
-  source = "../../modules/cloud_run_api"
+  source = "./modules/cloud_run_api"
 
   project_id            = var.project_id
   region                = var.region
@@ -163,7 +164,7 @@ module "cloud_run_api" {
 }
 
 module "dataflow" {
-  source = "../../modules/dataflow"
+  source = "./modules/dataflow"
 
   project_id              = var.project_id
   region                  = var.region
@@ -183,7 +184,7 @@ module "dataflow" {
 }
 
 module "scheduler" {
-  source = "../../modules/scheduler"
+  source = "./modules/scheduler"
 
   project_id = var.project_id
   region     = var.region
@@ -194,7 +195,7 @@ module "scheduler" {
 }
 
 module "reconcile" {
-  source = "../../modules/reconcile"
+  source = "./modules/reconcile"
 
   project_id            = var.project_id
   region                = var.region
@@ -214,7 +215,7 @@ module "reconcile" {
 }
 
 module "monitoring" {
-  source = "../../modules/monitoring"
+  source = "./modules/monitoring"
 
   project_id                     = var.project_id
   environment                    = var.environment
