@@ -43,10 +43,6 @@ locals {
   runbook_url = "https://github.com/${var.github_repository}/blob/main/docs/runbook.md"
 }
 
-data "google_project" "this" {
-  project_id = var.project_id
-}
-
 module "project_services" {
   source = "./modules/project_services"
 
@@ -104,8 +100,7 @@ module "storage" {
 module "pubsub" {
   source = "./modules/pubsub"
 
-  project_id     = var.project_id
-  project_number = data.google_project.this.number
+  project_id = var.project_id
   topic_publishers = {
     api = module.iam.api_reader_member
   }
@@ -223,8 +218,6 @@ module "monitoring" {
   notification_channels          = var.alert_notification_channels
   topic                          = module.pubsub.topic_name
   subscription                   = module.pubsub.subscription_name
-  dead_letter_topic              = module.pubsub.dead_letter_topic_name
-  dead_letter_subscription       = module.pubsub.dead_letter_subscription_name
   dataflow_job_name              = module.dataflow.job_name
   api_service_name               = module.cloud_run_api.service_name
   expected_events_min            = var.expected_events_min

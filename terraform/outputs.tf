@@ -48,19 +48,9 @@ output "dataflow_worker_service_account" {
   value       = module.iam.dataflow_worker_email
 }
 
-output "dead_letter_subscription_id" {
-  description = "Subscription on the Pub/Sub dead-letter topic."
-  value       = module.pubsub.dead_letter_subscription_id
-}
-
 output "dead_letter_table_id" {
   description = "PROJECT.DATASET.TABLE of the dead-letter table."
   value       = module.bigquery.dead_letter_table_id
-}
-
-output "dead_letter_topic_id" {
-  description = "Pub/Sub dead-letter topic."
-  value       = module.pubsub.dead_letter_topic_id
 }
 
 output "dedup_view_id" {

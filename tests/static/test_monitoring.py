@@ -42,7 +42,7 @@ class Metric:
 # Every GCP metric type the module may name. Resource None: the filter names no resource type
 # (allowed in dashboards only, where the metric's resource need not be spelled out).
 GCP_METRICS = {
-    # Pub/Sub: messages published to a topic (the events topic and the dead-letter topic).
+    # Pub/Sub: messages published to a topic.
     "pubsub.googleapis.com/topic/send_message_operation_count": Metric(
         "pubsub_topic", "DELTA", "INT64"
     ),
@@ -57,10 +57,6 @@ GCP_METRICS = {
     # Pub/Sub: messages not yet acknowledged (the backlog).
     "pubsub.googleapis.com/subscription/num_undelivered_messages": Metric(
         "pubsub_subscription", "GAUGE", "INT64"
-    ),
-    # Pub/Sub: messages the subscription forwarded to its dead-letter topic.
-    "pubsub.googleapis.com/subscription/dead_letter_message_count": Metric(
-        "pubsub_subscription", "DELTA", "INT64"
     ),
     # Dataflow: 1 while the job is failed.
     "dataflow.googleapis.com/job/is_failed": Metric("dataflow_job", "GAUGE", "INT64"),
@@ -94,8 +90,6 @@ SAMPLES = {
     "dataflow_job_name": "bqingest-pipeline",
     "topic": "events",
     "subscription": "events-pipeline",
-    "dead_letter_topic": "events-dead-letter",
-    "dead_letter_subscription": "events-dead-letter-sub",
 }
 TERRAFORM_ONLY = {"project", "for_each", "count", "lifecycle", "depends_on", "provider"}
 
@@ -424,7 +418,7 @@ def test_dashboard_shows_what_issue_7_asks_for() -> None:
         "run.googleapis.com/container/instance_count",
     }
     text = dashboard_text()
-    assert 'resource.label.\\"topic_id\\"=\\"events-dead-letter\\"' in text
+    assert "logging.googleapis.com/user/bqingest/reconcile_missing_runs" in text
     assert "metadata.system_labels" in text and "machine_type" in text
     read = " ".join(queries)
     assert all(f"metric_name='{name}'" in read for name in counters())
@@ -440,7 +434,6 @@ def test_alert_policies_cover_issue_7() -> None:
         "dataflow_system_lag",
         "oldest_unacked_message",
         "pipeline_dead_letters",
-        "pubsub_dead_letters",
         "ingest_volume",
         "api_5xx_ratio",
         "reconcile_missing",
@@ -612,7 +605,9 @@ def test_checks_find_unknown_metrics_bad_aligners_and_dangling_links() -> None:
 
 
 def test_github_slugs_match_the_runbook_links_style() -> None:
-    assert github_slug("Pub/Sub dead-lettering messages") == "pubsub-dead-lettering-messages"
+    assert github_slug("Oldest unacknowledged message too old") == (
+        "oldest-unacknowledged-message-too-old"
+    )
     assert github_slug("API availability: fast burn") == "api-availability-fast-burn"
     assert github_slug("Replay dead letters with `bqingest deadletters`") == (
         "replay-dead-letters-with-bqingest-deadletters"
@@ -633,8 +628,6 @@ def test_environments_wire_the_module_to_the_resources_it_watches() -> None:
     wired = {key: tf.unwrap(value) for key, value in call.items()}
     assert wired["topic"] == "module.pubsub.topic_name"
     assert wired["subscription"] == "module.pubsub.subscription_name"
-    assert wired["dead_letter_topic"] == "module.pubsub.dead_letter_topic_name"
-    assert wired["dead_letter_subscription"] == "module.pubsub.dead_letter_subscription_name"
     assert wired["dataflow_job_name"] == "module.dataflow.job_name"
     assert wired["api_service_name"] == "module.cloud_run_api.service_name"
     assert wired["notification_channels"] == "var.alert_notification_channels"

@@ -154,8 +154,6 @@ _SAMPLES_IN = {
         "dataflow_job_name": "bqingest-pipeline",
         "topic": "events",
         "subscription": "events-pipeline",
-        "dead_letter_topic": "events-dead-letter",
-        "dead_letter_subscription": "events-dead-letter-sub",
         "runbook_url": "https://github.com/my-org/bqingest/blob/main/docs/runbook.md",
     },
 }
@@ -337,12 +335,7 @@ def test_tables_partition_and_cluster_as_the_contract_says() -> None:
             [
                 "topic",
                 "subscription",
-                "dead_letter_topic",
-                "dead_letter_subscription",
                 "ack_deadline_seconds",
-                "max_delivery_attempts",
-                "retry_min_backoff_seconds",
-                "retry_max_backoff_seconds",
                 "message_retention_seconds",
                 "retain_acked_messages",
             ],
@@ -627,3 +620,29 @@ def test_variable_tables_are_up_to_date() -> None:
         f"variable tables out of date in {stale}: "
         "run `.venv/bin/python -m tests.static.terraform_docs`"
     )
+
+
+# --- the pipeline's subscription (defect 5) ------------------------------------------------------
+
+
+def test_no_subscription_forwards_or_delays_messages_dataflow_reads() -> None:
+    """Pub/Sub's dead-letter topics and retry policies are not supported by Dataflow
+    (cloud.google.com/pubsub/docs/handling-failures): Dataflow acknowledges on its own terms, and
+    a dead-letter policy could forward messages the pipeline holds out of its path. The
+    pipeline's dead_letters table is the one place for bad messages."""
+    module = tf.load(str(tf.MODULES / "pubsub"))
+    subscriptions = {
+        name: body
+        for (kind, name), body in module.resources.items()
+        if kind == "google_pubsub_subscription"
+    }
+    assert set(subscriptions) == {"pipeline"}, sorted(subscriptions)
+    pipeline = subscriptions["pipeline"]
+    assert "dead_letter_policy" not in pipeline
+    assert "retry_policy" not in pipeline
+    topics = {name for (kind, name) in module.resources if kind == "google_pubsub_topic"}
+    assert topics == {"events"}, "a topic nothing publishes to but Pub/Sub's dead lettering"
+    # Nobody grants the Pub/Sub service agent anything: it forwarded dead letters, nothing else.
+    for directory in DIRECTORIES:
+        text = tf.load(str(directory)).expressions()
+        assert "gcp-sa-pubsub" not in text, tf.load(str(directory)).name
