@@ -554,13 +554,23 @@ def test_api_image_serves_the_app_factory_with_a_stdlib_healthcheck() -> None:
     cmd, health, env = image_commands()
     assert cmd[:2] == ["sh", "-c"]
     assert cmd[2].startswith("exec uvicorn --factory bqingest.api.main:create_app ")
-    assert '--host "$BQINGEST_API_HOST" --port "$BQINGEST_API_PORT"' in cmd[2]
+    assert '--host "$BQINGEST_API_HOST"' in cmd[2]
     assert health[:2] == ["python", "-c"] and "/healthz" in health[2]
     assert "urllib.request" in health[2]
     assert {"UVICORN_WORKERS", "UVICORN_PROXY_HEADERS", "UVICORN_FORWARDED_ALLOW_IPS"} <= set(env)
 
 
-def test_image_command_and_healthcheck_serve_the_api(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "where",
+    [
+        # docker compose: no PORT, BQINGEST_API_PORT says where to listen.
+        "compose",
+        # Cloud Run sets PORT (its container contract) and the API must listen there, whatever
+        # BQINGEST_API_PORT says.
+        "cloud-run",
+    ],
+)
+def test_image_command_and_healthcheck_serve_the_api(tmp_path: Path, where: str) -> None:
     """The Dockerfile's CMD and HEALTHCHECK, run here with the same environment."""
     pytest.importorskip("bqingest.api.main", reason="the API is not on this branch yet")
     cmd, health, image_env = image_commands()
@@ -574,6 +584,10 @@ def test_image_command_and_healthcheck_serve_the_api(tmp_path: Path) -> None:
         "BQINGEST_DATA_DIR": str(tmp_path),
         "UVICORN_WORKERS": "1",
     }
+    env.pop("PORT", None)
+    if where == "cloud-run":
+        env["BQINGEST_API_PORT"] = str(free_port())
+        env["PORT"] = str(port)
     log = tmp_path / "server.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
@@ -583,7 +597,11 @@ def test_image_command_and_healthcheck_serve_the_api(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         while True:
             probe = subprocess.run(health, env=env, capture_output=True, timeout=10, check=False)
-            if probe.returncode == 0:
+            listening = subprocess.run(
+                [sys.executable, "-c", f"import socket; socket.create_connection(('127.0.0.1', {port}), 2)"],
+                capture_output=True, timeout=10, check=False,
+            )  # fmt: skip
+            if probe.returncode == 0 and listening.returncode == 0:
                 break
             assert server.poll() is None, "the image's command exited"
             assert time.monotonic() < deadline, probe.stderr.decode()[-2000:]

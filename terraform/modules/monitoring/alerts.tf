@@ -228,7 +228,11 @@ resource "google_monitoring_alert_policy" "api_5xx_ratio" {
 }
 
 # The scheduled reconciliation (module reconcile) found messages Pub/Sub accepted that reached
-# neither table within its window's delay.
+# neither table within its window's delay. The metric is a log-based metric of this module, and
+# Cloud Monitoring refuses a threshold condition on a metric it has not seen yet (404 "Cannot
+# find metric(s)... up to 10 minutes", terraform-provider-google issue 11102): depends_on cannot
+# wait for that. A PromQL condition with metric validation off is accepted at once, so one apply
+# creates the metric and this alert on a fresh project.
 resource "google_monitoring_alert_policy" "reconcile_missing" {
   project               = var.project_id
   display_name          = "bqingest ${var.environment}: reconciliation found missing messages"
@@ -237,19 +241,13 @@ resource "google_monitoring_alert_policy" "reconcile_missing" {
   notification_channels = var.notification_channels
 
   conditions {
-    display_name = "A bqingest reconcile run reported missing messages"
+    display_name = "A bqingest reconcile run reported missing messages in the last hour"
 
-    condition_threshold {
-      filter          = "metric.type=\"logging.googleapis.com/user/${local.reconcile_missing_metric}\" AND resource.type=\"cloud_run_job\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "0s"
-
-      aggregations {
-        alignment_period     = "3600s"
-        per_series_aligner   = "ALIGN_DELTA"
-        cross_series_reducer = "REDUCE_SUM"
-      }
+    condition_prometheus_query_language {
+      query                     = "sum(increase(${local.reconcile_missing_runs}[1h])) > 0"
+      duration                  = "0s"
+      evaluation_interval       = "60s"
+      disable_metric_validation = true
     }
   }
 
@@ -262,6 +260,5 @@ resource "google_monitoring_alert_policy" "reconcile_missing" {
     EOT
   }
 
-  # Cloud Monitoring refuses a condition on a log-based metric that does not exist yet.
   depends_on = [google_logging_metric.reconcile_missing_runs]
 }
