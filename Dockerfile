@@ -15,8 +15,8 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /build
 
 # Dependencies first, from pyproject.toml and constraints.txt alone: a code change reuses this layer.
-COPY pyproject.toml constraints.txt ./
-RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['api']))" > requirements-api.txt \
+COPY pyproject.toml constraints.txt docker/extra_requirements.py ./
+RUN python extra_requirements.py api > requirements-api.txt \
     && python -m venv --without-pip /opt/venv \
     && python -m pip --python /opt/venv/bin/python install --no-cache-dir \
         --constraint constraints.txt --requirement requirements-api.txt

@@ -39,6 +39,14 @@ locals {
   dataflow_bucket         = "${var.project_id}-bqingest-dataflow"
   container_spec_gcs_path = coalesce(var.dataflow_container_spec_gcs_path, "gs://${local.dataflow_bucket}/templates/bqingest-pipeline.json")
 
+  # The branch that deploys each environment (.github/workflows/deployment.yml maps them the same
+  # way, a test keeps them equal): only its pushes may impersonate the deployer.
+  deploy_refs = {
+    dev     = "refs/heads/dev"
+    staging = "refs/heads/staging"
+    prod    = "refs/heads/main"
+  }
+
   # Alerts link to their section of the runbook as the repository shows it.
   runbook_url = "https://github.com/${var.github_repository}/blob/main/docs/runbook.md"
 }
@@ -64,7 +72,9 @@ module "iam" {
 
   project_id                   = var.project_id
   github_repository            = var.github_repository
+  github_repository_id         = var.github_repository_id
   github_environment           = var.environment
+  github_deploy_ref            = local.deploy_refs[var.environment]
   dataflow_worker_runs_queries = var.dataflow_worker_runs_queries
 
   depends_on = [module.project_services]
@@ -92,6 +102,9 @@ module "storage" {
   force_destroy = !var.deletion_protection
   object_admins = {
     pipeline = module.iam.dataflow_worker_member
+  }
+  bucket_readers = {
+    planner = module.iam.planner_member
   }
 
   depends_on = [module.project_services]
@@ -164,6 +177,7 @@ module "dataflow" {
   project_id              = var.project_id
   region                  = var.region
   container_spec_gcs_path = local.container_spec_gcs_path
+  sdk_container_image     = var.pipeline_image
   service_account_email   = module.iam.dataflow_worker_email
   bucket                  = module.storage.bucket_name
   subnetwork              = module.network.subnetwork_self_link

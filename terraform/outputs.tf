@@ -88,6 +88,11 @@ output "monitoring_slos" {
   value       = module.monitoring.slos
 }
 
+output "planner_service_account" {
+  description = "Email of the read-only CI planner (GCP_PLANNER_SERVICE_ACCOUNT of the GitHub Environment): pull requests' plans run as it."
+  value       = module.iam.planner_email
+}
+
 output "project_id" {
   description = "GCP project of this environment."
   value       = var.project_id

@@ -1,9 +1,10 @@
 # Values every environment shares; Terraform loads this file by itself. Each environment's own
 # values are in envs/ENV.tfvars (plan and apply with -var-file=envs/ENV.tfvars), which win over
-# these. Replace the repository with yours: only its workflows may deploy (Workload Identity
-# Federation).
-github_repository = "your-org/bqingest"
-region            = "us-central1"
+# these. Replace the repository and its numeric id with yours (gh api repos/OWNER/NAME --jq .id):
+# only its workflows may deploy or plan (Workload Identity Federation).
+github_repository    = "your-org/bqingest"
+github_repository_id = "000000000"
+region               = "us-central1"
 
 # Alerts notify these channels (projects/PROJECT/notificationChannels/ID; create them in the
 # console, or with gcloud beta monitoring channels create); empty shows incidents in the console

@@ -11,6 +11,7 @@ import re
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -36,7 +37,7 @@ ROOT_FILES = {
     "provider-schema.lock.json",
 }
 # Set by the deployment for each commit (TF_VAR_*), never in a file.
-PER_COMMIT_VARIABLES = {"api_image"}
+PER_COMMIT_VARIABLES = {"api_image", "pipeline_image"}
 # Settings the API issue adds to bqingest.config (the Cloud Run service already sets them).
 API_SETTINGS_PENDING = {"BQINGEST_API_KEYS", "BQINGEST_PUBLIC_READ"}
 
@@ -114,6 +115,8 @@ _SAMPLES = {
     "region": "us-central1",
     "github_repository": "my-org/bqingest",
     "github_environment": "prod",
+    "github_deploy_ref": "refs/heads/main",
+    "github_repository_id": "123456789",
     "service_account_email": "bqingest-api-reader@bqingest-prod.iam.gserviceaccount.com",
     "bucket_name": "acme-bqingest-tfstate",
     "topic_id": "projects/bqingest-prod/topics/events",
@@ -129,6 +132,7 @@ _SAMPLES_IN = {
         "topic": "events",
     },
     "dataflow": {
+        "sdk_container_image": "us-central1-docker.pkg.dev/bqingest-prod/bqingest/pipeline:3f2c1ab",
         "bucket": "bqingest-prod-bqingest-dataflow",
         "container_spec_gcs_path": "gs://bqingest-prod-bqingest-dataflow/templates/p.json",
         "subscription": "projects/bqingest-prod/subscriptions/events-pipeline",
@@ -509,7 +513,7 @@ def test_project_roles_of_runtime_accounts_are_what_the_deployer_may_grant() -> 
     granted = {
         body["role"]
         for (kind, name), body in iam.resources.items()
-        if kind == "google_project_iam_member" and not name.startswith("deployer")
+        if kind == "google_project_iam_member" and not name.startswith(("deployer", "planner"))
     }
     assert (
         granted
@@ -523,22 +527,128 @@ def test_project_roles_of_runtime_accounts_are_what_the_deployer_may_grant() -> 
     assert "jsonencode(local.runtime_project_roles)" in condition["expression"]
 
 
-def test_workload_identity_accepts_only_the_repository_and_its_environment() -> None:
+# --- who may become the deployer or the planner (defect 6) ----------------------------------------
+
+
+def _cel(expression: str, claims: dict[str, str]) -> object:
+    """Evaluate the small CEL subset the provider's condition and mapping use (==, !=, &&, ||,
+    in [...], startsWith, a ? b : c) on a token's claims."""
+    python = expression.replace("&&", " and ").replace("||", " or ")
+    python = python.replace(".startsWith(", ".startswith(")
+    if " ? " in python:
+        condition, rest = python.rsplit(" ? ", 1)
+        yes, no = rest.split(" : ")
+        python = f"({yes}) if ({condition}) else ({no})"
+    return eval(python, {"__builtins__": {}}, {"assertion": SimpleNamespace(**claims)})  # noqa: S307
+
+
+def _provider_expressions() -> tuple[str, str]:
+    """The provider's attribute condition and access mapping, rendered for prod."""
+    from tests.static import terraform_render as render
+
+    iam = tf.load(str(tf.MODULES / "iam"))
+    scope = render.Scope(
+        iam,
+        {
+            "github_repository_id": "123456789",
+            "github_environment": "prod",
+            "github_deploy_ref": "refs/heads/main",
+            "github_repository": "my-org/bqingest",
+        },
+    )
+    condition = scope.value("local.attribute_condition")
+    return condition, scope.value("local.access_mapping")
+
+
+TOKEN = {
+    "repository_id": "123456789",
+    "environment": "prod",
+    "ref": "refs/heads/main",
+    "event_name": "push",
+}
+
+
+@pytest.mark.parametrize(
+    ("claims", "access"),
+    [
+        ({}, "apply"),
+        ({"event_name": "workflow_dispatch"}, "apply"),
+        ({"event_name": "pull_request", "ref": "refs/pull/7/merge"}, "plan"),
+        ({"event_name": "pull_request_target"}, None),
+        ({"ref": "refs/heads/feature"}, None),
+        ({"event_name": "pull_request", "ref": "refs/heads/main"}, None),
+        ({"repository_id": "987654321"}, None),
+        ({"environment": "dev"}, None),
+        ({"environment": "dev", "event_name": "pull_request", "ref": "refs/pull/7/merge"}, None),
+    ],
+)
+def test_workload_identity_admits_the_deploy_branch_and_pull_requests_only(
+    claims: dict[str, str], access: str | None
+) -> None:
+    """Only this repository (by id), in this GitHub Environment: its deployment branch's pushes
+    and manual runs become the deployer, its pull requests the read-only planner."""
+    condition, mapping = _provider_expressions()
+    token = {**TOKEN, **claims}
+    admitted = _cel(condition, token)
+    assert admitted is (access is not None), (token, condition)
+    if access is not None:
+        assert _cel(mapping, token) == access
+
+
+def test_each_ci_identity_is_impersonated_by_its_access_only() -> None:
     iam = tf.load(str(tf.MODULES / "iam"))
     provider = iam.resources[("google_iam_workload_identity_pool_provider", "github")]
-    condition = provider["attribute_condition"]
-    assert "assertion.repository == '${var.github_repository}'" in condition
-    assert (
-        "assertion.sub == 'repo:${var.github_repository}:environment:${var.github_environment}'"
-        in condition
-    )
+    assert tf.unwrap(provider["attribute_condition"]) == "local.attribute_condition"
+    assert tf.unwrap(provider["attribute_mapping"]["attribute.access"]) == "local.access_mapping"
     assert provider["oidc"][0]["issuer_uri"] == "https://token.actions.githubusercontent.com"
-    binding = iam.resources[("google_service_account_iam_member", "github_impersonates_deployer")]
-    assert binding["role"] == "roles/iam.workloadIdentityUser"
-    assert (
-        "attribute.repository/${var.github_repository}"
-        in iam.locals["github_repository_principals"]
-    )
+    bindings = {
+        name: body
+        for (kind, name), body in iam.resources.items()
+        if kind == "google_service_account_iam_member" and body["role"].endswith("workloadIdentityUser")
+    }
+    assert {name: (tf.unwrap(b["service_account_id"]), b["member"]) for name, b in bindings.items()} == {
+        "github_impersonates_deployer": (
+            "google_service_account.deployer.name",
+            "${local.pool_principals}/attribute.access/apply",
+        ),
+        "github_impersonates_planner": (
+            "google_service_account.planner.name",
+            "${local.pool_principals}/attribute.access/plan",
+        ),
+    }
+    root = tf.load(str(tf.ROOT))
+    assert root.locals["deploy_refs"] == {
+        "dev": "refs/heads/dev",
+        "staging": "refs/heads/staging",
+        "prod": "refs/heads/main",
+    }
+    assert tf.unwrap(root.modules["iam"]["github_deploy_ref"]) == "local.deploy_refs[var.environment]"
+
+
+def test_the_deployer_administers_only_the_runtime_accounts() -> None:
+    """No project-wide service-account or workload-identity administration: the deployer could
+    take over any account of the project with it (a default compute account, its own)."""
+    iam = tf.load(str(tf.MODULES / "iam"))
+    project_roles = set(iam.locals["deployer_project_roles"])
+    assert not project_roles & {
+        "roles/iam.serviceAccountAdmin",
+        "roles/iam.serviceAccountKeyAdmin",
+        "roles/iam.serviceAccountTokenCreator",
+        "roles/iam.serviceAccountUser",
+        "roles/iam.workloadIdentityPoolAdmin",
+        "roles/resourcemanager.projectIamAdmin",
+    }
+    admin = iam.resources[
+        ("google_service_account_iam_member", "deployer_administers_runtime_accounts")
+    ]
+    assert admin["role"] == "roles/iam.serviceAccountAdmin"
+    assert tf.unwrap(admin["for_each"]) == "local.runtime_accounts"
+    assert set(iam.locals["runtime_accounts"]) == {
+        "api_invoker",
+        "api_reader",
+        "dataflow_worker",
+        "reconcile",
+    }
 
 
 # --- checkov -------------------------------------------------------------------------------------
@@ -646,3 +756,24 @@ def test_no_subscription_forwards_or_delays_messages_dataflow_reads() -> None:
     for directory in DIRECTORIES:
         text = tf.load(str(directory)).expressions()
         assert "gcp-sa-pubsub" not in text, tf.load(str(directory)).name
+
+
+# --- the Dataflow job's streaming mode (defect 4) -------------------------------------------------
+
+AT_LEAST_ONCE = "streaming_mode_at_least_once"
+
+
+def test_the_job_runs_in_at_least_once_mode_set_where_dataflow_reads_it() -> None:
+    """ADR 0003: the job runs at least once. `gcloud dataflow flex-template build` keeps only
+    name, description, parameters (and yamlDefinition) of metadata.json, so its
+    defaultStreamingMode never reaches the spec; the mode is set at launch instead, as the
+    streaming_mode_at_least_once experiment of the launch request's environment, which the job
+    resource sends on every create and update."""
+    job = tf.load(str(tf.MODULES / "dataflow")).resources[
+        ("google_dataflow_flex_template_job", "pipeline")
+    ]
+    experiments = job.get("additional_experiments", [])
+    assert AT_LEAST_ONCE in experiments, experiments
+    assert "streaming_mode_exactly_once" not in experiments
+    # Dataflow runs at-least-once mode on Streaming Engine only.
+    assert job["enable_streaming_engine"] is True
