@@ -100,7 +100,7 @@ module "storage" {
   name          = local.dataflow_bucket
   location      = var.region
   force_destroy = !var.deletion_protection
-  object_admins = {
+  object_users = {
     pipeline = module.iam.dataflow_worker_member
   }
   bucket_readers = {

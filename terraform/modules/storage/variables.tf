@@ -46,14 +46,14 @@ variable "noncurrent_version_age_days" {
   }
 }
 
-variable "object_admins" {
+variable "object_users" {
   type        = map(string)
-  description = "IAM members that read and write objects, by a static key: each gets roles/storage.objectAdmin on this bucket only."
+  description = "IAM members that read and write objects, by a static key: each gets roles/storage.objectUser on this bucket only."
   default     = {}
 
   validation {
-    condition     = alltrue([for member in values(var.object_admins) : can(regex("^(serviceAccount|group|user):", member))])
-    error_message = "object_admins values must be IAM members such as serviceAccount:EMAIL; public members are refused."
+    condition     = alltrue([for member in values(var.object_users) : can(regex("^(serviceAccount|group|user):", member))])
+    error_message = "object_users values must be IAM members such as serviceAccount:EMAIL; public members are refused."
   }
 }
 
