@@ -54,7 +54,7 @@ def new_job_id(apply_log: str) -> str:
         raise InputError(
             "terraform apply did not fail waiting for a replacement job: not a refused update"
         )
-    job_id = found[-1]
+    job_id = str(found[-1])
     if not _JOB_ID.fullmatch(job_id):
         raise InputError(f"not a Dataflow job id: {job_id!r}")
     return job_id

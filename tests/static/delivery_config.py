@@ -147,7 +147,9 @@ def final_stage(path: Path) -> list[tuple[str, str]]:
 
 def dockerfile_args(path: Path) -> dict[str, str]:
     """The default of every ``ARG NAME=default``."""
-    return dict(a.split("=", 1) for k, a in dockerfile_instructions(path) if k == "ARG" and "=" in a)
+    return dict(
+        a.split("=", 1) for k, a in dockerfile_instructions(path) if k == "ARG" and "=" in a
+    )
 
 
 def dockerfile_env(path: Path) -> dict[str, str]:

@@ -11,7 +11,6 @@ so the environment is reused while only the code changes.
 from __future__ import annotations
 
 import fcntl
-import os
 import re
 import shutil
 import subprocess
@@ -26,7 +25,7 @@ REQUIREMENTS_SCRIPT = dc.REPO / "docker" / "extra_requirements.py"
 EXTRA = "pipeline"
 
 
-class EnvironmentError_(RuntimeError):
+class EnvironmentNotBuilt(RuntimeError):
     """The environment could not be built (no interpreter, no network to PyPI...)."""
 
 
@@ -35,7 +34,7 @@ def python_minor() -> str:
     image = dc.dockerfile_args(DOCKERFILE)["PYTHON_IMAGE"]
     match = re.fullmatch(r"python:(\d+\.\d+)\.\d+-slim-[a-z]+", image)
     if not match:
-        raise EnvironmentError_(f"PYTHON_IMAGE is not a pinned python slim image: {image}")
+        raise EnvironmentNotBuilt(f"PYTHON_IMAGE is not a pinned python slim image: {image}")
     return match.group(1)
 
 
@@ -45,7 +44,9 @@ def interpreter(minor: str) -> str:
         return sys.executable
     found = shutil.which(f"python{minor}")
     if found is None:
-        raise EnvironmentError_(f"python{minor} is not installed: the pipeline image runs {minor}")
+        raise EnvironmentNotBuilt(
+            f"python{minor} is not installed: the pipeline image runs {minor}"
+        )
     return found
 
 
@@ -98,7 +99,7 @@ def environment() -> Path:
                     command, capture_output=True, text=True, timeout=1200, check=False
                 )
                 if result.returncode != 0:
-                    raise EnvironmentError_(
+                    raise EnvironmentNotBuilt(
                         f"building the pipeline environment failed: {' '.join(command[1:4])}: "
                         f"{(result.stdout + result.stderr)[-3000:]}"
                     )

@@ -200,8 +200,10 @@ class Problems:
 
 
 def _is_block(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(
-        isinstance(item, dict) and item.get("__is_block__") for item in value
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(item, dict) and item.get("__is_block__") for item in value)
     )
 
 

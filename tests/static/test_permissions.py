@@ -244,7 +244,7 @@ def needs_of(identity: str) -> list[Need]:
     return calls + resource_needs(identity)
 
 
-# --- the matrix is complete and consistent ---------------------------------------------------------
+# --- the matrix is complete and consistent --------------------------------------------------------
 
 
 def test_every_resource_type_of_the_configuration_has_its_permissions() -> None:
@@ -264,7 +264,7 @@ def test_every_service_account_is_an_identity_of_the_matrix() -> None:
     assert accounts == set(identity_of_account())
 
 
-# --- each identity can do what its code does ---------------------------------------------------------
+# --- each identity can do what its code does ------------------------------------------------------
 
 
 @pytest.mark.parametrize("identity", sorted(matrix()["identities"]))
@@ -327,22 +327,24 @@ def test_the_planner_can_change_nothing() -> None:
 
 def test_the_deployer_cannot_take_over_accounts_or_its_own_trust() -> None:
     project_wide = {
-        p
-        for g in granted("deployer")
-        if g.scope == "project"
-        for p in permissions_of(g.role)
+        p for g in granted("deployer") if g.scope == "project" for p in permissions_of(g.role)
     }
     assert not project_wide & PROJECT_WIDE_TAKEOVER, project_wide & PROJECT_WIDE_TAKEOVER
-    administered = {g.scope for g in granted("deployer") if g.role == "roles/iam.serviceAccountAdmin"}
+    administered = {
+        g.scope for g in granted("deployer") if g.role == "roles/iam.serviceAccountAdmin"
+    }
     assert administered == {
-        f"service_account:{a}" for a in ("api_invoker", "api_reader", "dataflow_worker", "reconcile")
+        f"service_account:{a}"
+        for a in ("api_invoker", "api_reader", "dataflow_worker", "reconcile")
     }
     # Project IAM only through the conditional binding (runtime roles only).
-    (iam_admin,) = [g for g in granted("deployer") if g.role == "roles/resourcemanager.projectIamAdmin"]
+    (iam_admin,) = [
+        g for g in granted("deployer") if g.role == "roles/resourcemanager.projectIamAdmin"
+    ]
     assert iam_admin.conditional
 
 
-# --- the API's matrix is what its code calls (defect 3) ---------------------------------------------
+# --- the API's matrix is what its code calls (defect 3) -------------------------------------------
 
 # Client methods the API's code may call, and the permission each needs.
 CLIENT_METHODS = {

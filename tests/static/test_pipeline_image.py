@@ -51,7 +51,7 @@ def job() -> dict:
     ]
 
 
-# --- the Dockerfile --------------------------------------------------------------------------------
+# --- the Dockerfile -------------------------------------------------------------------------------
 
 
 def test_the_image_installs_everything_when_built_and_nothing_at_launch() -> None:
@@ -78,8 +78,11 @@ def test_the_harness_and_the_interpreter_match_the_pins() -> None:
     """Beam's boot binary comes from the image of the Beam release constraints.txt pins, for the
     interpreter's minor version, and the launcher from Dataflow's launcher image of that minor."""
     minor = pipeline_environment.python_minor()
-    stages = {a.split(" AS ")[1]: a.split(" AS ")[0] for k, a in dc.dockerfile_instructions(
-        DOCKERFILE) if k == "FROM" and " AS " in a}
+    stages = {
+        a.split(" AS ")[1]: a.split(" AS ")[0]
+        for k, a in dc.dockerfile_instructions(DOCKERFILE)
+        if k == "FROM" and " AS " in a
+    }
     beam = dc.constraint_pins()["apache-beam"]
     assert stages["beam"] == f"apache/beam_python{minor}_sdk:{beam}"
     launcher = stages["launcher"]
@@ -107,7 +110,7 @@ def test_the_workers_run_the_image_that_launched_them() -> None:
     assert '--image "$IMAGE"' in build["run"]
 
 
-# --- the template's entry point, in the image's environment -----------------------------------------
+# --- the template's entry point, in the image's environment ---------------------------------------
 
 
 def launcher_arguments() -> list[str]:
@@ -133,6 +136,7 @@ def launcher_arguments() -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # the first run on a machine builds the environment from PyPI
 def test_the_template_builds_the_pipeline_in_the_images_environment(tmp_path: Path) -> None:
     """dataflow/main.py, run as the launcher runs it, in a virtualenv built from constraints.txt
     with the core and pipeline requirements only, on the image's Python minor version: it builds

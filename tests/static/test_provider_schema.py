@@ -76,7 +76,7 @@ def test_validator_finds_unknown_missing_misshapen_and_dangling(tmp_path: Path) 
     (tmp_path / "main.tf").write_text(
         'resource "google_pubsub_subscription" "s" {\n'
         '  name                  = "s"\n'
-        '  ack_deadline_secs     = 10\n'
+        "  ack_deadline_secs     = 10\n"
         "  dead_letter_policy = {\n"
         '    dead_letter_topic = "t"\n'
         "  }\n"

@@ -50,7 +50,7 @@ def settings_default(name: str) -> Any:
     return Settings.model_fields[name].default
 
 
-# --- every file parses (CI runs `terraform fmt -check` for the layout) ---------------------------
+# --- every file parses (CI runs `terraform fmt -check` for the layout) ----------------------------
 
 
 @pytest.mark.parametrize("path", tf.all_files(), ids=ids(tf.all_files()))
@@ -59,7 +59,7 @@ def test_every_file_parses(path: Path) -> None:
     assert parsed, f"{path} parsed to nothing"
 
 
-# --- declarations --------------------------------------------------------------------------------
+# --- declarations ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("directory", DIRECTORIES, ids=ids(DIRECTORIES))
@@ -182,7 +182,7 @@ def test_regex_validations_accept_defaults_and_real_values(directory: Path) -> N
             assert re.search(pattern, value), f"{config.name}: {name}={value!r} fails {pattern}"
 
 
-# --- references resolve --------------------------------------------------------------------------
+# --- references resolve ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("directory", DIRECTORIES, ids=ids(DIRECTORIES))
@@ -257,7 +257,7 @@ def test_reference_checks_see_a_dangling_reference(tmp_path: Path) -> None:
     }
 
 
-# --- one root, three environments ----------------------------------------------------------------
+# --- one root, three environments -----------------------------------------------------------------
 
 
 def test_one_root_with_a_values_file_and_a_backend_file_per_environment() -> None:
@@ -267,8 +267,11 @@ def test_one_root_with_a_values_file_and_a_backend_file_per_environment() -> Non
     assert per_environment == {
         f"{e}.{kind}" for e in tf.ENVIRONMENTS for kind in ("tfvars", "gcs.tfbackend")
     }
-    assert not [p for p in tf.TERRAFORM.iterdir() if p.is_dir() and p.name not in (
-        "envs", "modules", "bootstrap")], "one root: no other directory of .tf files"
+    assert not [
+        p
+        for p in tf.TERRAFORM.iterdir()
+        if p.is_dir() and p.name not in ("envs", "modules", "bootstrap")
+    ], "one root: no other directory of .tf files"
 
 
 def test_backend_is_partial_and_each_environment_names_its_prefix() -> None:
@@ -298,7 +301,7 @@ def test_each_environment_sets_declared_variables_and_every_required_one(environ
     assert required - set(values) == PER_COMMIT_VARIABLES
 
 
-# --- tied to the application: contract, settings, pipeline parameters ----------------------------
+# --- tied to the application: contract, settings, pipeline parameters -----------------------------
 
 
 def test_bigquery_module_reads_the_exported_schemas(tmp_path: Path) -> None:
@@ -482,7 +485,7 @@ def test_dataflow_job_streams_drains_and_takes_exactly_the_pipeline_parameters()
     assert tf.unwrap(root["dead_letter_table"]) == "module.bigquery.dead_letter_table_id"
 
 
-# --- least privilege -----------------------------------------------------------------------------
+# --- least privilege ------------------------------------------------------------------------------
 
 
 def test_no_basic_roles_public_members_or_keys() -> None:
@@ -604,9 +607,12 @@ def test_each_ci_identity_is_impersonated_by_its_access_only() -> None:
     bindings = {
         name: body
         for (kind, name), body in iam.resources.items()
-        if kind == "google_service_account_iam_member" and body["role"].endswith("workloadIdentityUser")
+        if kind == "google_service_account_iam_member"
+        and body["role"].endswith("workloadIdentityUser")
     }
-    assert {name: (tf.unwrap(b["service_account_id"]), b["member"]) for name, b in bindings.items()} == {
+    assert {
+        name: (tf.unwrap(b["service_account_id"]), b["member"]) for name, b in bindings.items()
+    } == {
         "github_impersonates_deployer": (
             "google_service_account.deployer.name",
             "${local.pool_principals}/attribute.access/apply",
@@ -622,7 +628,9 @@ def test_each_ci_identity_is_impersonated_by_its_access_only() -> None:
         "staging": "refs/heads/staging",
         "prod": "refs/heads/main",
     }
-    assert tf.unwrap(root.modules["iam"]["github_deploy_ref"]) == "local.deploy_refs[var.environment]"
+    assert (
+        tf.unwrap(root.modules["iam"]["github_deploy_ref"]) == "local.deploy_refs[var.environment]"
+    )
 
 
 def test_the_deployer_administers_only_the_runtime_accounts() -> None:
@@ -651,7 +659,7 @@ def test_the_deployer_administers_only_the_runtime_accounts() -> None:
     }
 
 
-# --- checkov -------------------------------------------------------------------------------------
+# --- checkov --------------------------------------------------------------------------------------
 
 
 def _inline_skips() -> dict[tuple[str, str], str]:
@@ -721,7 +729,20 @@ def test_every_checkov_skip_is_inline_with_a_reason_and_needed(
     assert used <= set(skips), f"skips not written inline: {sorted(used - set(skips))}"
 
 
-# --- documentation -------------------------------------------------------------------------------
+# --- documentation --------------------------------------------------------------------------------
+
+
+def test_deploy_doc_first_apply_matches_the_configuration() -> None:
+    """docs/deploy.md's first apply gives every per-commit variable, uses the files of this
+    layout, and links every module."""
+    doc = (tf.REPO / "docs" / "deploy.md").read_text()
+    (variables_line,) = [line for line in doc.splitlines() if line.startswith("VARS=")]
+    for name in PER_COMMIT_VARIABLES:
+        assert f"-var {name}=" in variables_line, name
+    assert "-var-file=envs/$ENV.tfvars" in variables_line
+    assert "-backend-config=envs/$ENV.gcs.tfbackend" in doc
+    for module in MODULE_DIRECTORIES:
+        assert f"(../terraform/modules/{module.name}/README.md)" in doc, module.name
 
 
 def test_variable_tables_are_up_to_date() -> None:
@@ -732,7 +753,7 @@ def test_variable_tables_are_up_to_date() -> None:
     )
 
 
-# --- the pipeline's subscription (defect 5) ------------------------------------------------------
+# --- the pipeline's subscription (defect 5) -------------------------------------------------------
 
 
 def test_no_subscription_forwards_or_delays_messages_dataflow_reads() -> None:
