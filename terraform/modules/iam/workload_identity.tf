@@ -16,9 +16,9 @@
 locals {
   pool_principals = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}"
   # Characters of the values below are limited by the variables' validations.
-  deploys        = "(assertion.ref == '${var.github_deploy_ref}' && assertion.event_name in ['push', 'workflow_dispatch'])"
-  plans          = "(assertion.event_name == 'pull_request' && assertion.ref.startsWith('refs/pull/'))"
-  access_mapping = "${local.deploys} ? 'apply' : 'plan'"
+  deploys             = "(assertion.ref == '${var.github_deploy_ref}' && assertion.event_name in ['push', 'workflow_dispatch'])"
+  plans               = "(assertion.event_name == 'pull_request' && assertion.ref.startsWith('refs/pull/'))"
+  access_mapping      = "${local.deploys} ? 'apply' : 'plan'"
   attribute_condition = "assertion.repository_id == '${var.github_repository_id}' && assertion.environment == '${var.github_environment}' && (${local.deploys} || ${local.plans})"
 }
 
