@@ -3,7 +3,7 @@
 Two things live here: the Terraform provider schemas (extracted once from a pinned PyPI
 package) and the pipeline image's Python environment (built once from constraints.txt). Each
 entry's name holds a hash of its inputs, so a stale entry is never reused, and a clean clone on
-the same machine finds what an earlier run made. The directory is ``$BQINGEST_TEST_CACHE``, else
+the same machine finds what an earlier run made. The directory is ``$STATIC_TESTS_CACHE``, else
 ``$XDG_CACHE_HOME/bqingest-tests``, else ``~/.cache/bqingest-tests``; deleting it is always safe.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 def root() -> Path:
-    explicit = os.environ.get("BQINGEST_TEST_CACHE")
+    explicit = os.environ.get("STATIC_TESTS_CACHE")
     if explicit:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
