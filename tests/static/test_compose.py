@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,9 +140,3 @@ def test_named_volumes_are_declared() -> None:
             source = str(volume).split(":", 1)[0]
             if not source.startswith((".", "/")):
                 assert source in declared, f"{name}: volume {source} is not declared"
-
-
-def test_readme_shows_the_compose_path() -> None:
-    readme = (dc.REPO / "README.md").read_text()
-    assert "docker compose up -d" in readme
-    assert Path("docker-compose.yml").name in readme

@@ -44,11 +44,6 @@ def test_the_patterns_accept_good_values_and_refuse_bad_ones(name, good, bad) ->
     assert not re.fullmatch(PATTERNS[name], bad)
 
 
-def test_dockerfile_sets_the_launcher_variables() -> None:
-    dockerfile = (ROOT / "dataflow" / "Dockerfile").read_text()
-    assert "FROM gcr.io/dataflow-templates-base/python311-template-launcher-base" in dockerfile
-    assert "FLEX_TEMPLATE_PYTHON_PY_FILE=/template/main.py" in dockerfile
-    assert "FLEX_TEMPLATE_PYTHON_SETUP_FILE=/template/setup.py" in dockerfile
 
 
 def test_the_launcher_defaults_to_dataflow() -> None:
