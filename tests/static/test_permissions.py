@@ -410,3 +410,12 @@ def test_the_api_needs_no_permission_its_roles_lack() -> None:
         permission = CLIENT_METHODS[method]
         if method != "get_topic":
             assert permission in listed, f"{method} ({permission}) is not in the API's matrix"
+
+
+def test_every_file_the_matrix_names_exists() -> None:
+    """The matrix is read as documentation too: a `code:` path that moved would mislead."""
+    for name, identity in matrix()["identities"].items():
+        for call in identity.get("calls", []):
+            code = str(call["code"])
+            if "/" in code or code.endswith((".py", ".tf", ".yml", ".yaml")):
+                assert (tf.REPO / code).exists(), f"{name}: {code} does not exist"

@@ -42,6 +42,7 @@ PARAMETER_SAMPLES = {
     "events_table": "bqingest-dev.bqingest.events",
     "dead_letter_table": "bqingest-dev.bqingest.dead_letters",
     "max_message_bytes": "1048576",
+    "dead_letter_payloads": "gs://bqingest-dev-bqingest-dataflow/dead-letter-payloads",
 }
 
 

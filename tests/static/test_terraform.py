@@ -474,7 +474,9 @@ def test_dataflow_job_streams_drains_and_takes_exactly_the_pipeline_parameters()
         "events_table",
         "dead_letter_table",
         "max_message_bytes",
+        "dead_letter_payloads",
     }
+    assert job["parameters"]["dead_letter_payloads"].startswith("gs://${var.bucket}/")
     assert tf.unwrap(job["provider"]) == "google-beta"
     assert job["on_delete"] == "drain"
     assert job["enable_streaming_engine"] is True

@@ -33,5 +33,7 @@ resource "google_dataflow_flex_template_job" "pipeline" {
     events_table      = var.events_table
     dead_letter_table = var.dead_letter_table
     max_message_bytes = tostring(var.max_message_bytes)
+    # Whole bodies of dead letters too long for their row (docs/adr/0009-identity-and-read-cost.md).
+    dead_letter_payloads = "gs://${var.bucket}/dead-letter-payloads"
   }
 }
