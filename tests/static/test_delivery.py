@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from bqingest.config import LocalSettings as Settings
+from bqingest.config import LocalSettings
 from tests.static import delivery_config as dc
 from tests.static import terraform_config as tf
 from tests.static.test_ci_scripts import change, plan_json
@@ -569,7 +569,7 @@ def test_api_image_runs_unprivileged_without_build_tools() -> None:
 def test_api_image_port_matches_settings_and_terraform() -> None:
     runtime = dc.final_stage(DOCKERFILE)
     exposed = [a for k, a in runtime if k == "EXPOSE"]
-    port = Settings.model_fields["api_port"].default
+    port = LocalSettings.model_fields["api_port"].default
     container_port = tf.load(str(tf.MODULES / "cloud_run_api")).variables["container_port"]
     assert exposed == [str(port)] == [str(container_port.default)]
     env = " ".join(a for k, a in runtime if k == "ENV")

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from bqingest.config import LocalSettings as Settings
+from bqingest.config import LocalSettings
 from bqingest.contract import MessageContext, parse_message
 from bqingest.contract import schema as table_schema
 from tests.static import terraform_config as tf
@@ -38,7 +38,7 @@ ROOT_FILES = {
 }
 # Set by the deployment for each commit (TF_VAR_*), never in a file.
 PER_COMMIT_VARIABLES = {"api_image", "pipeline_image"}
-# Settings the API issue adds to bqingest.config (the Cloud Run service already sets them).
+# LocalSettings the API issue adds to bqingest.config (the Cloud Run service already sets them).
 API_SETTINGS_PENDING = {"BQINGEST_API_KEYS", "BQINGEST_PUBLIC_READ"}
 
 
@@ -47,7 +47,7 @@ def ids(paths: list[Path]) -> list[str]:
 
 
 def settings_default(name: str) -> Any:
-    return Settings.model_fields[name].default
+    return LocalSettings.model_fields[name].default
 
 
 # --- every file parses (CI runs `terraform fmt -check` for the layout) ----------------------------
@@ -376,7 +376,7 @@ def test_cloud_run_environment_is_the_settings_names() -> None:
     (container,) = service["template"][0]["containers"]
     secret_names = [env["name"] for env in container["env"]]
     names = set(plain) | set(secret_names)
-    fields = {"BQINGEST_" + name.upper() for name in Settings.model_fields}
+    fields = {"BQINGEST_" + name.upper() for name in LocalSettings.model_fields}
     assert names - fields <= API_SETTINGS_PENDING, names - fields - API_SETTINGS_PENDING
     assert names >= {
         "BQINGEST_ENVIRONMENT",
@@ -441,7 +441,7 @@ def test_reconcile_job_runs_the_command_with_the_settings_names() -> None:
 
     module = tf.load(str(tf.MODULES / "reconcile"))
     names = set(module.locals["environment_variables"])
-    fields = {"BQINGEST_" + name.upper() for name in Settings.model_fields}
+    fields = {"BQINGEST_" + name.upper() for name in LocalSettings.model_fields}
     assert names <= fields, names - fields
     assert {"BQINGEST_ENVIRONMENT", "BQINGEST_PROJECT", "BQINGEST_TOPIC"} <= names
     job = module.resources[("google_cloud_run_v2_job", "reconcile")]
