@@ -19,10 +19,11 @@ the API uses for request bodies. Both raise :class:`~bqingest.contract.errors.Co
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
 
 import pydantic_core
@@ -171,6 +172,51 @@ def _check_extensions(event: CloudEvent) -> None:
             )
 
 
+def _first_non_finite(data: Any) -> str | None:
+    """Where ``data`` holds NaN or an infinity (``NaN``, ``Infinity`` or a number like ``1e400``
+    that overflows a double), as a path such as ``data.readings[3]``; None when it holds none.
+
+    JSON has no such numbers (RFC 8259), and BigQuery's JSON type refuses them: an event that
+    carries one is refused here rather than written as invalid JSON.
+    """
+    pending: list[tuple[Any, str]] = [(data, "data")]
+    while pending:
+        value, path = pending.pop()
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                return path
+        elif isinstance(value, dict):
+            pending.extend((item, f"{path}.{key}") for key, item in value.items())
+        elif isinstance(value, list):
+            pending.extend((item, f"{path}[{index}]") for index, item in enumerate(value))
+    return None
+
+
+def _check_data(event: CloudEvent) -> None:
+    where = _first_non_finite(event.data)
+    if where is not None:
+        raise ContractError(
+            Reason.INVALID_VALUE,
+            f"{where} is NaN or infinite (or overflows a 64-bit float): JSON numbers must be "
+            "finite",
+            field=where[:200],
+        )
+
+
+def _check_time(event: CloudEvent) -> None:
+    """``time`` must exist in UTC: ``0001-01-01T00:00:00+01:00`` is a valid RFC 3339 text whose
+    instant falls before year 1, which neither Python nor BigQuery's TIMESTAMP can hold."""
+    if event.time is not None:
+        try:
+            event.time.astimezone(UTC)
+        except OverflowError:
+            raise ContractError(
+                Reason.INVALID_TIME,
+                f"time {event.time.isoformat()} is outside 0001-01-01..9999-12-31 in UTC",
+                field="time",
+            ) from None
+
+
 def _message_size(body: bytes, attributes: Mapping[str, str]) -> int:
     return len(body) + sum(len(k) + len(v) for k, v in attributes.items())
 
@@ -204,6 +250,8 @@ def parse_event_json(body: bytes | str) -> CloudEvent:
     _check_extensions(event)
     if "id" in event.model_fields_set and event.id is None:
         raise ContractError(Reason.WRONG_TYPE, "id: must be a string, not null", field="id")
+    _check_time(event)
+    _check_data(event)
     return event
 
 
@@ -285,4 +333,6 @@ def parse_message(
         except ValidationError as exc:
             raise _to_contract_error(exc, body) from None
         _check_extensions(event)
+    _check_time(event)
+    _check_data(event)
     return _complete(event, context)

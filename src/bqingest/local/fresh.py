@@ -1,11 +1,11 @@
 """``bqingest up --fresh``: start from an empty warehouse and ledger, saying what goes.
 
 The local stack keeps its state in the data directory (``BQINGEST_DATA_DIR``, ``.bqingest`` by
-default): the warehouse (bqemulator's DuckDB file), the source's ledger and the logs. A clean
-slate removes exactly those entries, after listing them with their sizes; anything else in the
-directory is left where it is, and so is everything outside it. It refuses while something
-still listens on the stack's emulator ports (a running ``bqingest up`` would keep writing into
-files being removed).
+default): the warehouse (bqemulator's DuckDB file), the source's ledger, the whole bodies of dead
+letters too long for their row, and the logs. A clean slate removes exactly those entries, after
+listing them with their sizes; anything else in the directory is left where it is, and so is
+everything outside it. It refuses while something still listens on the stack's emulator ports
+(a running ``bqingest up`` would keep writing into files being removed).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ OURS: Final = {
     LEDGER_FILE: "the source's ledger (what it published)",
     f"{LEDGER_FILE}-wal": "the ledger's write-ahead log",
     f"{LEDGER_FILE}-shm": "the ledger's shared-memory index",
+    "dead-letter-payloads": "whole bodies of dead letters too long for their row",
     "logs": "the logs of every process",
 }
 """What the local stack keeps in the data directory, and what each entry is."""

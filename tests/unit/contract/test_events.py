@@ -163,6 +163,40 @@ class TestRejections:
         error = reject(structured(time=value))
         assert (error.reason, error.field) == (Reason.INVALID_TIME, "time")
 
+    @pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+    def test_time_outside_utc_is_invalid_time_never_an_internal_error(self, value: str) -> None:
+        error = reject(structured(time=value))
+        assert (error.reason, error.field) == (Reason.INVALID_TIME, "time")
+        binary = reject(b"{}", {**BINARY_ATTRIBUTES, "ce-time": value})
+        assert binary.reason is Reason.INVALID_TIME
+        with pytest.raises(ContractError) as caught:
+            parse_event_json(structured(time=value))
+        assert caught.value.reason is Reason.INVALID_TIME
+
+    @pytest.mark.parametrize(
+        ("data", "where"),
+        [
+            (b"NaN", "data"),
+            (b'{"x": Infinity}', "data.x"),
+            (b'{"readings": [1.5, {"t": -Infinity}]}', "data.readings[1].t"),
+            (b'{"big": 1e400}', "data.big"),
+            (b"[-1e309]", "data[0]"),
+        ],
+    )
+    def test_non_finite_numbers_are_refused_in_both_modes(self, data: bytes, where: str) -> None:
+        body = structured(data=0).replace(b'"data": 0', b'"data": ' + data)
+        error = reject(body)
+        assert (error.reason, error.field) == (Reason.INVALID_VALUE, where)
+        assert "finite" in error.message
+        assert reject(data, BINARY_ATTRIBUTES).reason is Reason.INVALID_VALUE
+        with pytest.raises(ContractError) as caught:
+            parse_event_json(body)
+        assert caught.value.reason is Reason.INVALID_VALUE
+
+    def test_large_but_finite_numbers_are_kept(self) -> None:
+        event = parse_message(structured(data={"x": 1e308, "y": -2.5e-300}), context())
+        assert event.data == {"x": 1e308, "y": -2.5e-300}
+
     def test_invalid_time_in_binary_mode(self) -> None:
         error = reject(b"{}", {**BINARY_ATTRIBUTES, "ce-time": "not a time"})
         assert error.reason is Reason.INVALID_TIME

@@ -232,7 +232,7 @@ def test_overlapped_writes_in_a_pipeline_write_every_row_once() -> None:
         .advance_watermark_to_infinity()
     )
     run(stream, connect, max_delay_seconds=0.5, overlap=True)
-    _shared_overlapped(connect, tuple(sorted(TABLES.items())), 300.0).wait()
+    _shared_overlapped(connect, tuple(sorted(TABLES.items())), 300.0, None).wait()
     written = RECORDED["overlap"].written
     assert sorted(row["id"] for row in written[TABLES[Destination.EVENTS]]) == ["e0", "e1", "e2"]
     assert [dl["message_id"] for dl in written[TABLES[Destination.DEAD_LETTERS]]] == ["bad3"]

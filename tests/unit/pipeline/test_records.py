@@ -80,6 +80,13 @@ BAD_INPUT = [
         id="octet-stream",
     ),
     pytest.param(message(b"{not json", BINARY), Reason.NOT_JSON, id="binary-bad-json"),
+    pytest.param(
+        message(body(time="0001-01-01T00:00:00+01:00")), Reason.INVALID_TIME, id="time-before-utc"
+    ),
+    pytest.param(message(b'{"x": NaN}', BINARY), Reason.INVALID_VALUE, id="nan-data"),
+    pytest.param(
+        message(body().replace(b"}}", b', "big": 1e400}}')), Reason.INVALID_VALUE, id="overflow"
+    ),
 ]
 
 
