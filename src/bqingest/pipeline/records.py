@@ -12,10 +12,11 @@ is why each row keeps the message it came from.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+import msgspec
 
 from bqingest.contract import (
     ContractError,
@@ -24,7 +25,7 @@ from bqingest.contract import (
     Stage,
     dead_letter_row,
     event_row,
-    parse_message,
+    validate_message,
 )
 
 
@@ -35,9 +36,12 @@ class Destination(StrEnum):
     DEAD_LETTERS = "dead_letters"
 
 
-@dataclass(frozen=True, slots=True)
-class ReceivedMessage:
-    """A Pub/Sub message as the pipeline received it (body, attributes, id, publish time)."""
+class ReceivedMessage(msgspec.Struct, frozen=True):
+    """A Pub/Sub message as the pipeline received it (body, attributes, id, publish time).
+
+    This and :class:`RowToWrite` are msgspec Structs rather than dataclasses: the pipeline makes
+    one of each per message, and a Struct is made about five times faster than a frozen dataclass.
+    """
 
     data: bytes
     attributes: Mapping[str, str]
@@ -45,8 +49,7 @@ class ReceivedMessage:
     publish_time: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class RowToWrite:
+class RowToWrite(msgspec.Struct, frozen=True):
     """A warehouse row, its table, and the message it came from (to dead-letter it if refused)."""
 
     destination: Destination
@@ -90,7 +93,7 @@ def process_message(message: ReceivedMessage, *, max_bytes: int, now: datetime) 
         attributes=message.attributes,
     )
     try:
-        event = parse_message(message.data, context, max_bytes=max_bytes)
+        event = validate_message(message.data, context, max_bytes=max_bytes)
     except ContractError as error:
         return _dead_letter(message, error, stage=Stage.PARSE, now=now)
     return RowToWrite(Destination.EVENTS, event_row(event, context, ingested_at=now), message)
