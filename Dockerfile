@@ -15,8 +15,8 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 WORKDIR /build
 
 # Dependencies first, from pyproject.toml and constraints.txt alone: a code change reuses this layer.
-COPY pyproject.toml constraints.txt ./
-RUN python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print('\n'.join(p['dependencies'] + p['optional-dependencies']['api']))" > requirements-api.txt \
+COPY pyproject.toml constraints.txt docker/extra_requirements.py ./
+RUN python extra_requirements.py api > requirements-api.txt \
     && python -m venv --without-pip /opt/venv \
     && python -m pip --python /opt/venv/bin/python install --no-cache-dir \
         --constraint constraints.txt --requirement requirements-api.txt
@@ -58,7 +58,9 @@ EXPOSE 8000
 
 # /healthz calls no dependency: this says the process serves, with the standard library only.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('BQINGEST_API_PORT', '8000') + '/healthz', timeout=4)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + (os.environ.get('PORT') or os.environ.get('BQINGEST_API_PORT', '8000')) + '/healthz', timeout=4)"]
 
-# exec: uvicorn is PID 1 and receives SIGTERM from docker stop and Cloud Run.
-CMD ["sh", "-c", "exec uvicorn --factory bqingest.api.main:create_app --host \"$BQINGEST_API_HOST\" --port \"$BQINGEST_API_PORT\""]
+# exec: uvicorn is PID 1 and receives SIGTERM from docker stop and Cloud Run. The port is $PORT
+# when set (Cloud Run's container contract: it sets PORT to the container port and sends
+# requests there), else BQINGEST_API_PORT (docker compose, docker run).
+CMD ["sh", "-c", "exec uvicorn --factory bqingest.api.main:create_app --host \"$BQINGEST_API_HOST\" --port \"${PORT:-$BQINGEST_API_PORT}\""]

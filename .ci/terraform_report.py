@@ -3,6 +3,7 @@
     terraform show -json > state.json            # the current state
     python3 .ci/terraform_report.py deployed state.json >> "$GITHUB_OUTPUT"
         api_image=...                               what Cloud Run runs now (absent: not deployed)
+        pipeline_image=...                          the Dataflow job's SDK container (its image)
         dataflow_container_spec_gcs_path=...        the spec the Dataflow job was launched from
 
     terraform show -json tfplan > plan.json
@@ -80,6 +81,8 @@ def deployed(state: dict[str, Any]) -> dict[str, str]:
         if containers and containers[0].get("image"):
             found["api_image"] = containers[0]["image"]
     job = resources.get(DATAFLOW_JOB)
+    if job and job.get("sdk_container_image"):
+        found["pipeline_image"] = job["sdk_container_image"]
     if job and job.get("container_spec_gcs_path"):
         found["dataflow_container_spec_gcs_path"] = job["container_spec_gcs_path"]
     return found

@@ -1,8 +1,11 @@
 """Flex Template entry point: Dataflow's launcher runs this file with the template's parameters.
 
 The template's parameters are the pipeline's own options (see dataflow/metadata.json); the
-launcher adds the standard ones (project, region, staging and temp locations, job name). The
-pipeline is submitted and this process exits, as a Flex Template launcher must.
+launcher adds the job's options from the launch request (project, region, staging and temp
+locations, job name, the SDK container image, the streaming-mode experiment; Terraform's job
+resource sets them). It runs in the pipeline image (dataflow/Dockerfile), where everything is
+installed: nothing is built or resolved here. The pipeline is submitted and this process exits,
+as a Flex Template launcher must.
 """
 
 from __future__ import annotations

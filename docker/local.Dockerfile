@@ -18,7 +18,7 @@ WORKDIR /app
 
 # Exact versions from constraints.txt; the package and its extras in one step (the `local` extra
 # pulls in the API, the pipeline and the BigQuery emulator).
-COPY pyproject.toml constraints.txt setup.py README.md ./
+COPY pyproject.toml constraints.txt README.md ./
 COPY src ./src
 RUN pip install --no-cache-dir --constraint constraints.txt ".[local]"
 

@@ -41,3 +41,10 @@ def _isolated_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     load.cache_clear()
     yield
     load.cache_clear()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests under tests/static are static checks (``make test-static``), never unit tests."""
+    for item in items:
+        if "tests/static/" in str(item.fspath):
+            item.add_marker(pytest.mark.static)

@@ -10,6 +10,8 @@ retry for minutes: does anything listen there at all.
 from __future__ import annotations
 
 import socket
+from types import ModuleType
+from typing import Any, Final
 
 import google.cloud.pubsub_v1 as pubsub_v1
 import grpc
@@ -24,6 +26,18 @@ from google.pubsub_v1.services.publisher.transports import PublisherGrpcTranspor
 from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 
 from bqingest.config import Endpoints
+
+UNLIMITED_MESSAGES: Final = (
+    ("grpc.max_send_message_length", -1),
+    ("grpc.max_receive_message_length", -1),
+)
+"""What Google's client libraries set on their own channels to GCP. A plain-text channel to an
+emulator gets gRPC's defaults instead, which refuse to receive a message over 4 MiB: Pub/Sub
+takes messages of 10 MB, so every channel made here lifts the limit too."""
+
+
+def _emulator_channel(host_port: str) -> grpc.Channel:
+    return grpc.insecure_channel(host_port, options=list(UNLIMITED_MESSAGES))
 
 
 def bigquery_client(endpoints: Endpoints) -> bigquery.Client:
@@ -45,20 +59,27 @@ def bigquery_write_client(endpoints: Endpoints) -> BigQueryWriteClient:
     if endpoints.bigquery_emulator_grpc is None:
         return BigQueryWriteClient()  # type: ignore[no-untyped-call]
     # client_options alone would try TLS against the emulator and retry for minutes.
-    channel = grpc.insecure_channel(endpoints.bigquery_emulator_grpc)
+    channel = _emulator_channel(endpoints.bigquery_emulator_grpc)
     return BigQueryWriteClient(  # type: ignore[no-untyped-call]
         transport=BigQueryWriteGrpcTransport(channel=channel)
     )
 
 
 def publisher_client(
-    endpoints: Endpoints, *, batch_settings: pubsub_v1.types.BatchSettings | None = None
+    endpoints: Endpoints,
+    *,
+    batch_settings: pubsub_v1.types.BatchSettings | None = None,
+    publisher_options: pubsub_v1.types.PublisherOptions | None = None,
 ) -> pubsub_v1.PublisherClient:
     """A Pub/Sub publisher (the emulator when one is named)."""
-    kwargs = {} if batch_settings is None else {"batch_settings": batch_settings}
+    kwargs: dict[str, object] = {}
+    if batch_settings is not None:
+        kwargs["batch_settings"] = batch_settings
+    if publisher_options is not None:
+        kwargs["publisher_options"] = publisher_options
     if endpoints.pubsub_emulator is None:
         return pubsub_v1.PublisherClient(**kwargs)
-    channel = grpc.insecure_channel(endpoints.pubsub_emulator)
+    channel = _emulator_channel(endpoints.pubsub_emulator)
     return pubsub_v1.PublisherClient(transport=PublisherGrpcTransport(channel=channel), **kwargs)
 
 
@@ -66,7 +87,7 @@ def subscriber_client(endpoints: Endpoints) -> pubsub_v1.SubscriberClient:
     """A Pub/Sub subscriber, also used for subscription admin (the emulator when one is named)."""
     if endpoints.pubsub_emulator is None:
         return pubsub_v1.SubscriberClient()
-    channel = grpc.insecure_channel(endpoints.pubsub_emulator)
+    channel = _emulator_channel(endpoints.pubsub_emulator)
     return pubsub_v1.SubscriberClient(transport=SubscriberGrpcTransport(channel=channel))
 
 
@@ -83,3 +104,34 @@ def port_is_open(host_port: str, *, timeout: float = 0.2) -> bool:
             return True
     except OSError:
         return False
+
+
+class _UnlimitedGrpc(ModuleType):
+    """``grpc`` as the Pub/Sub library sees it, with plain-text channels that lift the limit."""
+
+    def __init__(self) -> None:
+        super().__init__("grpc")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(grpc, name)
+
+    @staticmethod
+    def insecure_channel(target: str, options: Any = None, **kwargs: Any) -> grpc.Channel:
+        merged = [*UNLIMITED_MESSAGES, *(options or ())]
+        return grpc.insecure_channel(target, options=merged, **kwargs)
+
+
+def lift_emulator_message_limit() -> None:
+    """Let Pub/Sub subscribers that the library builds itself for ``PUBSUB_EMULATOR_HOST`` receive
+    messages over 4 MiB.
+
+    Beam's local runner makes its own ``SubscriberClient()``, which, with that variable set, opens
+    a plain-text channel with gRPC's default 4 MiB receive limit: a larger message fails every
+    pull (RESOURCE_EXHAUSTED), is redelivered forever and reaches neither table. This swaps the
+    ``grpc`` the subscriber module uses for one whose plain-text channels lift the limit, as the
+    library's own channels to GCP do. Only the local runner calls it; idempotent.
+    """
+    from google.pubsub_v1.services.subscriber import client as subscriber_module
+
+    if not isinstance(getattr(subscriber_module, "grpc", None), _UnlimitedGrpc):
+        setattr(subscriber_module, "grpc", _UnlimitedGrpc())  # noqa: B010 - not its public API

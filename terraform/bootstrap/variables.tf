@@ -31,12 +31,28 @@ variable "project_id" {
 
 variable "state_prefix" {
   type        = string
-  description = "Common prefix of the environments' state (each environment uses STATE_PREFIX/ENV, as in its remote_state.tf)."
+  description = "Common prefix of the environments' state (each environment uses STATE_PREFIX/ENV, as in envs/ENV.gcs.tfbackend)."
   default     = "bqingest"
 
   validation {
     condition     = can(regex("^[a-z0-9][a-z0-9_-]*$", var.state_prefix))
     error_message = "state_prefix must be lowercase letters, digits, hyphens and underscores."
+  }
+}
+
+variable "state_readers" {
+  type        = map(string)
+  description = "Environment name => IAM member (the environment's CI planner) that may read that environment's state, and no other, and write nothing."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for environment in keys(var.state_readers) : contains(["dev", "staging", "prod"], environment)])
+    error_message = "state_readers keys must be dev, staging or prod."
+  }
+
+  validation {
+    condition     = alltrue([for member in values(var.state_readers) : can(regex("^(serviceAccount|group|user):", member))])
+    error_message = "state_readers values must be IAM members such as serviceAccount:EMAIL; public members are refused."
   }
 }
 

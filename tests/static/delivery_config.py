@@ -124,3 +124,52 @@ def step_named(path: Path, job: str, name: str) -> dict[str, Any]:
         if step.get("name") == name:
             return dict(step)
     raise AssertionError(f"{path.name}: job {job} has no step named {name!r}")
+
+
+def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
+    joined, current = [], ""
+    for line in path.read_text().splitlines():
+        if not current and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        current += line.rstrip("\\").strip() + " "
+        if not line.rstrip().endswith("\\"):
+            joined.append(current.strip())
+            current = ""
+    return [(i.split(" ", 1)[0].upper(), i.split(" ", 1)[1]) for i in joined]
+
+
+def final_stage(path: Path) -> list[tuple[str, str]]:
+    instructions = dockerfile_instructions(path)
+    last_from = max(i for i, (k, _) in enumerate(instructions) if k == "FROM")
+    return instructions[last_from:]
+
+
+def dockerfile_args(path: Path) -> dict[str, str]:
+    """The default of every ``ARG NAME=default``."""
+    return dict(
+        a.split("=", 1) for k, a in dockerfile_instructions(path) if k == "ARG" and "=" in a
+    )
+
+
+def dockerfile_env(path: Path) -> dict[str, str]:
+    """Every ``ENV NAME=value`` of the final stage."""
+    import shlex
+
+    env: dict[str, str] = {}
+    for key, arguments in final_stage(path):
+        if key == "ENV":
+            for pair in shlex.split(arguments):
+                name, value = pair.split("=", 1)
+                env[name] = value
+    return env
+
+
+def constraint_pins() -> dict[str, str]:
+    """constraints.txt as normalised name -> version."""
+    pins = {}
+    for line in (REPO / "constraints.txt").read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[name.strip().lower().replace("_", "-")] = version.strip()
+    return pins

@@ -6,8 +6,8 @@ Each table sits between markers in a Markdown file::
     ...generated...
     <!-- END TERRAFORM DOCS: modules/pubsub -->
 
-where ``modules/pubsub`` is a directory under ``terraform/``. Regenerate after changing a
-variable or an output::
+where ``modules/pubsub`` is a directory under ``terraform/`` (``root`` is terraform/ itself).
+Regenerate after changing a variable or an output::
 
     .venv/bin/python -m tests.static.terraform_docs
 
@@ -32,16 +32,19 @@ _BLOCK = re.compile(
 _LONGEST_DEFAULT = 40
 
 
+DEPLOY = tf.REPO / "docs" / "deploy.md"
+
+
 def documents() -> list[Path]:
-    """Files that hold tables: the README and each module's README."""
-    return [tf.REPO / "README.md", *sorted(tf.MODULES.glob("*/README.md"))]
+    """Files that hold tables: docs/deploy.md and each module's README."""
+    return [DEPLOY, *sorted(tf.MODULES.glob("*/README.md"))]
 
 
 def required_blocks() -> dict[str, Path]:
     """Directory -> file that must document it."""
     blocks = {f"modules/{p.name}": p / "README.md" for p in tf.MODULES.iterdir() if p.is_dir()}
-    blocks["envs/dev"] = tf.REPO / "README.md"
-    blocks["bootstrap"] = tf.REPO / "README.md"
+    blocks["root"] = DEPLOY
+    blocks["bootstrap"] = DEPLOY
     return blocks
 
 
@@ -61,7 +64,7 @@ def _default(variable: tf.Variable) -> str:
 
 def render(directory: str) -> str:
     """The Markdown tables of one Terraform directory."""
-    config = tf.load(str(tf.TERRAFORM / directory))
+    config = tf.load(str(tf.ROOT if directory == "root" else tf.TERRAFORM / directory))
     lines = ["| Variable | Type | Default | Description |", "| --- | --- | --- | --- |"]
     for name in sorted(config.variables):
         variable = config.variables[name]

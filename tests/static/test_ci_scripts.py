@@ -107,6 +107,7 @@ def test_junit_summary_refuses_what_is_not_a_report(
 API = "module.cloud_run_api.google_cloud_run_v2_service.api"
 JOB = "module.dataflow.google_dataflow_flex_template_job.pipeline"
 IMAGE = "us-central1-docker.pkg.dev/bqingest-dev/bqingest/api:" + "a" * 40
+PIPELINE_IMAGE = "us-central1-docker.pkg.dev/bqingest-dev/bqingest/pipeline:" + "f" * 40
 SPEC = "gs://bqingest-dev-bqingest-dataflow/templates/bqingest-pipeline-" + "a" * 40 + ".json"
 
 
@@ -136,7 +137,11 @@ def state_json() -> dict[str, Any]:
                             {
                                 "address": JOB,
                                 "mode": "managed",
-                                "values": {"container_spec_gcs_path": SPEC, "name": "p"},
+                                "values": {
+                                    "container_spec_gcs_path": SPEC,
+                                    "sdk_container_image": PIPELINE_IMAGE,
+                                    "name": "p",
+                                },
                             }
                         ],
                     },
@@ -169,6 +174,7 @@ def test_deployed_reads_image_and_spec_from_the_state(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         f"api_image={IMAGE}",
+        f"pipeline_image={PIPELINE_IMAGE}",
         f"dataflow_container_spec_gcs_path={SPEC}",
     ]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +13,11 @@ import typer.main
 import yaml
 
 from bqingest.cli import app
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
 from tests.static import delivery_config as dc
 
 COMPOSE = dc.REPO / "docker-compose.yml"
-SETTING_NAMES = {f"BQINGEST_{name.upper()}" for name in Settings.model_fields}
+SETTING_NAMES = {f"BQINGEST_{name.upper()}" for name in LocalSettings.model_fields}
 EXTERNAL_IMAGES = {"pubsub"}  # Google's emulator image: its command is gcloud's, not ours
 DEPENDS_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 
@@ -96,7 +95,7 @@ def test_environment_uses_only_bqingest_settings(name: str) -> None:
     if ours:
         # The values are valid settings too (host:port formats, environment, project...).
         values = {key.removeprefix("BQINGEST_").lower(): environment[key] for key in ours}
-        Settings(_env_file=None, **values)
+        LocalSettings(_env_file=None, **values)
 
 
 def test_every_bqingest_service_reaches_the_emulators_by_service_name() -> None:
@@ -141,9 +140,3 @@ def test_named_volumes_are_declared() -> None:
             source = str(volume).split(":", 1)[0]
             if not source.startswith((".", "/")):
                 assert source in declared, f"{name}: volume {source} is not declared"
-
-
-def test_readme_shows_the_compose_path() -> None:
-    readme = (dc.REPO / "README.md").read_text()
-    assert "docker compose up -d" in readme
-    assert Path("docker-compose.yml").name in readme

@@ -23,9 +23,10 @@ from typing import Any
 
 import pytest
 
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
 from tests.static import delivery_config as dc
 from tests.static import terraform_config as tf
+from tests.static.test_ci_scripts import change, plan_json
 from tests.support import free_port
 
 DEPLOYMENT = dc.WORKFLOWS / "deployment.yml"
@@ -33,7 +34,7 @@ TESTING = dc.WORKFLOWS / "testing.yml"
 TERRAFORM_PLAN = dc.WORKFLOWS / "terraform.yml"
 GCP_ACTION = dc.ACTIONS / "gcp-terraform" / "action.yml"
 DOCKERFILE = dc.REPO / "Dockerfile"
-ENV_ROOTS = [tf.ENVS / e for e in tf.ENVIRONMENTS]
+ENV_ROOTS = [tf.ROOT]
 DATAFLOW_JOB_ADDRESS = "module.dataflow.google_dataflow_flex_template_job.pipeline"
 # Heavy or local-only packages that the API image must not carry.
 NOT_IN_API_IMAGE = {"apache-beam", "bqemulator", "duckdb", "pytest", "mypy", "ruff"}
@@ -61,7 +62,7 @@ def test_the_delivery_files_exist() -> None:
     assert DOCKERFILE in dc.dockerfiles()
 
 
-# --- GitHub's schema, zizmor, hadolint -----------------------------------------------------------
+# --- GitHub's schema, zizmor, hadolint ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("path", dc.workflow_files(), ids=workflow_ids(dc.workflow_files()))
@@ -149,7 +150,7 @@ def test_hadolint_finds_an_unpinned_base_image(tmp_path: Path) -> None:
     assert "DL3007" in result.stdout
 
 
-# --- workflow hygiene ----------------------------------------------------------------------------
+# --- workflow hygiene -----------------------------------------------------------------------------
 
 
 def test_every_action_is_pinned_to_a_full_commit_sha_with_its_version() -> None:
@@ -246,7 +247,7 @@ def test_checkouts_do_not_keep_the_token() -> None:
                 assert step.get("with", {}).get("persist-credentials") is False, f"{path}:{name}"
 
 
-# --- testing.yml ---------------------------------------------------------------------------------
+# --- testing.yml ----------------------------------------------------------------------------------
 
 
 def test_testing_runs_make_test_with_java_the_emulator_and_a_junit_report() -> None:
@@ -282,7 +283,7 @@ def test_static_job_validates_every_terraform_root_and_checks_every_dockerfile()
     steps = dc.load_yaml(TESTING)["jobs"]["static"]["steps"]
     script = "\n".join(s.get("run", "") for s in steps)
     assert "terraform fmt -check -recursive" in script
-    assert "for root in terraform/envs/*/ terraform/bootstrap/" in script
+    assert "for root in terraform/ terraform/bootstrap/" in script
     assert "init -backend=false" in script and "validate" in script
     assert ".venv-tools/bin/checkov --directory terraform" in script
     assert "zizmor --offline --min-severity medium" in script
@@ -294,7 +295,7 @@ def test_static_job_validates_every_terraform_root_and_checks_every_dockerfile()
     assert committed <= listed, f"hadolint in CI misses {committed - listed}"
 
 
-# --- deployment.yml ------------------------------------------------------------------------------
+# --- deployment.yml -------------------------------------------------------------------------------
 
 
 def run_step_script(script: str, env: dict[str, str], tmp_path: Path) -> tuple[int, str, str]:
@@ -350,33 +351,92 @@ def test_environment_variable_check_names_what_is_missing(tmp_path: Path) -> Non
         "GCP_WORKLOAD_IDENTITY_PROVIDER": (
             "projects/1/locations/global/workloadIdentityPools/github/providers/github-actions"
         ),
-        "GCP_DEPLOYER_SERVICE_ACCOUNT": "bqingest-deployer@bqingest-dev.iam.gserviceaccount.com",
+        "SERVICE_ACCOUNT": "bqingest-planner@bqingest-dev.iam.gserviceaccount.com",
+        "SERVICE_ACCOUNT_VARIABLE": "GCP_PLANNER_SERVICE_ACCOUNT",
         "TF_STATE_BUCKET": "acme-bqingest-tfstate",
     }
     code, _, outputs = run_step_script(script, complete, tmp_path)
-    assert (code, outputs) == (0, "terraform-root=terraform/envs/dev\n")
-    assert (dc.REPO / "terraform/envs/dev").is_dir()
+    assert (code, outputs) == (0, "terraform-root=terraform\nvar-file=envs/dev.tfvars\n")
+    assert (tf.ROOT / "envs" / "dev.tfvars").is_file()
 
-    missing = {**complete, "GCP_REGION": "", "TF_STATE_BUCKET": ""}
+    missing = {**complete, "GCP_REGION": "", "TF_STATE_BUCKET": "", "SERVICE_ACCOUNT": ""}
     code, printed, outputs = run_step_script(script, missing, tmp_path)
     assert code == 1
-    assert "GCP_REGION TF_STATE_BUCKET" in printed and outputs == ""
+    assert "GCP_REGION GCP_PLANNER_SERVICE_ACCOUNT TF_STATE_BUCKET" in printed and outputs == ""
 
     code, printed, _ = run_step_script(script, {**complete, "ENVIRONMENT": "../x"}, tmp_path)
     assert code == 1 and "unknown environment" in printed
 
 
-def test_composite_action_passes_each_environment_variable_it_checks() -> None:
+def test_each_workflow_acts_as_its_own_identity() -> None:
+    """Pull requests' plans run as the read-only planner, deployments as the deployer; the
+    composite action gets every input it checks."""
     action = dc.load_yaml(GCP_ACTION)
+    required = {name for name, spec in action["inputs"].items() if spec.get("required")}
+    accounts = {}
     for path in (DEPLOYMENT, TERRAFORM_PLAN):
         for job in dc.load_yaml(path)["jobs"].values():
             for step in job.get("steps", []):
                 if step.get("uses") == "./.github/actions/gcp-terraform":
-                    assert set(step["with"]) == set(action["inputs"]), path.name
+                    assert required <= set(step["with"]) <= set(action["inputs"]), path.name
                     assert step["with"]["project-id"] == "${{ vars.GCP_PROJECT_ID }}"
+                    variable = step["with"]["service-account-variable"]
+                    assert step["with"]["service-account"] == f"${{{{ vars.{variable} }}}}"
+                    accounts[path.name] = variable
+    assert accounts == {
+        "deployment.yml": "GCP_DEPLOYER_SERVICE_ACCOUNT",
+        "terraform.yml": "GCP_PLANNER_SERVICE_ACCOUNT",
+    }
+    outputs = tf.load(str(tf.ROOT)).outputs
+    assert {"deployer_service_account", "planner_service_account"} <= set(outputs)
 
 
-# --- the deployment and Terraform agree ----------------------------------------------------------
+# --- state locks, plan list, runtimes (defect 7) --------------------------------------------------
+
+
+def test_deployments_wait_for_the_state_lock_and_plans_take_none() -> None:
+    """The deployment's plan and apply wait for a lock someone else holds instead of failing;
+    pull requests' plans are read-only and take no lock at all."""
+    for path, want in ((DEPLOYMENT, "-lock-timeout="), (TERRAFORM_PLAN, "-lock=false")):
+        commands = [
+            line
+            for step in dc.load_yaml(path)["jobs"]["deploy" if path == DEPLOYMENT else "plan"][
+                "steps"
+            ]
+            for line in str(step.get("run", "")).replace("\\\n", " ").splitlines()
+            if re.search(r"terraform -chdir=\S+ (plan|apply) ", line)
+        ]
+        assert len(commands) >= (4 if path == DEPLOYMENT else 1), commands
+        for command in commands:
+            assert want in command, f"{path.name}: {command}"
+
+
+def test_pull_requests_plan_the_unprotected_environments_by_default() -> None:
+    """Under the recommended protection rules prod admits only main: a pull request's job in
+    prod would wait for a reviewer or be refused, so prod is not in the default list."""
+    matrix = dc.load_yaml(TERRAFORM_PLAN)["jobs"]["plan"]["strategy"]["matrix"]["environment"]
+    default = json.loads(re.search(r"\|\| '(\[.*\])'", matrix).group(1))
+    assert default == ["dev", "staging"]
+
+
+# Oldest release of each action that runs on Node 24 (GitHub retires Node 20), read from the
+# action.yml of the pinned commit.
+NODE_24_SINCE = {
+    "hashicorp/setup-terraform": 4,
+    "google-github-actions/setup-gcloud": 3,
+    "actions/setup-python": 6,
+}
+
+
+def test_actions_run_on_a_supported_node() -> None:
+    for use in dc.uses_references():
+        action = use.ref.split("@")[0]
+        if action in NODE_24_SINCE:
+            major = int(re.search(r"#\s*v(\d+)", use.line).group(1))
+            assert major >= NODE_24_SINCE[action], f"{use.file.name}: {use.line.strip()}"
+
+
+# --- the deployment and Terraform agree -----------------------------------------------------------
 
 
 def tf_vars_set_by(path: Path) -> set[str]:
@@ -385,18 +445,19 @@ def tf_vars_set_by(path: Path) -> set[str]:
 
 def test_terraform_variables_the_workflows_set_exist_in_every_environment() -> None:
     deploy_vars = tf_vars_set_by(DEPLOYMENT)
-    assert deploy_vars == {"api_image", "dataflow_container_spec_gcs_path"}
+    assert deploy_vars == {"api_image", "pipeline_image", "dataflow_container_spec_gcs_path"}
     assert tf_vars_set_by(TERRAFORM_PLAN) <= deploy_vars
     for root in ENV_ROOTS:
         declared = tf.load(str(root)).variables
         assert deploy_vars <= set(declared), root.name
-        # api_image is required: every plan and apply must be given one.
+        # The images are required: every plan and apply must be given them.
         assert not declared["api_image"].has_default
+        assert not declared["pipeline_image"].has_default
 
 
 def test_terraform_outputs_the_workflows_read_exist_in_every_environment() -> None:
     read = set(re.findall(r"output -raw ([a-z0-9_]+)", all_workflow_text()))
-    assert read >= {"api_url", "api_invoker_service_account", "topic_id", "dataflow_job_name"}
+    assert read >= {"api_url", "api_invoker_service_account", "topic_id"}
     for root in ENV_ROOTS:
         assert read <= set(tf.load(str(root)).outputs), root.name
 
@@ -460,7 +521,7 @@ def test_the_dataflow_job_the_deployment_replaces_is_terraforms() -> None:
     module, resource_type, name = DATAFLOW_JOB_ADDRESS.removeprefix("module.").split(".")
     for root in ENV_ROOTS:
         config = tf.load(str(root))
-        assert config.modules[module]["source"] == "../../modules/dataflow"
+        assert config.modules[module]["source"] == "./modules/dataflow"
     assert (resource_type, name) in tf.load(str(tf.MODULES / "dataflow")).resources
     report = (dc.REPO / ".ci" / "terraform_report.py").read_text()
     assert f'DATAFLOW_JOB = "{DATAFLOW_JOB_ADDRESS}"' in report
@@ -482,38 +543,19 @@ def test_flex_template_parameters_match_terraforms() -> None:
     assert set(job["parameters"]) <= names
 
 
-# --- the API image -------------------------------------------------------------------------------
-
-
-def dockerfile_instructions(path: Path) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) with continuation lines joined and comments dropped."""
-    joined, current = [], ""
-    for line in path.read_text().splitlines():
-        if not current and (not line.strip() or line.lstrip().startswith("#")):
-            continue
-        current += line.rstrip("\\").strip() + " "
-        if not line.rstrip().endswith("\\"):
-            joined.append(current.strip())
-            current = ""
-    return [(i.split(" ", 1)[0].upper(), i.split(" ", 1)[1]) for i in joined]
+# --- the API image --------------------------------------------------------------------------------
 
 
 def test_api_image_is_multi_stage_pinned_slim_python_311() -> None:
-    instructions = dockerfile_instructions(DOCKERFILE)
+    instructions = dc.dockerfile_instructions(DOCKERFILE)
     args = dict(a.split("=", 1) for k, a in instructions if k == "ARG" and "=" in a)
     assert re.fullmatch(r"python:3\.11\.\d+-slim-[a-z]+", args["PYTHON_IMAGE"])
     stages = [a for k, a in instructions if k == "FROM"]
     assert stages == ["${PYTHON_IMAGE} AS builder", "${PYTHON_IMAGE} AS runtime"]
 
 
-def final_stage(path: Path) -> list[tuple[str, str]]:
-    instructions = dockerfile_instructions(path)
-    last_from = max(i for i, (k, _) in enumerate(instructions) if k == "FROM")
-    return instructions[last_from:]
-
-
 def test_api_image_runs_unprivileged_without_build_tools() -> None:
-    runtime = final_stage(DOCKERFILE)
+    runtime = dc.final_stage(DOCKERFILE)
     users = [a for k, a in runtime if k == "USER"]
     assert users and users[-1].split(":")[0] not in ("0", "root")
     copies = [a for k, a in runtime if k == "COPY"]
@@ -525,9 +567,9 @@ def test_api_image_runs_unprivileged_without_build_tools() -> None:
 
 
 def test_api_image_port_matches_settings_and_terraform() -> None:
-    runtime = final_stage(DOCKERFILE)
+    runtime = dc.final_stage(DOCKERFILE)
     exposed = [a for k, a in runtime if k == "EXPOSE"]
-    port = Settings.model_fields["api_port"].default
+    port = LocalSettings.model_fields["api_port"].default
     container_port = tf.load(str(tf.MODULES / "cloud_run_api")).variables["container_port"]
     assert exposed == [str(port)] == [str(container_port.default)]
     env = " ".join(a for k, a in runtime if k == "ENV")
@@ -537,7 +579,7 @@ def test_api_image_port_matches_settings_and_terraform() -> None:
 
 def image_commands() -> tuple[list[str], list[str], dict[str, str]]:
     """The image's CMD and HEALTHCHECK (exec form) and the ENV of its final stage."""
-    runtime = final_stage(DOCKERFILE)
+    runtime = dc.final_stage(DOCKERFILE)
     cmd = json.loads(next(a for k, a in runtime if k == "CMD"))
     healthcheck = next(a for k, a in runtime if k == "HEALTHCHECK")
     health = json.loads(healthcheck.split(" CMD ", 1)[1])
@@ -554,13 +596,23 @@ def test_api_image_serves_the_app_factory_with_a_stdlib_healthcheck() -> None:
     cmd, health, env = image_commands()
     assert cmd[:2] == ["sh", "-c"]
     assert cmd[2].startswith("exec uvicorn --factory bqingest.api.main:create_app ")
-    assert '--host "$BQINGEST_API_HOST" --port "$BQINGEST_API_PORT"' in cmd[2]
+    assert '--host "$BQINGEST_API_HOST"' in cmd[2]
     assert health[:2] == ["python", "-c"] and "/healthz" in health[2]
     assert "urllib.request" in health[2]
     assert {"UVICORN_WORKERS", "UVICORN_PROXY_HEADERS", "UVICORN_FORWARDED_ALLOW_IPS"} <= set(env)
 
 
-def test_image_command_and_healthcheck_serve_the_api(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "where",
+    [
+        # docker compose: no PORT, BQINGEST_API_PORT says where to listen.
+        "compose",
+        # Cloud Run sets PORT (its container contract) and the API must listen there, whatever
+        # BQINGEST_API_PORT says.
+        "cloud-run",
+    ],
+)
+def test_image_command_and_healthcheck_serve_the_api(tmp_path: Path, where: str) -> None:
     """The Dockerfile's CMD and HEALTHCHECK, run here with the same environment."""
     pytest.importorskip("bqingest.api.main", reason="the API is not on this branch yet")
     cmd, health, image_env = image_commands()
@@ -574,6 +626,10 @@ def test_image_command_and_healthcheck_serve_the_api(tmp_path: Path) -> None:
         "BQINGEST_DATA_DIR": str(tmp_path),
         "UVICORN_WORKERS": "1",
     }
+    env.pop("PORT", None)
+    if where == "cloud-run":
+        env["BQINGEST_API_PORT"] = str(free_port())
+        env["PORT"] = str(port)
     log = tmp_path / "server.log"
     with log.open("wb") as output:
         server = subprocess.Popen(
@@ -583,7 +639,11 @@ def test_image_command_and_healthcheck_serve_the_api(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         while True:
             probe = subprocess.run(health, env=env, capture_output=True, timeout=10, check=False)
-            if probe.returncode == 0:
+            listening = subprocess.run(
+                [sys.executable, "-c", f"import socket; socket.create_connection(('127.0.0.1', {port}), 1)"],  # noqa: E501
+                capture_output=True, timeout=10, check=False,
+            )  # fmt: skip
+            if probe.returncode == 0 and listening.returncode == 0:
                 break
             assert server.poll() is None, "the image's command exited"
             assert time.monotonic() < deadline, probe.stderr.decode()[-2000:]
@@ -598,11 +658,16 @@ def test_image_command_and_healthcheck_serve_the_api(tmp_path: Path) -> None:
 
 def test_dockerfile_installs_exactly_core_and_the_api_extra(tmp_path: Path) -> None:
     """Run the builder's requirement-list command on the real pyproject.toml."""
-    run = next(a for k, a in dockerfile_instructions(DOCKERFILE) if k == "RUN" and "tomllib" in a)
+    run = next(
+        a
+        for k, a in dc.dockerfile_instructions(DOCKERFILE)
+        if k == "RUN" and "extra_requirements.py" in a
+    )
     command = run.split(" > requirements-api.txt", 1)[0]
+    assert command == "python extra_requirements.py api"
     (tmp_path / "pyproject.toml").write_text((dc.REPO / "pyproject.toml").read_text())
     result = subprocess.run(
-        ["bash", "-c", command.replace("python ", f"{sys.executable} ", 1)],
+        [sys.executable, str(dc.REPO / "docker" / "extra_requirements.py"), "api"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -636,7 +701,14 @@ def dockerignore_excludes(path: str) -> bool:
 
 @pytest.mark.parametrize(
     "path",
-    ["pyproject.toml", "constraints.txt", "README.md", "src/bqingest/cli.py", "dataflow/main.py"],
+    [
+        "pyproject.toml",
+        "constraints.txt",
+        "README.md",
+        "src/bqingest/cli.py",
+        "dataflow/main.py",
+        "docker/extra_requirements.py",
+    ],
 )
 def test_build_context_holds_what_the_images_are_built_from(path: str) -> None:
     assert not dockerignore_excludes(path)
@@ -651,7 +723,7 @@ def test_build_context_holds_what_the_images_are_built_from(path: str) -> None:
         ".bqingest/bqemulator.duckdb",
         ".git/config",
         "gha-creds-0123456789abcdef.json",
-        "terraform/envs/dev/terraform.tfstate",
+        "terraform/terraform.tfstate",
         "tests/conftest.py",
         "src/bqingest/__pycache__/cli.cpython-311.pyc",
         "src/bqingest.egg-info/PKG-INFO",
@@ -665,14 +737,14 @@ def test_build_context_leaves_out_local_state_and_credentials(path: str) -> None
 def test_dockerfile_copies_only_what_the_context_holds(dockerfile: Path) -> None:
     """Every image builds from the repository root: each COPY source must survive .dockerignore
     and exist (a Dockerfile that copies an ignored file fails only at `docker build`)."""
-    for key, arguments in dockerfile_instructions(dockerfile):
+    for key, arguments in dc.dockerfile_instructions(dockerfile):
         if key == "COPY" and not arguments.startswith("--from"):
             for source in arguments.split()[:-1]:
                 assert not dockerignore_excludes(source.rstrip("/")), (dockerfile, source)
                 assert (dc.REPO / source).exists(), (dockerfile, source)
 
 
-# --- the package's extras ------------------------------------------------------------------------
+# --- the package's extras -------------------------------------------------------------------------
 
 
 def resolve(extra: str, tmp_path: Path) -> dict[str, str]:
@@ -773,23 +845,158 @@ print("imported", len({shared!r}))
     assert result.stdout.split()[-1] == str(len(shared))
 
 
-# --- documentation -------------------------------------------------------------------------------
+# --- documentation --------------------------------------------------------------------------------
 
 
-def test_readme_documents_ci_cd() -> None:
-    readme = (dc.REPO / "README.md").read_text()
-    assert "## CI/CD" in readme
-    section = readme.split("## CI/CD", 1)[1].split("\n## ", 1)[0]
-    used = set(re.findall(r"vars\.([A-Z0-9_]+)", all_workflow_text()))
-    assert used >= {
-        "GCP_PROJECT_ID",
-        "GCP_REGION",
-        "GCP_WORKLOAD_IDENTITY_PROVIDER",
-        "GCP_DEPLOYER_SERVICE_ACCOUNT",
-        "TF_STATE_BUCKET",
-    }
-    for name in used | {"SMOKE_API_KEY"}:
-        assert f"`{name}`" in section, f"README's CI/CD section does not document {name}"
+def test_ci_cd_doc_documents_every_variable_secret_and_workflow() -> None:
+    """docs/ci-cd.md says what each variable and secret the workflows read is, and names each
+    workflow."""
+    doc = (dc.REPO / "docs" / "ci-cd.md").read_text()
+    text = all_workflow_text()
+    used = set(re.findall(r"vars\.([A-Z0-9_]+)", text)) | set(
+        re.findall(r"secrets\.([A-Z0-9_]+)", text)
+    )
+    assert {"GCP_DEPLOYER_SERVICE_ACCOUNT", "GCP_PLANNER_SERVICE_ACCOUNT", "SMOKE_API_KEY"} <= used
+    for name in used:
+        assert f"`{name}`" in doc, f"docs/ci-cd.md does not document {name}"
     for workflow in dc.workflow_files():
-        assert workflow.name in section
-    assert "### Rolling back" in section
+        assert f"`{workflow.name}`" in doc, workflow.name
+
+
+# --- the Dataflow job's update: replaced only when Dataflow refused it (defect 2) -----------------
+
+STUB_TERRAFORM = """#!/usr/bin/env bash
+echo "terraform $*" >> "$STUBS/calls.log"
+case " $* " in
+  *" show "*) cat "$STUBS/retry.json" ;;
+  *" output "*) echo bqingest-pipeline ;;
+esac
+exit 0
+"""
+STUB_GCLOUD = """#!/usr/bin/env bash
+echo "gcloud $*" >> "$STUBS/calls.log"
+case " $* " in
+  *" jobs describe "*) cat "$STUBS/job.json" ;;
+  *" logs list "*) cat "$STUBS/messages.json" ;;
+esac
+exit 0
+"""
+REPLACEMENT_JOB = "2026-11-30_04_12_56-1234567890"
+INCOMPATIBLE = (
+    "Workflow failed. Causes: The new job is not compatible with 2026-11-29_10_00_00-42. "
+    "The original job has not been aborted., The Coder or type for step ParseAndValidate has "
+    "changed."
+)
+LAUNCHER_FAILED = (
+    "Error occurred in the launcher container: Template launch failed: "
+    "ModuleNotFoundError: No module named 'bqingest'"
+)
+
+
+def fallback_step() -> dict[str, Any]:
+    """The deploy job's step that runs when terraform apply failed."""
+    (step,) = [
+        s
+        for s in dc.load_yaml(DEPLOYMENT)["jobs"]["deploy"]["steps"]
+        if "steps.apply.outcome == 'failure'" in str(s.get("if", ""))
+    ]
+    return step
+
+
+def run_fallback(
+    tmp_path: Path, *, apply_log: str, state: str, message: str, allow_replace: str = ""
+) -> tuple[int, str, list[str]]:
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    for name, text in (("terraform", STUB_TERRAFORM), ("gcloud", STUB_GCLOUD)):
+        (stubs / name).write_text(text)
+        (stubs / name).chmod(0o755)
+    job_change = change(
+        "module.dataflow.google_dataflow_flex_template_job.pipeline",
+        ["update"],
+        {"container_spec_gcs_path": "gs://b/old.json"},
+        {"container_spec_gcs_path": "gs://b/new.json"},
+    )
+    (stubs / "retry.json").write_text(json.dumps(plan_json(job_change)))
+    (stubs / "job.json").write_text(json.dumps({"id": REPLACEMENT_JOB, "currentState": state}))
+    (stubs / "messages.json").write_text(
+        json.dumps([{"messageImportance": "JOB_MESSAGE_ERROR", "messageText": message}])
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / ".ci").symlink_to(dc.REPO / ".ci")
+    (work / "apply.log").write_text(apply_log)
+    summary = tmp_path / "summary.md"
+    step = fallback_step()
+    env = {
+        "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}",
+        "STUBS": str(stubs),
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(summary),
+        "GCP_REGION": "us-central1",
+        "ENVIRONMENT": "dev",
+        "DATAFLOW_JOB": DATAFLOW_JOB_ADDRESS,
+        "DATAFLOW_ALLOW_REPLACE": allow_replace,
+        "TF_ROOT": "terraform",
+        "VAR_FILE": "envs/dev.tfvars",
+        "PLANNED": "update",
+    }
+    result = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
+        env=env, cwd=work, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    calls = (stubs / "calls.log").read_text().splitlines() if (stubs / "calls.log").exists() else []
+    return result.returncode, result.stdout + result.stderr, calls
+
+
+def replaced(calls: list[str]) -> bool:
+    return any(" apply " in f" {c} " and "-replace=" in c for c in calls)
+
+
+TERRAFORM_UPDATE_ERROR = (
+    f'Error: Error waiting for Job with job ID "{REPLACEMENT_JOB}" to be updated: the job with '
+    f'ID "{REPLACEMENT_JOB}" has terminated with state "JOB_STATE_FAILED" instead of expected '
+    'state "JOB_STATE_RUNNING"\n'
+)
+
+
+def test_a_refused_update_drains_and_replaces_the_job(tmp_path: Path) -> None:
+    code, printed, calls = run_fallback(
+        tmp_path, apply_log=TERRAFORM_UPDATE_ERROR, state="JOB_STATE_FAILED", message=INCOMPATIBLE
+    )
+    assert code == 0, printed
+    assert replaced(calls), calls
+    assert any(REPLACEMENT_JOB in c and "logs list" in c for c in calls), calls
+
+
+@pytest.mark.parametrize(
+    ("apply_log", "state", "message"),
+    [
+        # A broken image: the replacement job fails in the launcher.
+        (TERRAFORM_UPDATE_ERROR, "JOB_STATE_FAILED", LAUNCHER_FAILED),
+        # The replacement was cancelled by someone, not refused.
+        (TERRAFORM_UPDATE_ERROR, "JOB_STATE_CANCELLED", INCOMPATIBLE),
+        # No replacement job at all: the launch request itself was refused.
+        ("Error: googleapi: Error 400: The template parameters are invalid.\n", "", ""),
+    ],
+    ids=["broken-image", "cancelled", "launch-refused"],
+)
+def test_any_other_failed_update_leaves_the_running_job_alone(
+    tmp_path: Path, apply_log: str, state: str, message: str
+) -> None:
+    code, printed, calls = run_fallback(tmp_path, apply_log=apply_log, state=state, message=message)
+    assert code == 1, printed
+    assert not replaced(calls), calls
+    assert "running job" in printed
+
+
+def test_a_refused_update_is_not_replaced_where_replacing_is_off(tmp_path: Path) -> None:
+    code, printed, calls = run_fallback(
+        tmp_path,
+        apply_log=TERRAFORM_UPDATE_ERROR,
+        state="JOB_STATE_FAILED",
+        message=INCOMPATIBLE,
+        allow_replace="false",
+    )
+    assert code == 1 and not replaced(calls), printed
+    assert "DATAFLOW_ALLOW_REPLACE" in printed

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
 from tests.static.test_monitoring import _selectors
 
 MONITORING = Path(__file__).resolve().parents[2] / "monitoring"
@@ -151,7 +151,7 @@ def test_prometheus_scrapes_the_default_ports_of_the_settings() -> None:
         job["job_name"]: (job.get("metrics_path", "/metrics"), job["static_configs"][0]["targets"])
         for job in config["scrape_configs"]
     }
-    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    defaults = LocalSettings(_env_file=None)  # type: ignore[call-arg]
     assert targets == {
         "bqingest-source": ("/metrics", [f"127.0.0.1:{defaults.local_source_metrics_port}"]),
         "bqingest-pipeline": ("/metrics", [f"127.0.0.1:{defaults.local_pipeline_metrics_port}"]),

@@ -11,11 +11,12 @@ import re
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from bqingest.config import Settings
+from bqingest.config import LocalSettings
 from bqingest.contract import MessageContext, parse_message
 from bqingest.contract import schema as table_schema
 from tests.static import terraform_config as tf
@@ -23,12 +24,21 @@ from tests.static import terraform_docs
 
 DIRECTORIES = tf.all_directories()
 MODULE_DIRECTORIES = sorted(p for p in tf.MODULES.iterdir() if p.is_dir())
-ROOTS = [*(tf.ENVS / e for e in tf.ENVIRONMENTS), tf.BOOTSTRAP]
+ROOTS = tf.ROOTS
 CHECKOV = tf.REPO / ".venv-tools" / "bin" / "checkov"
 BASIC_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
-ENV_ROOT_FILES = {"main.tf", "variables.tf", "outputs.tf", "remote_state.tf", "terraform.tfvars"}
-# Settings the API issue adds to bqingest.config (the Cloud Run service already sets them).
+ROOT_FILES = {
+    "main.tf",
+    "variables.tf",
+    "outputs.tf",
+    "remote_state.tf",
+    "terraform.tfvars",
+    "provider-schema.lock.json",
+}
+# Set by the deployment for each commit (TF_VAR_*), never in a file.
+PER_COMMIT_VARIABLES = {"api_image", "pipeline_image"}
+# LocalSettings the API issue adds to bqingest.config (the Cloud Run service already sets them).
 API_SETTINGS_PENDING = {"BQINGEST_API_KEYS", "BQINGEST_PUBLIC_READ"}
 
 
@@ -37,10 +47,10 @@ def ids(paths: list[Path]) -> list[str]:
 
 
 def settings_default(name: str) -> Any:
-    return Settings.model_fields[name].default
+    return LocalSettings.model_fields[name].default
 
 
-# --- every file parses and is laid out as `terraform fmt` writes it ------------------------------
+# --- every file parses (CI runs `terraform fmt -check` for the layout) ----------------------------
 
 
 @pytest.mark.parametrize("path", tf.all_files(), ids=ids(tf.all_files()))
@@ -49,33 +59,7 @@ def test_every_file_parses(path: Path) -> None:
     assert parsed, f"{path} parsed to nothing"
 
 
-def test_layout_is_terraform_fmt_style() -> None:
-    problems = [problem for path in tf.all_files() for problem in tf.layout_problems(path)]
-    assert not problems, "\n".join(problems)
-
-
-def test_layout_check_finds_misalignment_and_bad_indentation(tmp_path: Path) -> None:
-    """The layout check above can fail: it sees what `terraform fmt` would change."""
-    bad = tmp_path / "bad.tf"
-    bad.write_text(
-        'resource "a" "b" {\n'
-        '  name = "x"\n'
-        '  longer_name = "y"\n'
-        "   count = 1\n"
-        "  labels  = {\n"
-        '    k = "#not-a-comment"\n'
-        "  }\n"
-        "}\n"
-    )
-    problems = "\n".join(tf.layout_problems(bad))
-    assert "bad.tf:2: '=' not aligned" in problems
-    assert "bad.tf:4: indented 3, expected 2" in problems
-    assert "bad.tf:5: one space before '=' of a multi-line value" in problems
-    assert "bad.tf:3:" not in problems
-    assert "bad.tf:6:" not in problems
-
-
-# --- declarations --------------------------------------------------------------------------------
+# --- declarations ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("directory", DIRECTORIES, ids=ids(DIRECTORIES))
@@ -119,7 +103,7 @@ def test_providers_are_pinned(directory: Path) -> None:
     assert required, f"{config.name}: no required_providers"
     for provider in required:
         assert provider["source"] in {"hashicorp/google", "hashicorp/google-beta"}
-        assert provider["version"] == "~> 6.0", f"{config.name}: {provider}"
+        # Which version exactly: test_provider_schema.py (the one validated against).
 
 
 _REGEX_VALIDATION = re.compile(r'can\(regex\("((?:[^"\\]|\\.)*)", var\.(\w+)\)\)')
@@ -131,6 +115,8 @@ _SAMPLES = {
     "region": "us-central1",
     "github_repository": "my-org/bqingest",
     "github_environment": "prod",
+    "github_deploy_ref": "refs/heads/main",
+    "github_repository_id": "123456789",
     "service_account_email": "bqingest-api-reader@bqingest-prod.iam.gserviceaccount.com",
     "bucket_name": "acme-bqingest-tfstate",
     "topic_id": "projects/bqingest-prod/topics/events",
@@ -146,6 +132,7 @@ _SAMPLES_IN = {
         "topic": "events",
     },
     "dataflow": {
+        "sdk_container_image": "us-central1-docker.pkg.dev/bqingest-prod/bqingest/pipeline:3f2c1ab",
         "bucket": "bqingest-prod-bqingest-dataflow",
         "container_spec_gcs_path": "gs://bqingest-prod-bqingest-dataflow/templates/p.json",
         "subscription": "projects/bqingest-prod/subscriptions/events-pipeline",
@@ -171,8 +158,6 @@ _SAMPLES_IN = {
         "dataflow_job_name": "bqingest-pipeline",
         "topic": "events",
         "subscription": "events-pipeline",
-        "dead_letter_topic": "events-dead-letter",
-        "dead_letter_subscription": "events-dead-letter-sub",
         "runbook_url": "https://github.com/my-org/bqingest/blob/main/docs/runbook.md",
     },
 }
@@ -197,7 +182,7 @@ def test_regex_validations_accept_defaults_and_real_values(directory: Path) -> N
             assert re.search(pattern, value), f"{config.name}: {name}={value!r} fails {pattern}"
 
 
-# --- references resolve --------------------------------------------------------------------------
+# --- references resolve ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("directory", DIRECTORIES, ids=ids(DIRECTORIES))
@@ -272,48 +257,51 @@ def test_reference_checks_see_a_dangling_reference(tmp_path: Path) -> None:
     }
 
 
-# --- the three environments are the same code ----------------------------------------------------
+# --- one root, three environments -----------------------------------------------------------------
 
 
-def test_environment_roots_hold_the_same_files() -> None:
-    for environment in tf.ENVIRONMENTS:
-        names = {p.name for p in (tf.ENVS / environment).iterdir() if not p.name.startswith(".")}
-        assert names == ENV_ROOT_FILES, f"envs/{environment}: {sorted(names)}"
+def test_one_root_with_a_values_file_and_a_backend_file_per_environment() -> None:
+    files = {p.name for p in tf.ROOT.iterdir() if p.is_file() and not p.name.startswith(".")}
+    assert files == ROOT_FILES, sorted(files)
+    per_environment = {p.name for p in tf.ENVS.iterdir()}
+    assert per_environment == {
+        f"{e}.{kind}" for e in tf.ENVIRONMENTS for kind in ("tfvars", "gcs.tfbackend")
+    }
+    assert not [
+        p
+        for p in tf.TERRAFORM.iterdir()
+        if p.is_dir() and p.name not in ("envs", "modules", "bootstrap")
+    ], "one root: no other directory of .tf files"
 
 
-@pytest.mark.parametrize("file_name", ["main.tf", "variables.tf", "outputs.tf"])
-def test_environment_roots_are_identical(file_name: str) -> None:
-    texts = {e: (tf.ENVS / e / file_name).read_text() for e in tf.ENVIRONMENTS}
-    assert len(set(texts.values())) == 1, f"{file_name} differs between {sorted(texts)}"
-
-
-def test_remote_state_differs_only_in_its_prefix() -> None:
+def test_backend_is_partial_and_each_environment_names_its_prefix() -> None:
+    """remote_state.tf declares the gcs backend with nothing in it; envs/ENV.gcs.tfbackend gives
+    the prefix the bootstrap's state_writers condition allows, the bucket comes at init."""
+    (backend,) = tf.find_key(tf.parse(tf.ROOT / "remote_state.tf"), "backend")
+    assert backend == [{"gcs": {}}], backend
     bootstrap_prefix = tf.load(str(tf.BOOTSTRAP)).variables["state_prefix"].default
-    normalised = set()
     for environment in tf.ENVIRONMENTS:
-        path = tf.ENVS / environment / "remote_state.tf"
-        (backend,) = tf.find_key(tf.parse(path), "backend")
-        (gcs,) = backend
-        assert list(gcs) == ["gcs"], f"envs/{environment} must use the gcs backend"
-        assert gcs["gcs"] == {"prefix": f"{bootstrap_prefix}/{environment}"}
-        normalised.add(path.read_text().replace(f"/{environment}", "/ENV"))
-    assert len(normalised) == 1, "remote_state.tf differs in more than the prefix"
+        settings = tf.parse(tf.ENVS / f"{environment}.gcs.tfbackend")
+        assert settings == {"prefix": f"{bootstrap_prefix}/{environment}"}, environment
 
 
 @pytest.mark.parametrize("environment", tf.ENVIRONMENTS)
-def test_tfvars_set_declared_variables_for_their_environment(environment: str) -> None:
-    root = tf.load(str(tf.ENVS / environment))
-    values = tf.parse(tf.ENVS / environment / "terraform.tfvars")
-    undeclared = set(values) - set(root.variables)
-    assert not undeclared, f"envs/{environment}: tfvars sets undeclared {sorted(undeclared)}"
+def test_each_environment_sets_declared_variables_and_every_required_one(environment: str) -> None:
+    root = tf.load(str(tf.ROOT))
+    shared = tf.parse(tf.ROOT / "terraform.tfvars")
+    own = tf.parse(tf.ENVS / f"{environment}.tfvars")
+    for name, values in (("terraform.tfvars", shared), (f"envs/{environment}.tfvars", own)):
+        undeclared = set(values) - set(root.variables)
+        assert not undeclared, f"{name} sets undeclared {sorted(undeclared)}"
+    assert not {"environment", "project_id"} & set(shared), "per environment, not shared"
+    values = tf.environment_values(environment)
     assert values["environment"] == environment
     assert values["deletion_protection"] is (environment == "prod")
-    # Every required variable is in the tfvars, except the image CI passes with -var.
     required = {name for name, v in root.variables.items() if not v.has_default}
-    assert required - set(values) == {"api_image"}
+    assert required - set(values) == PER_COMMIT_VARIABLES
 
 
-# --- tied to the application: contract, settings, pipeline parameters ----------------------------
+# --- tied to the application: contract, settings, pipeline parameters -----------------------------
 
 
 def test_bigquery_module_reads_the_exported_schemas(tmp_path: Path) -> None:
@@ -354,12 +342,7 @@ def test_tables_partition_and_cluster_as_the_contract_says() -> None:
             [
                 "topic",
                 "subscription",
-                "dead_letter_topic",
-                "dead_letter_subscription",
                 "ack_deadline_seconds",
-                "max_delivery_attempts",
-                "retry_min_backoff_seconds",
-                "retry_max_backoff_seconds",
                 "message_retention_seconds",
                 "retain_acked_messages",
             ],
@@ -375,7 +358,7 @@ def test_resource_names_and_limits_default_to_the_settings(module: str, names: l
 
 
 def test_environment_defaults_match_the_settings() -> None:
-    root = tf.load(str(tf.ENVS / "dev")).variables
+    root = tf.load(str(tf.ROOT)).variables
     assert root["bigquery_location"].default == settings_default("location")
     assert root["max_message_bytes"].default == settings_default("max_message_bytes")
     api = tf.load(str(tf.MODULES / "cloud_run_api")).variables
@@ -393,7 +376,7 @@ def test_cloud_run_environment_is_the_settings_names() -> None:
     (container,) = service["template"][0]["containers"]
     secret_names = [env["name"] for env in container["env"]]
     names = set(plain) | set(secret_names)
-    fields = {"BQINGEST_" + name.upper() for name in Settings.model_fields}
+    fields = {"BQINGEST_" + name.upper() for name in LocalSettings.model_fields}
     assert names - fields <= API_SETTINGS_PENDING, names - fields - API_SETTINGS_PENDING
     assert names >= {
         "BQINGEST_ENVIRONMENT",
@@ -458,7 +441,7 @@ def test_reconcile_job_runs_the_command_with_the_settings_names() -> None:
 
     module = tf.load(str(tf.MODULES / "reconcile"))
     names = set(module.locals["environment_variables"])
-    fields = {"BQINGEST_" + name.upper() for name in Settings.model_fields}
+    fields = {"BQINGEST_" + name.upper() for name in LocalSettings.model_fields}
     assert names <= fields, names - fields
     assert {"BQINGEST_ENVIRONMENT", "BQINGEST_PROJECT", "BQINGEST_TOPIC"} <= names
     job = module.resources[("google_cloud_run_v2_job", "reconcile")]
@@ -474,7 +457,7 @@ def test_reconcile_job_runs_the_command_with_the_settings_names() -> None:
     )
     binding = module.resources[("google_cloud_run_v2_job_iam_member", "scheduler_runs_job")]
     assert binding["role"] == "roles/run.invoker"
-    root = tf.load(str(tf.ENVS / "dev"))
+    root = tf.load(str(tf.ROOT))
     assert tf.unwrap(root.modules["reconcile"]["image"]) == "var.api_image"
     assert tf.unwrap(root.modules["monitoring"]["reconcile_job_name"]) == (
         "module.reconcile.job_name"
@@ -491,18 +474,20 @@ def test_dataflow_job_streams_drains_and_takes_exactly_the_pipeline_parameters()
         "events_table",
         "dead_letter_table",
         "max_message_bytes",
+        "dead_letter_payloads",
     }
+    assert job["parameters"]["dead_letter_payloads"].startswith("gs://${var.bucket}/")
     assert tf.unwrap(job["provider"]) == "google-beta"
     assert job["on_delete"] == "drain"
     assert job["enable_streaming_engine"] is True
     assert job["ip_configuration"] == "WORKER_IP_PRIVATE"
-    root = tf.load(str(tf.ENVS / "dev")).modules["dataflow"]
+    root = tf.load(str(tf.ROOT)).modules["dataflow"]
     assert tf.unwrap(root["subscription"]) == "module.pubsub.subscription_id"
     assert tf.unwrap(root["events_table"]) == "module.bigquery.events_table_id"
     assert tf.unwrap(root["dead_letter_table"]) == "module.bigquery.dead_letter_table_id"
 
 
-# --- least privilege -----------------------------------------------------------------------------
+# --- least privilege ------------------------------------------------------------------------------
 
 
 def test_no_basic_roles_public_members_or_keys() -> None:
@@ -533,7 +518,7 @@ def test_project_roles_of_runtime_accounts_are_what_the_deployer_may_grant() -> 
     granted = {
         body["role"]
         for (kind, name), body in iam.resources.items()
-        if kind == "google_project_iam_member" and not name.startswith("deployer")
+        if kind == "google_project_iam_member" and not name.startswith(("deployer", "planner"))
     }
     assert (
         granted
@@ -547,25 +532,136 @@ def test_project_roles_of_runtime_accounts_are_what_the_deployer_may_grant() -> 
     assert "jsonencode(local.runtime_project_roles)" in condition["expression"]
 
 
-def test_workload_identity_accepts_only_the_repository_and_its_environment() -> None:
+# --- who may become the deployer or the planner (defect 6) ----------------------------------------
+
+
+def _cel(expression: str, claims: dict[str, str]) -> object:
+    """Evaluate the small CEL subset the provider's condition and mapping use (==, !=, &&, ||,
+    in [...], startsWith, a ? b : c) on a token's claims."""
+    python = expression.replace("&&", " and ").replace("||", " or ")
+    python = python.replace(".startsWith(", ".startswith(")
+    if " ? " in python:
+        condition, rest = python.rsplit(" ? ", 1)
+        yes, no = rest.split(" : ")
+        python = f"({yes}) if ({condition}) else ({no})"
+    return eval(python, {"__builtins__": {}}, {"assertion": SimpleNamespace(**claims)})  # noqa: S307
+
+
+def _provider_expressions() -> tuple[str, str]:
+    """The provider's attribute condition and access mapping, rendered for prod."""
+    from tests.static import terraform_render as render
+
+    iam = tf.load(str(tf.MODULES / "iam"))
+    scope = render.Scope(
+        iam,
+        {
+            "github_repository_id": "123456789",
+            "github_environment": "prod",
+            "github_deploy_ref": "refs/heads/main",
+            "github_repository": "my-org/bqingest",
+        },
+    )
+    condition = scope.value("local.attribute_condition")
+    return condition, scope.value("local.access_mapping")
+
+
+TOKEN = {
+    "repository_id": "123456789",
+    "environment": "prod",
+    "ref": "refs/heads/main",
+    "event_name": "push",
+}
+
+
+@pytest.mark.parametrize(
+    ("claims", "access"),
+    [
+        ({}, "apply"),
+        ({"event_name": "workflow_dispatch"}, "apply"),
+        ({"event_name": "pull_request", "ref": "refs/pull/7/merge"}, "plan"),
+        ({"event_name": "pull_request_target"}, None),
+        ({"ref": "refs/heads/feature"}, None),
+        ({"event_name": "pull_request", "ref": "refs/heads/main"}, None),
+        ({"repository_id": "987654321"}, None),
+        ({"environment": "dev"}, None),
+        ({"environment": "dev", "event_name": "pull_request", "ref": "refs/pull/7/merge"}, None),
+    ],
+)
+def test_workload_identity_admits_the_deploy_branch_and_pull_requests_only(
+    claims: dict[str, str], access: str | None
+) -> None:
+    """Only this repository (by id), in this GitHub Environment: its deployment branch's pushes
+    and manual runs become the deployer, its pull requests the read-only planner."""
+    condition, mapping = _provider_expressions()
+    token = {**TOKEN, **claims}
+    admitted = _cel(condition, token)
+    assert admitted is (access is not None), (token, condition)
+    if access is not None:
+        assert _cel(mapping, token) == access
+
+
+def test_each_ci_identity_is_impersonated_by_its_access_only() -> None:
     iam = tf.load(str(tf.MODULES / "iam"))
     provider = iam.resources[("google_iam_workload_identity_pool_provider", "github")]
-    condition = provider["attribute_condition"]
-    assert "assertion.repository == '${var.github_repository}'" in condition
-    assert (
-        "assertion.sub == 'repo:${var.github_repository}:environment:${var.github_environment}'"
-        in condition
-    )
+    assert tf.unwrap(provider["attribute_condition"]) == "local.attribute_condition"
+    assert tf.unwrap(provider["attribute_mapping"]["attribute.access"]) == "local.access_mapping"
     assert provider["oidc"][0]["issuer_uri"] == "https://token.actions.githubusercontent.com"
-    binding = iam.resources[("google_service_account_iam_member", "github_impersonates_deployer")]
-    assert binding["role"] == "roles/iam.workloadIdentityUser"
+    bindings = {
+        name: body
+        for (kind, name), body in iam.resources.items()
+        if kind == "google_service_account_iam_member"
+        and body["role"].endswith("workloadIdentityUser")
+    }
+    assert {
+        name: (tf.unwrap(b["service_account_id"]), b["member"]) for name, b in bindings.items()
+    } == {
+        "github_impersonates_deployer": (
+            "google_service_account.deployer.name",
+            "${local.pool_principals}/attribute.access/apply",
+        ),
+        "github_impersonates_planner": (
+            "google_service_account.planner.name",
+            "${local.pool_principals}/attribute.access/plan",
+        ),
+    }
+    root = tf.load(str(tf.ROOT))
+    assert root.locals["deploy_refs"] == {
+        "dev": "refs/heads/dev",
+        "staging": "refs/heads/staging",
+        "prod": "refs/heads/main",
+    }
     assert (
-        "attribute.repository/${var.github_repository}"
-        in iam.locals["github_repository_principals"]
+        tf.unwrap(root.modules["iam"]["github_deploy_ref"]) == "local.deploy_refs[var.environment]"
     )
 
 
-# --- checkov -------------------------------------------------------------------------------------
+def test_the_deployer_administers_only_the_runtime_accounts() -> None:
+    """No project-wide service-account or workload-identity administration: the deployer could
+    take over any account of the project with it (a default compute account, its own)."""
+    iam = tf.load(str(tf.MODULES / "iam"))
+    project_roles = set(iam.locals["deployer_project_roles"])
+    assert not project_roles & {
+        "roles/iam.serviceAccountAdmin",
+        "roles/iam.serviceAccountKeyAdmin",
+        "roles/iam.serviceAccountTokenCreator",
+        "roles/iam.serviceAccountUser",
+        "roles/iam.workloadIdentityPoolAdmin",
+        "roles/resourcemanager.projectIamAdmin",
+    }
+    admin = iam.resources[
+        ("google_service_account_iam_member", "deployer_administers_runtime_accounts")
+    ]
+    assert admin["role"] == "roles/iam.serviceAccountAdmin"
+    assert tf.unwrap(admin["for_each"]) == "local.runtime_accounts"
+    assert set(iam.locals["runtime_accounts"]) == {
+        "api_invoker",
+        "api_reader",
+        "dataflow_worker",
+        "reconcile",
+    }
+
+
+# --- checkov --------------------------------------------------------------------------------------
 
 
 def _inline_skips() -> dict[tuple[str, str], str]:
@@ -635,7 +731,20 @@ def test_every_checkov_skip_is_inline_with_a_reason_and_needed(
     assert used <= set(skips), f"skips not written inline: {sorted(used - set(skips))}"
 
 
-# --- documentation -------------------------------------------------------------------------------
+# --- documentation --------------------------------------------------------------------------------
+
+
+def test_deploy_doc_first_apply_matches_the_configuration() -> None:
+    """docs/deploy.md's first apply gives every per-commit variable, uses the files of this
+    layout, and links every module."""
+    doc = (tf.REPO / "docs" / "deploy.md").read_text()
+    (variables_line,) = [line for line in doc.splitlines() if line.startswith("VARS=")]
+    for name in PER_COMMIT_VARIABLES:
+        assert f"-var {name}=" in variables_line, name
+    assert "-var-file=envs/$ENV.tfvars" in variables_line
+    assert "-backend-config=envs/$ENV.gcs.tfbackend" in doc
+    for module in MODULE_DIRECTORIES:
+        assert f"(../terraform/modules/{module.name}/README.md)" in doc, module.name
 
 
 def test_variable_tables_are_up_to_date() -> None:
@@ -646,8 +755,48 @@ def test_variable_tables_are_up_to_date() -> None:
     )
 
 
-def test_readme_documents_deploying() -> None:
-    readme = (tf.REPO / "README.md").read_text()
-    assert "## Deploy to GCP" in readme
-    for module in MODULE_DIRECTORIES:
-        assert f"terraform/modules/{module.name}" in readme, f"README does not link {module.name}"
+# --- the pipeline's subscription (defect 5) -------------------------------------------------------
+
+
+def test_no_subscription_forwards_or_delays_messages_dataflow_reads() -> None:
+    """Pub/Sub's dead-letter topics and retry policies are not supported by Dataflow
+    (cloud.google.com/pubsub/docs/handling-failures): Dataflow acknowledges on its own terms, and
+    a dead-letter policy could forward messages the pipeline holds out of its path. The
+    pipeline's dead_letters table is the one place for bad messages."""
+    module = tf.load(str(tf.MODULES / "pubsub"))
+    subscriptions = {
+        name: body
+        for (kind, name), body in module.resources.items()
+        if kind == "google_pubsub_subscription"
+    }
+    assert set(subscriptions) == {"pipeline"}, sorted(subscriptions)
+    pipeline = subscriptions["pipeline"]
+    assert "dead_letter_policy" not in pipeline
+    assert "retry_policy" not in pipeline
+    topics = {name for (kind, name) in module.resources if kind == "google_pubsub_topic"}
+    assert topics == {"events"}, "a topic nothing publishes to but Pub/Sub's dead lettering"
+    # Nobody grants the Pub/Sub service agent anything: it forwarded dead letters, nothing else.
+    for directory in DIRECTORIES:
+        text = tf.load(str(directory)).expressions()
+        assert "gcp-sa-pubsub" not in text, tf.load(str(directory)).name
+
+
+# --- the Dataflow job's streaming mode (defect 4) -------------------------------------------------
+
+AT_LEAST_ONCE = "streaming_mode_at_least_once"
+
+
+def test_the_job_runs_in_at_least_once_mode_set_where_dataflow_reads_it() -> None:
+    """ADR 0003: the job runs at least once. `gcloud dataflow flex-template build` keeps only
+    name, description, parameters (and yamlDefinition) of metadata.json, so its
+    defaultStreamingMode never reaches the spec; the mode is set at launch instead, as the
+    streaming_mode_at_least_once experiment of the launch request's environment, which the job
+    resource sends on every create and update."""
+    job = tf.load(str(tf.MODULES / "dataflow")).resources[
+        ("google_dataflow_flex_template_job", "pipeline")
+    ]
+    experiments = job.get("additional_experiments", [])
+    assert AT_LEAST_ONCE in experiments, experiments
+    assert "streaming_mode_exactly_once" not in experiments
+    # Dataflow runs at-least-once mode on Streaming Engine only.
+    assert job["enable_streaming_engine"] is True

@@ -10,6 +10,7 @@ the publisher). Anything else becomes a 500 that names the request id and nothin
 
     ApiError                          body code               HTTP
     ├── EventNotFound                 not_found               404
+    ├── AmbiguousEventId              ambiguous_id            409  (+ choices: the sources)
     ├── InvalidInput                  invalid_input           422  (field + contract reason code)
     │   └── RangeTooLarge             range_too_large         422  (narrow since/until)
     ├── MissingApiKey                 unauthenticated         401  (+ WWW-Authenticate)
@@ -19,6 +20,7 @@ the publisher). Anything else becomes a 500 that names the request id and nothin
     └── UpstreamUnavailable           unavailable             503  (+ Retry-After)
         ├── UpstreamTimeout           timeout                 503
         ├── Overloaded                overloaded              503  (request shed, queue full)
+        ├── PartlyPublished           partly_published        503  (+ accepted: the ids that were)
         └── UpstreamResourceMissing   resource_missing        503  (+ a CRITICAL log line)
 
     ContractError (the contract's ValueError)   -> 422 invalid_input with its field and reason
@@ -70,6 +72,15 @@ class ErrorDetail(BaseModel):
         None, description="For invalid_input: a reason code of the event contract."
     )
     request_id: str | None = Field(None, description="Quote it when reporting a problem.")
+    choices: list[str] | None = Field(
+        None, description="For ambiguous_id: the sources that have an event with this id."
+    )
+    accepted: list[str] | None = Field(
+        None,
+        description="For partly_published: the ids Pub/Sub accepted (the others were not "
+        "published). Retrying the whole batch is safe: the ids stay the same, and readers see "
+        "each (source, id) once.",
+    )
 
 
 class ErrorBody(BaseModel):
@@ -84,11 +95,21 @@ class ApiError(Exception):
     status_code: int = 500
     code: str = "internal_error"
 
-    def __init__(self, message: str, *, field: str | None = None, reason: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        reason: str | None = None,
+        choices: list[str] | None = None,
+        accepted: list[str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.field = field
         self.reason = reason
+        self.choices = choices
+        self.accepted = accepted
 
     def headers(self) -> dict[str, str]:
         return {}
@@ -97,6 +118,13 @@ class ApiError(Exception):
 class EventNotFound(ApiError):
     status_code = 404
     code = "not_found"
+
+
+class AmbiguousEventId(ApiError):
+    """An id alone names events of several sources: the client must choose (``?source=``)."""
+
+    status_code = 409
+    code = "ambiguous_id"
 
 
 class InvalidInput(ApiError):
@@ -154,6 +182,12 @@ class Overloaded(UpstreamUnavailable):
     code = "overloaded"
 
 
+class PublishIncomplete(UpstreamUnavailable):
+    """Pub/Sub took only some events of a batch; ``accepted`` names them."""
+
+    code = "partly_published"
+
+
 class UpstreamResourceMissing(UpstreamUnavailable):
     """A table, view, dataset or topic the configuration names does not exist: an outage."""
 
@@ -209,15 +243,25 @@ def error_response(
     request_id: str | None,
     field: str | None = None,
     reason: str | None = None,
+    choices: list[str] | None = None,
+    accepted: list[str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """The one shape of every error response."""
+    """The one shape of every error response (``choices``, ``accepted`` only when given)."""
     detail = ErrorDetail(
-        code=code, message=message, field=field, reason=reason, request_id=request_id
+        code=code,
+        message=message,
+        field=field,
+        reason=reason,
+        request_id=request_id,
+        choices=choices,
+        accepted=accepted,
     )
-    return JSONResponse(
-        ErrorBody(error=detail).model_dump(mode="json"), status_code=status_code, headers=headers
-    )
+    body = ErrorBody(error=detail).model_dump(mode="json")
+    for optional in ("choices", "accepted"):
+        if body["error"][optional] is None:
+            del body["error"][optional]
+    return JSONResponse(body, status_code=status_code, headers=headers)
 
 
 def internal_error_response(request_id: str | None) -> JSONResponse:
@@ -254,6 +298,8 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
         request_id=request_id_of(request),
         field=exc.field,
         reason=exc.reason,
+        choices=exc.choices,
+        accepted=exc.accepted,
         headers=exc.headers(),
     )
 

@@ -8,8 +8,9 @@ use case, each given exactly what it uses. Tests pass fakes of the reader and th
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from functools import partial
 
 from fastapi import FastAPI
@@ -36,12 +37,14 @@ from bqingest.config import ApiSettings, load
 from bqingest.warehouse.events import EventReader, EventStore, QueryBounds
 
 DESCRIPTION = """\
-Read back the CloudEvents that bqingest ingested into BigQuery, from its de-duplicated view,
-and publish new ones to Pub/Sub.
+Read back the CloudEvents that bqingest ingested into BigQuery, one row per event (an event is
+its source and id), and publish new ones to Pub/Sub.
 
-* By id: `GET /api/v1/events/{id}` (or the original `GET /api/v1/{id}`), cached, with ETag.
+* By id: `GET /api/v1/events/{id}` (or the original `GET /api/v1/{id}`), cached, with ETag;
+  `?source=` chooses when several sources used the id (409 otherwise).
 * Listing and export: `GET /api/v1/events` (JSON pages, or NDJSON with
-  `Accept: application/x-ndjson`); counts: `GET /api/v1/events/count`.
+  `Accept: application/x-ndjson`); counts: `GET /api/v1/events/count`. Each covers a window of
+  event time (`since`, `until`; without `since`, the last week by default).
 * Publishing: `POST /api/v1/events` with an API key in `X-API-Key`.
 
 Every error has the same body: `{"error": {"code", "message", "field", "reason", "request_id"}}`.
@@ -52,7 +55,7 @@ def event_store(settings: ApiSettings) -> EventStore:
     """The warehouse reader the API uses in both places (a client made on first use)."""
     return EventStore(
         partial(clients.bigquery_client, settings.endpoints),
-        view_id=settings.dedup_view_id,
+        table_id=settings.events_table_id,
         bounds=QueryBounds(
             timeout=settings.api_query_timeout_seconds,
             maximum_bytes_billed=settings.api_maximum_bytes_billed,
@@ -66,8 +69,13 @@ def create_app(
     *,
     reader: EventReader | None = None,
     publisher: EventPublisher | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
-    """A new app with its own pool, cache, metrics registry and clients."""
+    """A new app with its own pool, cache, metrics registry and clients.
+
+    ``reader``, ``publisher`` and ``clock`` (what "now" is for default windows) are the seams
+    tests replace.
+    """
     settings = settings or load(ApiSettings)
     settings.check_api_is_safe()
     configure_logging(settings)
@@ -99,8 +107,10 @@ def create_app(
             limits=ReadLimits(
                 export_max_rows=settings.api_export_max_rows,
                 count_max_groups=settings.api_count_max_groups,
+                default_window=timedelta(hours=settings.api_default_window_hours),
                 cache_control=f"{visibility}, max-age={settings.api_http_max_age_seconds}",
             ),
+            **({"clock": clock} if clock is not None else {}),
         ),
         publishing=PublishController(
             publisher=publisher,

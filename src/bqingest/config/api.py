@@ -46,6 +46,13 @@ class ApiSettings(CoreSettings):
     api_publish_timeout_seconds: float = Field(
         10.0, gt=0, le=60, description="Deadline for Pub/Sub to accept a POST's events."
     )
+    api_publish_max_pending_bytes: int = Field(
+        64 * 1024**2,
+        ge=1024**2,
+        le=1024**3,
+        description="Bytes of POSTed events that may wait for Pub/Sub at once; beyond it a POST "
+        "gets 503 instead of growing the instance's memory.",
+    )
     api_query_timeout_seconds: float = Field(
         10.0, gt=0, le=300, description="Deadline of each warehouse call made for a request."
     )
@@ -85,8 +92,21 @@ class ApiSettings(CoreSettings):
     api_http_max_age_seconds: int = Field(
         300, ge=0, le=31_536_000, description="Cache-Control max-age of by-id responses."
     )
+    api_default_window_hours: float = Field(
+        24 * 7,
+        gt=0,
+        le=24 * 366 * 10,
+        description="A list, count or export that names no `since` covers this many hours "
+        "before `until` (or now): every read has a window, so what it scans follows the "
+        "window, not the table.",
+    )
     api_export_max_rows: int = Field(
-        100_000, ge=1, le=10_000_000, description="Most rows one NDJSON export may stream."
+        100_000,
+        ge=1,
+        le=10_000_000,
+        description="Most rows one NDJSON export may stream; a larger range is refused with 422 "
+        "before the first byte. Keep it within what streams inside the request timeout "
+        "(Cloud Run's is set in Terraform).",
     )
     api_count_max_groups: int = Field(
         10_000, ge=1, le=1_000_000, description="Most groups one count request may return."

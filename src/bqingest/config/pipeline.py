@@ -27,6 +27,12 @@ class PipelineSettings(CoreSettings):
         description="Local runner: on start, replay the subscription from the last publish time "
         "written minus this margin (docs/adr/0002-local-runner-recovery.md).",
     )
+    dead_letter_payloads: str | None = Field(
+        None,
+        description="Where the whole body of a dead letter too long for its row is stored (a "
+        "directory or gs://BUCKET/PATH). Unset: <data dir>/dead-letter-payloads locally; on "
+        "Dataflow the template's parameter of the same name (Terraform sets it).",
+    )
     pipeline_metrics_port: int | None = Field(
         None,
         ge=0,

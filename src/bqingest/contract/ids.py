@@ -9,12 +9,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
-ID_MAX_LENGTH: Final = 128
-ID_ALPHABET: Final = "letters, digits and ._~:-"
 ID_PATTERN: Final = r"^[A-Za-z0-9._~:\-]{1,128}$"
 _ID_RE: Final = re.compile(ID_PATTERN)
 
 
 def is_valid_id(value: str) -> bool:
-    """Whether ``value`` is a well-formed event id (1-128 characters of :data:`ID_ALPHABET`)."""
+    """Whether ``value`` is a well-formed event id: 1-128 letters, digits and ``._~:-``."""
     return _ID_RE.fullmatch(value) is not None

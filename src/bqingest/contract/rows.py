@@ -19,6 +19,12 @@ import pydantic_core
 from bqingest.contract.errors import ContractError
 from bqingest.contract.events import CloudEvent, MessageContext, ValidEvent
 
+DEAD_LETTER_PAYLOAD_BYTES: Final = 1024 * 1024
+"""The most of a rejected body a dead-letter row holds. A message Pub/Sub accepts can be 10 MB,
+and a row that large cannot be appended (one append request is at most 10 MB): the row keeps
+this prefix, the whole body's size and SHA-256, and where the whole body was archived."""
+ERROR_MESSAGE_CHARS: Final = 2000
+
 
 class Stage(StrEnum):
     """Where in the pipeline a message was rejected."""
@@ -95,17 +101,26 @@ def dead_letter_row(
     stage: Stage,
     failed_at: datetime,
 ) -> dict[str, Any]:
-    """The ``dead_letters`` row for a rejected message: everything needed to fix and replay it."""
+    """The ``dead_letters`` row for a rejected message: everything needed to fix and replay it.
+
+    Its size is bounded whatever the message: the body is cut to :data:`DEAD_LETTER_PAYLOAD_BYTES`
+    (``payload_truncated``; the writer archives the whole body and sets ``payload_uri``).
+    """
+    truncated = len(payload) > DEAD_LETTER_PAYLOAD_BYTES
     return {
         "dead_letter_id": dead_letter_id(stage=stage, message_id=message_id, payload=payload),
-        "raw_payload": payload,
+        "raw_payload": payload[:DEAD_LETTER_PAYLOAD_BYTES] if truncated else payload,
         "attributes": _json_text(dict(attributes)) if attributes else None,
         "message_id": message_id,
         "publish_time": _utc(publish_time) if publish_time is not None else None,
         "reason": error.reason.value,
-        "error_message": error.message,
+        "error_message": error.message[:ERROR_MESSAGE_CHARS],
         "error_field": error.field,
         "stage": stage.value,
         "failed_at": _utc(failed_at),
         "replayed_at": None,
+        "payload_bytes": len(payload),
+        "payload_sha256": hashlib.sha256(payload).hexdigest(),
+        "payload_truncated": truncated,
+        "payload_uri": None,
     }

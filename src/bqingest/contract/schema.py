@@ -101,6 +101,20 @@ DEAD_LETTERS: Final = TableSpec(
         _col("stage", "STRING", "REQUIRED", "Where it failed: parse or sink."),
         _col("failed_at", "TIMESTAMP", "REQUIRED", "When the pipeline rejected it."),
         _col("replayed_at", "TIMESTAMP", "NULLABLE", "When it was republished, if it was."),
+        _col("payload_bytes", "INTEGER", "NULLABLE", "Size of the whole message body, in bytes."),
+        _col("payload_sha256", "STRING", "NULLABLE", "SHA-256 of the whole body, hex."),
+        _col(
+            "payload_truncated",
+            "BOOLEAN",
+            "NULLABLE",
+            "raw_payload holds only the body's first bytes (the whole body is at payload_uri).",
+        ),
+        _col(
+            "payload_uri",
+            "STRING",
+            "NULLABLE",
+            "Where the whole body was archived when raw_payload is truncated (gs:// or a path).",
+        ),
     ),
     partition_field="failed_at",
     clustering=("reason",),
@@ -109,19 +123,28 @@ DEAD_LETTERS: Final = TableSpec(
 TABLES: Final = (EVENTS, DEAD_LETTERS)
 
 DEDUP_VIEW_ROLE: Final = "events_dedup"
+IDENTITY: Final = ("source", "id")
+"""What makes an event one event: CloudEvents ids are unique per source, not globally."""
+WINNER_ORDER: Final = "publish_time, message_id, ingested_at"
+"""Which copy of an event readers see: the earliest publish; a message written twice (same
+publish time and message id) is settled by the earlier write, so the answer never flips."""
+DEDUP_WINDOW: Final = f"PARTITION BY {', '.join(IDENTITY)} ORDER BY {WINNER_ORDER}"
+
 # Terraform reads the exported file through templatefile(); bootstrap through str.format.
-_DEDUP_VIEW_TEMPLATE: Final = """\
--- One row per event id: the earliest publish wins (ties broken by message id), so a redelivered
--- or republished event is never visible twice.
+_DEDUP_VIEW_TEMPLATE: Final = f"""\
+-- One row per event (source, id): the earliest publish wins, then the earliest write, so a
+-- redelivered or republished event is never visible twice and always the same copy is.
+-- Readers that filter by time should not use this view: its window keeps BigQuery from pruning
+-- partitions (docs/adr/0009-identity-and-read-cost.md); the API reads the table directly.
 SELECT * EXCEPT (_row_number)
 FROM (
   SELECT
     *,
-    ROW_NUMBER() OVER (PARTITION BY id ORDER BY publish_time, message_id) AS _row_number
-  FROM `{project}.{dataset}.{table}`
+    ROW_NUMBER() OVER ({DEDUP_WINDOW}) AS _row_number
+  FROM `{{project}}.{{dataset}}.{{table}}`
 )
 WHERE _row_number = 1
-"""
+"""  # noqa: S608 - constants only; the ids are filled in from validated settings
 
 
 def dedup_view_sql(*, project: str, dataset: str, table: str) -> str:

@@ -18,6 +18,7 @@ them, and the claim timestamp says which run claimed them.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -38,6 +39,28 @@ class ReplayError(ValueError):
     """A replay request that cannot be carried out as asked (nothing published)."""
 
 
+def whole_body(letter: DeadLetter) -> bytes:
+    """The message body as received: the row's ``raw_payload``, or, when the row holds only a
+    prefix, the archived object (``payload_uri``; a directory locally, ``gs://`` in the cloud)."""
+    if not letter.payload_truncated:
+        return letter.raw_payload
+    if not letter.payload_uri:
+        raise ReplayError(
+            f"dead letter {letter.dead_letter_id} keeps only the first {len(letter.raw_payload)} "
+            f"of {letter.payload_bytes} bytes and its whole body was not archived "
+            "(the pipeline ran without --dead_letter_payloads): replay it with --payload"
+        )
+    from bqingest.pipeline.archive import read_archived  # Beam's file systems: local, gs://
+
+    body = read_archived(letter.payload_uri)
+    if letter.payload_sha256 and hashlib.sha256(body).hexdigest() != letter.payload_sha256:
+        raise ReplayError(
+            f"the archived body of {letter.dead_letter_id} at {letter.payload_uri} does not match "
+            "the SHA-256 its row recorded: it was changed after the pipeline wrote it"
+        )
+    return body
+
+
 @dataclass(frozen=True)
 class Fix:
     """How to change a message before republishing it."""
@@ -56,7 +79,7 @@ class Fix:
         }
         attributes.update(self.set_attributes)
         attributes[REPLAY_ATTRIBUTE] = letter.dead_letter_id
-        data = self.payload if self.payload is not None else letter.raw_payload
+        data = self.payload if self.payload is not None else whole_body(letter)
         return data, attributes
 
 

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bqingest import clients
 from bqingest.config import OperationsSettings
 from bqingest.contract import Reason, Stage
-from bqingest.operations.deadletters import Fix, ReplayError, replay
+from bqingest.operations.deadletters import Fix, ReplayError, replay, whole_body
 from bqingest.warehouse.dead_letters import Selection, list_dead_letters
 from bqingest.warehouse.records import DeadLetter
 
@@ -65,9 +68,30 @@ def selection(
     )
 
 
-def _preview(payload: bytes, width: int = 60) -> str:
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def safe(text: str) -> Text:
+    """Text from a producer, shown as is: control characters (a terminal's escape sequences, a
+    carriage return that would overwrite the line) as ``\\xNN``, and never read as rich markup."""
+    return Text(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
+
+
+def _preview(payload: bytes, width: int = 60) -> Text:
     text = payload[:width].decode("utf-8", errors="backslashreplace")
-    return text + ("..." if len(payload) > width else "")
+    return safe(text + ("..." if len(payload) > width else ""))
+
+
+def _payload(letter: DeadLetter) -> Text:
+    described = f"{letter.payload_bytes} bytes"
+    if letter.payload_truncated:
+        described += (
+            f", first {len(letter.raw_payload)} kept in the row; whole body: "
+            f"{letter.payload_uri or '(not archived)'}"
+        )
+    if letter.payload_sha256:
+        described += f", sha256 {letter.payload_sha256}"
+    return Text(f"{described}: ") + _preview(letter.raw_payload, 400)
 
 
 def print_list(console: Console, letters: Sequence[DeadLetter]) -> None:
@@ -81,7 +105,7 @@ def print_list(console: Console, letters: Sequence[DeadLetter]) -> None:
             letter.failed_at.isoformat(timespec="seconds"),
             letter.stage,
             letter.reason,
-            letter.error_message[:80],
+            safe(letter.error_message[:80]),
             _preview(letter.raw_payload),
             letter.replayed_at.isoformat(timespec="seconds") if letter.replayed_at else "",
         )
@@ -89,21 +113,21 @@ def print_list(console: Console, letters: Sequence[DeadLetter]) -> None:
 
 
 def print_one(console: Console, letter: DeadLetter) -> None:
-    fields = {
-        "dead_letter_id": letter.dead_letter_id,
-        "reason": letter.reason,
-        "stage": letter.stage,
-        "error": letter.error_message,
-        "field": letter.error_field or "",
-        "message_id": letter.message_id or "",
-        "publish_time": letter.publish_time.isoformat() if letter.publish_time else "",
-        "failed_at": letter.failed_at.isoformat(),
-        "replayed_at": letter.replayed_at.isoformat() if letter.replayed_at else "(never)",
-        "attributes": ", ".join(f"{k}={v}" for k, v in sorted(letter.attributes.items())),
-        "payload": f"{len(letter.raw_payload)} bytes: {_preview(letter.raw_payload, 400)}",
+    fields: dict[str, Text] = {
+        "dead_letter_id": safe(letter.dead_letter_id),
+        "reason": safe(letter.reason),
+        "stage": safe(letter.stage),
+        "error": safe(letter.error_message),
+        "field": safe(letter.error_field or ""),
+        "message_id": safe(letter.message_id or ""),
+        "publish_time": Text(letter.publish_time.isoformat() if letter.publish_time else ""),
+        "failed_at": Text(letter.failed_at.isoformat()),
+        "replayed_at": Text(letter.replayed_at.isoformat() if letter.replayed_at else "(never)"),
+        "attributes": safe(", ".join(f"{k}={v}" for k, v in sorted(letter.attributes.items()))),
+        "payload": _payload(letter),
     }
     for name, value in fields.items():
-        console.print(f"[bold]{name:>14}[/] {value}", highlight=False, soft_wrap=True)
+        console.print(Text(f"{name:>14} ", style="bold") + value, highlight=False, soft_wrap=True)
 
 
 def run_list(
@@ -138,8 +162,8 @@ def run_show(
         raise ReplayError(f"no dead letter {dead_letter_id} in {settings.dead_letter_table_id}")
     print_one(console, letters[0])
     if payload_out is not None:
-        payload_out.write_bytes(letters[0].raw_payload)
-        console.print(f"raw payload written to {payload_out}")
+        payload_out.write_bytes(whole_body(letters[0]))
+        console.print(f"raw payload written to {payload_out}", highlight=False)
     return 0
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from bqingest.api.metrics import Series as ApiSeries
 from bqingest.operations.readings import API, PIPELINE, SOURCE, Reading, Samples
-from bqingest.pipeline.metrics import Series as PipelineSeries
+from bqingest.pipeline.series import Series as PipelineSeries
 from bqingest.source.metrics import Series as SourceSeries
 
 # Requests that are not traffic: the status's own scrapes of the API and its probes.

@@ -27,6 +27,11 @@ def pipeline_argv(
         f"--max_message_bytes={settings.max_message_bytes}",
         f"--recovery_margin_seconds={settings.recovery_margin_seconds:g}",
     ]
+    payloads = settings.dead_letter_payloads
+    if payloads is None and runner == LOCAL_RUNNER:
+        payloads = str((settings.data_dir / "dead-letter-payloads").resolve())
+    if payloads is not None:
+        argv.append(f"--dead_letter_payloads={payloads}")
     if runner == LOCAL_RUNNER:
         for option in (
             "pubsub_emulator_host",

@@ -6,7 +6,8 @@ PipelineError
 ├── ResourceMissing      the subscription or a table does not exist; says how to create it
 ├── RecoveryError        the local runner cannot recover what a previous run acknowledged
 └── SinkError            the warehouse cannot take rows the pipeline must not drop
-    └── SinkUnavailable  transient errors went on past the retry deadline
+    ├── SinkUnavailable  transient errors went on past the retry deadline
+    └── SinkRequestRefused  BigQuery refused a whole request: not a bad row, nothing written
 """
 
 from __future__ import annotations
@@ -38,3 +39,8 @@ class SinkError(PipelineError):
 
 class SinkUnavailable(SinkError):
     """BigQuery kept failing with transient errors for longer than the retry deadline."""
+
+
+class SinkRequestRefused(SinkError):
+    """BigQuery refused a whole append for a reason that is not one row's (a schema that lags
+    the contract, a permission): the rows are kept for a retry, none is dead-lettered."""

@@ -31,6 +31,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 
 from bqingest import clients
 from bqingest.pipeline import metrics, preflight, recovery
+from bqingest.pipeline.archive import PayloadArchive
 from bqingest.pipeline.errors import PipelineError
 from bqingest.pipeline.options import PipelineConfig, config_from
 from bqingest.pipeline.records import utc_now
@@ -49,18 +50,22 @@ def build(pipeline: beam.Pipeline, config: PipelineConfig) -> None:
     parsed = messages | "ParseAndValidate" >> ParseAndValidate(
         max_message_bytes=config.max_message_bytes
     )
+    archive = PayloadArchive(config.dead_letter_payloads) if config.dead_letter_payloads else None
     _ = rows_of(parsed) | "WriteToBigQuery" >> WriteToWarehouse(
         events_table=config.events_table,
         dead_letter_table=config.dead_letter_table,
         connect=StorageWriteApi(endpoints=config.endpoints),
+        archive=archive,
     )
 
 
 def prepare_local_run(config: PipelineConfig) -> recovery.RecoveryPlan:
     """Check endpoints and resources, then seek the subscription back (local runner only)."""
     if config.pubsub_emulator_host is not None:
-        # ReadFromPubSub builds its own client; this is how it finds the emulator.
+        # ReadFromPubSub builds its own client; this is how it finds the emulator, and the
+        # channel it then opens must take messages as large as Pub/Sub does.
         os.environ["PUBSUB_EMULATOR_HOST"] = config.pubsub_emulator_host
+        clients.lift_emulator_message_limit()
     preflight.check_endpoints(config)
     subscriber = clients.subscriber_client(config.endpoints)
     bq = clients.bigquery_client(config.endpoints)

@@ -38,6 +38,7 @@ from apache_beam.metrics.metric import Metrics
 from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
 
 from bqingest.contract import Reason
+from bqingest.pipeline.series import Series
 
 NAMESPACE: Final = "bqingest"
 LAG_DISTRIBUTION: Final = "publish_to_write_lag_ms"
@@ -69,19 +70,6 @@ def beam_counter_names() -> frozenset[str]:
     return frozenset(
         [*(count.value for count in Count), *(dead_letter_counter_name(r) for r in Reason)]
     )
-
-
-class Series(StrEnum):
-    """Series names as scraped (counters end in ``_total``): what dashboards and status read."""
-
-    MESSAGES_READ = "bqingest_pipeline_messages_read_total"
-    ROWS_WRITTEN = "bqingest_pipeline_rows_written_total"
-    EVENTS_PARSED = "bqingest_pipeline_events_parsed_total"
-    PARSE_REJECTED = "bqingest_pipeline_parse_rejected_total"
-    SINK_REJECTED = "bqingest_pipeline_sink_rejected_total"
-    SINK_RETRIES = "bqingest_pipeline_sink_retries_total"
-    DEAD_LETTERS = "bqingest_pipeline_dead_letters_total"
-    FRESHNESS_SECONDS = "bqingest_pipeline_freshness_seconds"
 
 
 REGISTRY: Final = CollectorRegistry(auto_describe=True)

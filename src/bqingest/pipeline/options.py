@@ -55,6 +55,13 @@ class IngestOptions(PipelineOptions):
             "dead-lettered as too_large.",
         )
         parser.add_argument(
+            "--dead_letter_payloads",
+            default=None,
+            help="Where the whole body of a dead letter too long for its row is stored: a "
+            "directory, or gs://BUCKET/PATH on Dataflow. Unset: only the row's prefix, size "
+            "and SHA-256 are kept.",
+        )
+        parser.add_argument(
             "--pubsub_emulator_host",
             default=None,
             help="Local only: host:port of the Pub/Sub emulator.",
@@ -105,6 +112,7 @@ class PipelineConfig:
     recovery_margin_seconds: float
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0
+    dead_letter_payloads: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -181,6 +189,7 @@ def config_from(options: PipelineOptions) -> PipelineConfig:
         recovery_margin_seconds=float(ingest.recovery_margin_seconds),
         metrics_host=str(ingest.metrics_host),
         metrics_port=int(ingest.metrics_port),
+        dead_letter_payloads=ingest.dead_letter_payloads or None,
     )
     if not formats.MIN_MESSAGE_BYTES <= config.max_message_bytes <= formats.MAX_MESSAGE_BYTES:
         raise OptionsError(

@@ -16,23 +16,32 @@ How a bundle is written (:class:`WarehouseWriter`, plain Python, no Beam):
 * **row errors** (BigQuery names the rows it refuses; the rest of the request is not written) send
   the named rows to ``dead_letters`` (stage ``sink``, reason ``sink_rejected``) and append the rest
   again;
-* any other error refuses the whole request without naming rows (bqemulator answers a malformed
-  JSON value with UNKNOWN this way): the request is split in halves until the refused rows are
-  isolated, and each of those is dead-lettered;
+* **UNKNOWN** refusing the whole request without naming rows is how bqemulator answers one
+  malformed JSON value: the request is split in halves until the refused rows are isolated, and
+  each of those is dead-lettered;
+* any **other** error refusing the whole request (the table lacks a column the contract writes,
+  say: BigQuery names bad rows in ``row_errors``, so a request-level error is about the request)
+  is not a bad row: :class:`SinkRequestRefused` is raised with the cause, nothing is
+  dead-lettered, and the bundle fails and is retried (Dataflow) or the pipeline stops and
+  recovers on restart (local) once the cause is fixed;
+* a row whose encoding alone is larger than one request may carry is refused before any append
+  and dead-lettered (``sink_rejected``), so it never wedges the stream;
 * an empty response is treated as UNAVAILABLE: after a server restart, the client's default retry
   re-opens the stream with an exhausted request iterator and returns no response at all, which
   would otherwise look like success. The sink therefore calls ``append_rows`` with ``retry=None``
   and does its own retrying.
 
 Dead-letter rows go through the same path to the ``dead_letters`` table; if BigQuery refuses one
-of those there is nowhere left to put it and :class:`SinkError` is raised.
+of those there is nowhere left to put it and :class:`SinkError` is raised. A dead letter whose
+body was too long for its row (``payload_truncated``) has the whole body archived first
+(:class:`~bqingest.pipeline.archive.PayloadArchive`), its URI in ``payload_uri``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Protocol
 
 import apache_beam as beam
@@ -44,7 +53,8 @@ from google.protobuf import descriptor_pb2
 from bqingest import clients
 from bqingest.config import Endpoints
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS, TableSpec
-from bqingest.pipeline.errors import SinkError, SinkUnavailable
+from bqingest.pipeline.archive import PayloadArchive
+from bqingest.pipeline.errors import SinkError, SinkRequestRefused, SinkUnavailable
 from bqingest.pipeline.metrics import Count, count, count_dead_letter, observe_freshness
 from bqingest.pipeline.proto_rows import ProtoRowSchema, schema_for
 from bqingest.pipeline.records import Destination, RowToWrite, sink_rejection, utc_now
@@ -184,8 +194,10 @@ class WarehouseWriter:
         max_request_bytes: int = MAX_REQUEST_BYTES,
         max_request_rows: int = MAX_REQUEST_ROWS,
         clock: Callable[[], Any] = utc_now,
+        archive: PayloadArchive | None = None,
     ) -> None:
         self._appender = appender
+        self._archive = archive
         self._tables = dict(tables)
         self._retry_timeout = retry_timeout
         self._initial_backoff = initial_backoff
@@ -206,6 +218,7 @@ class WarehouseWriter:
             now = self._clock()
             dead_letters += [sink_rejection(row, reason, now=now) for row, reason in rejected]
         if dead_letters:
+            dead_letters = [self._archived(row) for row in dead_letters]
             written, rejected = self._write_table(Destination.DEAD_LETTERS, dead_letters, outcome)
             outcome.dead_letters_written = written
             if rejected:
@@ -219,6 +232,13 @@ class WarehouseWriter:
                 )
         return outcome
 
+    def _archived(self, row: RowToWrite) -> RowToWrite:
+        """``row`` with ``payload_uri`` set once a truncated body is stored whole."""
+        if not row.row.get("payload_truncated") or row.row.get("payload_uri") or not self._archive:
+            return row
+        uri = self._archive.put(str(row.row["dead_letter_id"]), row.message.data)
+        return replace(row, row={**row.row, "payload_uri": uri})
+
     def _write_table(
         self, destination: Destination, rows: list[RowToWrite], outcome: WriteOutcome
     ) -> tuple[list[RowToWrite], list[tuple[RowToWrite, str]]]:
@@ -228,9 +248,20 @@ class WarehouseWriter:
         rejected: list[tuple[RowToWrite, str]] = []
         for row in rows:
             try:
-                encoded.append(_Encoded(row, schema.encode(row.row)))
+                data = schema.encode(row.row)
             except (ValueError, TypeError) as exc:
                 rejected.append((row, f"the row cannot be encoded: {exc}"))
+                continue
+            if len(data) > self._max_request_bytes:
+                rejected.append(
+                    (
+                        row,
+                        f"the row is {len(data)} bytes, over the {self._max_request_bytes} bytes "
+                        "one append may carry",
+                    )
+                )
+                continue
+            encoded.append(_Encoded(row, data))
         written: list[RowToWrite] = []
         for chunk in self._chunks(encoded):
             ok, refused = self._append_chunk(table_id, schema, chunk, outcome)
@@ -284,7 +315,7 @@ class WarehouseWriter:
                     f"writing {len(pending)} row(s) to {table_id} still fails after "
                     f"{self._retry_timeout:g}s of retries: {exc.cause}"
                 ) from exc
-            except exceptions.GoogleAPICallError as exc:
+            except exceptions.Unknown as exc:  # bqemulator: one row refused, none named
                 if len(pending) == 1:
                     rejected.append((pending[0].row, str(exc.message or exc)))
                     return [], rejected
@@ -295,6 +326,13 @@ class WarehouseWriter:
                     written += ok
                     rejected += refused
                 return written, rejected
+            except exceptions.GoogleAPICallError as exc:
+                raise SinkRequestRefused(
+                    f"BigQuery refused the whole append of {len(pending)} row(s) to {table_id} "
+                    f"({type(exc).__name__}: {exc.message or exc}); nothing was written or "
+                    "dead-lettered: fix the cause (a table whose schema lags the contract: run "
+                    "`bqingest bootstrap` locally or apply Terraform) and the rows are written"
+                ) from exc
             if not result.row_errors:
                 return [item.row for item in pending], rejected
             refused_rows = {i: m for i, m in result.row_errors.items() if 0 <= i < len(pending)}
@@ -324,10 +362,12 @@ class WriteRows(beam.DoFn):
         connect: Callable[[], RowAppender],
         max_buffered_rows: int = 1000,
         retry_timeout: float = 300.0,
+        archive: PayloadArchive | None = None,
     ) -> None:
         super().__init__()
         self._tables = dict(tables)
         self._connect = connect
+        self._archive = archive
         self._max_buffered_rows = max_buffered_rows
         self._retry_timeout = retry_timeout
         self._buffer: list[RowToWrite] = []
@@ -335,7 +375,10 @@ class WriteRows(beam.DoFn):
     def setup(self) -> None:
         self._appender = self._connect()
         self._writer = WarehouseWriter(
-            self._appender, tables=self._tables, retry_timeout=self._retry_timeout
+            self._appender,
+            tables=self._tables,
+            retry_timeout=self._retry_timeout,
+            archive=self._archive,
         )
 
     def start_bundle(self) -> None:
@@ -381,8 +424,10 @@ class WriteToWarehouse(beam.PTransform[Any, Any]):
         dead_letter_table: str,
         connect: Callable[[], RowAppender],
         retry_timeout: float = 300.0,
+        archive: PayloadArchive | None = None,
     ) -> None:
         super().__init__()
+        self._archive = archive
         self._tables = {
             Destination.EVENTS: events_table,
             Destination.DEAD_LETTERS: dead_letter_table,
@@ -395,7 +440,10 @@ class WriteToWarehouse(beam.PTransform[Any, Any]):
         # extra step costs per element, and the two inputs differ a hundredfold in volume.
         events, dead_letters = rows
         write = WriteRows(
-            tables=self._tables, connect=self._connect, retry_timeout=self._retry_timeout
+            tables=self._tables,
+            connect=self._connect,
+            retry_timeout=self._retry_timeout,
+            archive=self._archive,
         )
         return (
             events | "WriteEvents" >> beam.ParDo(write),

@@ -14,6 +14,7 @@ from typing import Any
 
 from google.api_core import exceptions
 from google.cloud import bigquery
+from google.cloud.bigquery.retry import DEFAULT_JOB_RETRY, DEFAULT_RETRY
 from google.cloud.bigquery.table import Row, RowIterator
 
 QueryParameter = bigquery.ScalarQueryParameter | bigquery.ArrayQueryParameter
@@ -39,7 +40,10 @@ def query(
 ) -> RowIterator:
     """Run a SELECT in short-query mode and return its rows; raise on any failure.
 
-    ``timeout`` bounds both the wait for the query and each API call, in seconds.
+    ``timeout`` bounds the whole call, in seconds: the wait for the query, each API call, and the
+    client's retries of both (which otherwise go on for 10 and 40 minutes through a BigQuery
+    brownout, holding the caller's thread long after its own deadline). Later pages of the
+    result are fetched with the same bound.
     """
     job_config = bigquery.QueryJobConfig(
         query_parameters=list(parameters), maximum_bytes_billed=maximum_bytes_billed
@@ -50,10 +54,21 @@ def query(
         wait_timeout=timeout,
         api_timeout=timeout,
         max_results=max_results,
+        **bounded_retries(timeout),
     )
     if not rows.schema:
         _raise_job_error(client, rows, sql)
     return rows
+
+
+def bounded_retries(timeout: float | None) -> dict[str, Any]:
+    """The client's default retries, cut to ``timeout`` seconds (unchanged when None)."""
+    if timeout is None:
+        return {}
+    return {
+        "retry": DEFAULT_RETRY.with_timeout(timeout),
+        "job_retry": DEFAULT_JOB_RETRY.with_timeout(timeout),
+    }
 
 
 def query_all(client: bigquery.Client, sql: str, **kwargs: Any) -> list[Row]:

@@ -58,9 +58,10 @@ class EventFilter:
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """A place in the ``(time, id)`` order: pages start strictly after it."""
+    """A place in the ``(time, source, id)`` order: pages start strictly after it."""
 
     time: datetime
+    source: str
     id: str
 
 
@@ -99,6 +100,10 @@ class DeadLetter:
     replayed_at: datetime | None
     attributes: dict[str, str]
     raw_payload: bytes
+    payload_bytes: int
+    payload_sha256: str | None
+    payload_truncated: bool
+    payload_uri: str | None
 
     @classmethod
     def from_row(cls, row: Row) -> DeadLetter:
@@ -117,6 +122,11 @@ class DeadLetter:
             replayed_at=row["replayed_at"],
             attributes={str(k): str(v) for k, v in (attributes or {}).items()},
             raw_payload=bytes(row["raw_payload"]),
+            # Rows written before these columns existed hold the whole body.
+            payload_bytes=int(row.get("payload_bytes") or len(row["raw_payload"])),
+            payload_sha256=row.get("payload_sha256"),
+            payload_truncated=bool(row.get("payload_truncated")),
+            payload_uri=row.get("payload_uri"),
         )
 
 

@@ -1,6 +1,6 @@
 # The API keys live in Secret Manager, never in Terraform state or variables: Terraform creates the
 # empty secret and lets the API's account read it; an operator adds the value as a new version
-# (see the README, "Deploy to GCP").
+# (docs/deploy.md).
 resource "google_secret_manager_secret" "api_keys" {
   project   = var.project_id
   secret_id = var.api_keys_secret_id

@@ -102,6 +102,16 @@ variable "region" {
   }
 }
 
+variable "sdk_container_image" {
+  type        = string
+  description = "The pipeline image (dataflow/Dockerfile), LOCATION-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE:TAG or @sha256 digest: the workers' SDK container, and the image the spec at container_spec_gcs_path launches with."
+
+  validation {
+    condition     = can(regex("^[a-z0-9.-]+(:[0-9]+)?/[^\\s]+(:[A-Za-z0-9_.-]+|@sha256:[0-9a-f]{64})$", var.sdk_container_image))
+    error_message = "sdk_container_image must be a full image reference with a tag or a digest."
+  }
+}
+
 variable "service_account_email" {
   type        = string
   description = "Email of the service account the launcher and workers run as."

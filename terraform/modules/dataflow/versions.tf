@@ -5,7 +5,7 @@ terraform {
     # google_dataflow_flex_template_job exists only in the beta provider.
     google-beta = {
       source  = "hashicorp/google-beta"
-      version = "~> 6.0"
+      version = "~> 6.50"
     }
   }
 }

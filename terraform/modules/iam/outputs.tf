@@ -38,6 +38,16 @@ output "deployer_member" {
   value       = "serviceAccount:${google_service_account.deployer.email}"
 }
 
+output "planner_email" {
+  description = "Email of the read-only CI planner (the service_account input of google-github-actions/auth in pull requests' plans)."
+  value       = google_service_account.planner.email
+}
+
+output "planner_member" {
+  description = "IAM member (serviceAccount:EMAIL) of the CI planner."
+  value       = "serviceAccount:${google_service_account.planner.email}"
+}
+
 output "reconcile_email" {
   description = "Email of the service account the reconcile job runs as."
   value       = google_service_account.reconcile.email

@@ -3,9 +3,13 @@ locals {
   # Dataflow workers have no narrower resource to bind to. The deployer may grant these and no other.
   runtime_project_roles = ["roles/bigquery.jobUser", "roles/dataflow.worker", "roles/monitoring.viewer"]
 
-  # What `terraform apply` needs to manage every resource of this configuration. Admin roles of the
+  # What `terraform apply` needs to manage the resources of this configuration. Admin roles of the
   # services bqingest uses, never roles/owner or roles/editor; project IAM is delegated with a
-  # condition below so that the deployer cannot grant itself more.
+  # condition below so that the deployer cannot grant itself more. Identities are not among
+  # them: the deployer may read service accounts and the workload identity pool, and administer
+  # only the runtime accounts (service_account_iam.tf). Creating an account, changing the pool,
+  # the provider, the deployer's or the planner's own grants is a person's apply
+  # (docs/deploy.md); tests/static/permissions/ checks every role against what it must allow.
   deployer_project_roles = [
     "roles/artifactregistry.admin",
     "roles/bigquery.dataOwner",
@@ -13,8 +17,8 @@ locals {
     "roles/compute.networkAdmin",
     "roles/compute.securityAdmin",
     "roles/dataflow.admin",
-    "roles/iam.serviceAccountAdmin",
-    "roles/iam.workloadIdentityPoolAdmin",
+    "roles/iam.serviceAccountViewer",
+    "roles/iam.workloadIdentityPoolViewer",
     "roles/logging.configWriter",
     "roles/monitoring.editor",
     "roles/pubsub.admin",
@@ -22,6 +26,26 @@ locals {
     "roles/secretmanager.admin",
     "roles/serviceusage.serviceUsageAdmin",
     "roles/storage.admin",
+  ]
+
+  # What `terraform plan` needs to refresh every resource of this configuration: the viewer role
+  # of each service, and iam.securityReviewer for the IAM policies (no viewer role reads them
+  # all). Nothing here can change anything.
+  planner_project_roles = [
+    "roles/artifactregistry.reader",
+    "roles/bigquery.metadataViewer",
+    "roles/cloudscheduler.viewer",
+    "roles/compute.networkViewer",
+    "roles/dataflow.viewer",
+    "roles/iam.securityReviewer",
+    "roles/iam.serviceAccountViewer",
+    "roles/iam.workloadIdentityPoolViewer",
+    "roles/logging.viewer",
+    "roles/monitoring.viewer",
+    "roles/pubsub.viewer",
+    "roles/run.viewer",
+    "roles/secretmanager.viewer",
+    "roles/serviceusage.serviceUsageViewer",
   ]
 }
 
@@ -61,12 +85,20 @@ resource "google_project_iam_member" "reconcile_monitoring_viewer" {
 
 resource "google_project_iam_member" "deployer" {
   #checkov:skip=CKV_GCP_42:The deployer runs terraform apply for this configuration, which needs the admin role of each service it manages; owner/editor are never granted and project IAM changes are limited by the condition on deployer_grants_runtime_roles.
-  #checkov:skip=CKV_GCP_49:Of these roles, roles/iam.serviceAccountAdmin manages service accounts: the deployer creates the runtime accounts and their resource-level bindings, and cannot grant project roles beyond runtime_project_roles.
+  #checkov:skip=CKV_GCP_49:Flagged for roles/dataflow.admin, which holds no iam.serviceAccounts permission (tests/static/permissions/roles.json): it launches jobs as the pipeline account only through the actAs grant on that one account.
   for_each = toset(local.deployer_project_roles)
 
   project = var.project_id
   role    = each.value
   member  = "serviceAccount:${google_service_account.deployer.email}"
+}
+
+resource "google_project_iam_member" "planner" {
+  for_each = toset(local.planner_project_roles)
+
+  project = var.project_id
+  role    = each.value
+  member  = "serviceAccount:${google_service_account.planner.email}"
 }
 
 # Delegated, limited project IAM administration: the deployer may add or remove only the runtime

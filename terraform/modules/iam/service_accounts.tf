@@ -34,5 +34,12 @@ resource "google_service_account" "deployer" {
   project      = var.project_id
   account_id   = var.deployer_account_id
   display_name = "bqingest CI deployer"
-  description  = "Impersonated by GitHub Actions of one repository through Workload Identity Federation; no keys."
+  description  = "Applies Terraform and deploys: impersonated by the deployment workflow of one repository, branch and GitHub Environment through Workload Identity Federation; no keys."
+}
+
+resource "google_service_account" "planner" {
+  project      = var.project_id
+  account_id   = var.planner_account_id
+  display_name = "bqingest CI planner"
+  description  = "Read-only: runs terraform plan for pull requests of one repository in one GitHub Environment, through Workload Identity Federation; no keys."
 }

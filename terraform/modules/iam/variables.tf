@@ -48,9 +48,19 @@ variable "deployer_account_id" {
   }
 }
 
+variable "github_deploy_ref" {
+  type        = string
+  description = "Git ref whose pushes (and manual runs) deploy this environment, e.g. refs/heads/main: only its jobs may impersonate the deployer."
+
+  validation {
+    condition     = can(regex("^refs/heads/[A-Za-z0-9._/-]{1,200}$", var.github_deploy_ref))
+    error_message = "github_deploy_ref must be a branch ref such as refs/heads/main."
+  }
+}
+
 variable "github_environment" {
   type        = string
-  description = "GitHub Environment (dev, staging, prod) whose jobs alone may impersonate the deployer: only tokens with subject repo:OWNER/NAME:environment:ENV are accepted."
+  description = "GitHub Environment (dev, staging, prod) whose jobs alone may impersonate the deployer or the planner."
 
   validation {
     condition     = can(regex("^[A-Za-z0-9._-]{1,255}$", var.github_environment))
@@ -60,11 +70,32 @@ variable "github_environment" {
 
 variable "github_repository" {
   type        = string
-  description = "The only GitHub repository (owner/name) whose workflows may impersonate the deployer."
+  description = "The GitHub repository (owner/name), for descriptions; access is pinned to github_repository_id."
 
   validation {
     condition     = can(regex("^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$", var.github_repository))
     error_message = "github_repository must be owner/name, e.g. my-org/bqingest."
+  }
+}
+
+variable "github_repository_id" {
+  type        = string
+  description = "Numeric id of the only GitHub repository whose workflows may impersonate the deployer or the planner (gh api repos/OWNER/NAME --jq .id)."
+
+  validation {
+    condition     = can(regex("^[0-9]{1,20}$", var.github_repository_id))
+    error_message = "github_repository_id must be the repository's numeric id."
+  }
+}
+
+variable "planner_account_id" {
+  type        = string
+  description = "Account id of the read-only CI service account that pull requests' terraform plan runs as."
+  default     = "bqingest-planner"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.planner_account_id))
+    error_message = "planner_account_id must be 6-30 lowercase letters, digits and hyphens."
   }
 }
 

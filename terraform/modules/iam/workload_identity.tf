@@ -1,11 +1,25 @@
-# GitHub Actions authenticates with its OIDC token: no service-account key exists anywhere. The
-# provider accepts only tokens of jobs that run in this environment's GitHub Environment of this
-# repository (subject repo:OWNER/NAME:environment:ENV), so protection rules on that GitHub
-# Environment (required reviewers for prod) guard the credentials. Only principals of that
-# repository may impersonate the deployer.
+# GitHub Actions authenticates with its OIDC token: no service-account key exists anywhere.
+#
+# The provider accepts a token only when all of these hold (attribute_condition):
+# - it comes from this repository, by its numeric id (a name can be renamed, or taken over
+#   after a deletion; the id cannot);
+# - the job runs in this environment's GitHub Environment, so that Environment's protection
+#   rules (required reviewers for prod) guard the credentials;
+# - it is a push (or manual run) of this environment's deployment branch, or a pull request
+#   (pull_request only: pull_request_target runs with the base branch's ref and is refused).
+#
+# What the token may become depends on which of the last two it is (attribute.access): the
+# deployment branch impersonates the deployer, which applies; a pull request only the planner,
+# which can read and nothing else. A pull request's plan therefore never holds the deployer's
+# rights, whatever its code does.
 
 locals {
-  github_repository_principals = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/attribute.repository/${var.github_repository}"
+  pool_principals = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}"
+  # Characters of the values below are limited by the variables' validations.
+  deploys             = "(assertion.ref == '${var.github_deploy_ref}' && assertion.event_name in ['push', 'workflow_dispatch'])"
+  plans               = "(assertion.event_name == 'pull_request' && assertion.ref.startsWith('refs/pull/'))"
+  access_mapping      = "${local.deploys} ? 'apply' : 'plan'"
+  attribute_condition = "assertion.repository_id == '${var.github_repository_id}' && assertion.environment == '${var.github_environment}' && (${local.deploys} || ${local.plans})"
 }
 
 resource "google_iam_workload_identity_pool" "github" {
@@ -16,19 +30,21 @@ resource "google_iam_workload_identity_pool" "github" {
 }
 
 resource "google_iam_workload_identity_pool_provider" "github" {
-  #checkov:skip=CKV_GCP_125:The condition pins the subject to repo:OWNER/NAME:environment:ENV; checkov evaluates the interpolated == inside the CEL string as a boolean and then finds no subject (it passes the same condition written literally).
+  #checkov:skip=CKV_GCP_125:The condition pins the repository by id, the GitHub Environment and the ref (local.attribute_condition); checkov looks for an assertion.sub or repository name literal and does not evaluate the local.
   project                            = var.project_id
   workload_identity_pool_id          = google_iam_workload_identity_pool.github.workload_identity_pool_id
   workload_identity_pool_provider_id = var.workload_identity_provider_id
   display_name                       = "GitHub OIDC"
-  description                        = "Jobs of ${var.github_repository} in GitHub Environment ${var.github_environment} only."
-  attribute_condition                = "assertion.repository == '${var.github_repository}' && assertion.sub == 'repo:${var.github_repository}:environment:${var.github_environment}'"
+  description                        = "${var.github_repository}: ${var.github_deploy_ref} and pull requests, in GitHub Environment ${var.github_environment} only."
+  attribute_condition                = local.attribute_condition
   attribute_mapping = {
-    "google.subject"        = "assertion.sub"
-    "attribute.actor"       = "assertion.actor"
-    "attribute.environment" = "assertion.environment"
-    "attribute.ref"         = "assertion.ref"
-    "attribute.repository"  = "assertion.repository"
+    "google.subject"          = "assertion.sub"
+    "attribute.access"        = local.access_mapping
+    "attribute.actor"         = "assertion.actor"
+    "attribute.environment"   = "assertion.environment"
+    "attribute.event_name"    = "assertion.event_name"
+    "attribute.ref"           = "assertion.ref"
+    "attribute.repository_id" = "assertion.repository_id"
   }
 
   oidc {
@@ -39,5 +55,11 @@ resource "google_iam_workload_identity_pool_provider" "github" {
 resource "google_service_account_iam_member" "github_impersonates_deployer" {
   service_account_id = google_service_account.deployer.name
   role               = "roles/iam.workloadIdentityUser"
-  member             = local.github_repository_principals
+  member             = "${local.pool_principals}/attribute.access/apply"
+}
+
+resource "google_service_account_iam_member" "github_impersonates_planner" {
+  service_account_id = google_service_account.planner.name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "${local.pool_principals}/attribute.access/plan"
 }

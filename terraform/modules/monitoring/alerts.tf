@@ -116,7 +116,7 @@ resource "google_monitoring_alert_policy" "oldest_unacked_message" {
 }
 
 # PromQL: the pipeline's counters are GAUGEs of running totals (see metrics.tf). A policy with a
-# PromQL condition has that one condition only, so Pub/Sub's dead letters have their own policy.
+# PromQL condition has that one condition only.
 resource "google_monitoring_alert_policy" "pipeline_dead_letters" {
   project               = var.project_id
   display_name          = "bqingest ${var.environment}: pipeline dead letters growing"
@@ -141,40 +141,6 @@ resource "google_monitoring_alert_policy" "pipeline_dead_letters" {
       The pipeline wrote more than ${var.dead_letter_threshold} rows to the dead-letter table in the last ${var.dead_letter_window_seconds} s (counter `${var.pipeline_counter_dead_lettered}`): events that broke the contract, or that BigQuery refused. Nothing is lost; each row holds the raw message and a reason.
 
       Runbook: ${var.runbook_url}#pipeline-dead-letters-growing
-    EOT
-  }
-}
-
-resource "google_monitoring_alert_policy" "pubsub_dead_letters" {
-  project               = var.project_id
-  display_name          = "bqingest ${var.environment}: Pub/Sub dead-lettering messages"
-  combiner              = "OR"
-  severity              = "ERROR"
-  notification_channels = var.notification_channels
-
-  conditions {
-    display_name = "More than ${var.dead_letter_threshold} messages forwarded to the dead-letter topic in ${var.dead_letter_window_seconds} s"
-
-    condition_threshold {
-      filter          = "metric.type=\"pubsub.googleapis.com/subscription/dead_letter_message_count\" AND ${local.subscription}"
-      comparison      = "COMPARISON_GT"
-      threshold_value = var.dead_letter_threshold
-      duration        = "0s"
-
-      aggregations {
-        alignment_period     = "${var.dead_letter_window_seconds}s"
-        per_series_aligner   = "ALIGN_DELTA"
-        cross_series_reducer = "REDUCE_SUM"
-      }
-    }
-  }
-
-  documentation {
-    mime_type = "text/markdown"
-    content   = <<-EOT
-      Pub/Sub gave up delivering messages of `${var.subscription}` to the pipeline and forwarded them to the topic `${var.dead_letter_topic}`: the pipeline received them but did not acknowledge them within the delivery attempts. They wait on `${var.dead_letter_subscription}` and are not in BigQuery.
-
-      Runbook: ${var.runbook_url}#pubsub-dead-lettering-messages
     EOT
   }
 }
@@ -262,7 +228,11 @@ resource "google_monitoring_alert_policy" "api_5xx_ratio" {
 }
 
 # The scheduled reconciliation (module reconcile) found messages Pub/Sub accepted that reached
-# neither table within its window's delay.
+# neither table within its window's delay. The metric is a log-based metric of this module, and
+# Cloud Monitoring refuses a threshold condition on a metric it has not seen yet (404 "Cannot
+# find metric(s)... up to 10 minutes", terraform-provider-google issue 11102): depends_on cannot
+# wait for that. A PromQL condition with metric validation off is accepted at once, so one apply
+# creates the metric and this alert on a fresh project.
 resource "google_monitoring_alert_policy" "reconcile_missing" {
   project               = var.project_id
   display_name          = "bqingest ${var.environment}: reconciliation found missing messages"
@@ -271,19 +241,13 @@ resource "google_monitoring_alert_policy" "reconcile_missing" {
   notification_channels = var.notification_channels
 
   conditions {
-    display_name = "A bqingest reconcile run reported missing messages"
+    display_name = "A bqingest reconcile run reported missing messages in the last hour"
 
-    condition_threshold {
-      filter          = "metric.type=\"logging.googleapis.com/user/${local.reconcile_missing_metric}\" AND resource.type=\"cloud_run_job\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "0s"
-
-      aggregations {
-        alignment_period     = "3600s"
-        per_series_aligner   = "ALIGN_DELTA"
-        cross_series_reducer = "REDUCE_SUM"
-      }
+    condition_prometheus_query_language {
+      query                     = "sum(increase(${local.reconcile_missing_runs}[1h])) > 0"
+      duration                  = "0s"
+      evaluation_interval       = "60s"
+      disable_metric_validation = true
     }
   }
 
@@ -296,6 +260,5 @@ resource "google_monitoring_alert_policy" "reconcile_missing" {
     EOT
   }
 
-  # Cloud Monitoring refuses a condition on a log-based metric that does not exist yet.
   depends_on = [google_logging_metric.reconcile_missing_runs]
 }

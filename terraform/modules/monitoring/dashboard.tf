@@ -9,13 +9,12 @@ locals {
     api_service_name                      = var.api_service_name
     dataflow_job_name                     = var.dataflow_job_name
     dataflow_system_lag_threshold_seconds = var.dataflow_system_lag_threshold_seconds
-    dead_letter_subscription              = var.dead_letter_subscription
-    dead_letter_topic                     = var.dead_letter_topic
     dead_lettered                         = local.dead_lettered
     environment                           = var.environment
     events_written                        = local.events_written
     oldest_unacked_age_threshold_seconds  = var.oldest_unacked_age_threshold_seconds
     processing_correctness_goal           = var.processing_correctness_goal
+    reconcile_missing_metric              = local.reconcile_missing_metric
     runbook_url                           = var.runbook_url
     subscription                          = var.subscription
     topic                                 = var.topic

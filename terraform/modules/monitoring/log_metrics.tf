@@ -6,6 +6,10 @@ locals {
   reconcile_entries        = "resource.type=\"cloud_run_job\" AND resource.labels.job_name=\"${var.reconcile_job_name}\" AND jsonPayload.kind=\"bqingest.reconcile\""
   reconcile_sli_metric     = "bqingest/reconcile_sli"
   reconcile_missing_metric = "bqingest/reconcile_missing_runs"
+
+  # The same metric for PromQL: logging.googleapis.com/user/bqingest/reconcile_missing_runs with
+  # the first / as : and every other / and . as _ (Cloud Monitoring's PromQL mapping).
+  reconcile_missing_runs = "logging_googleapis_com:user_bqingest_reconcile_missing_runs{monitored_resource='cloud_run_job',job_name='${var.reconcile_job_name}'}"
 }
 
 resource "google_logging_metric" "reconcile_sli" {

@@ -8,7 +8,6 @@ output "alert_policies" {
       ingest_volume          = google_monitoring_alert_policy.ingest_volume.name
       oldest_unacked_message = google_monitoring_alert_policy.oldest_unacked_message.name
       pipeline_dead_letters  = google_monitoring_alert_policy.pipeline_dead_letters.name
-      pubsub_dead_letters    = google_monitoring_alert_policy.pubsub_dead_letters.name
       reconcile_missing      = google_monitoring_alert_policy.reconcile_missing.name
     },
     { for window, policy in google_monitoring_alert_policy.api_availability_burn : "api_availability_${window}_burn" => policy.name },

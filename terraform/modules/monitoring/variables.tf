@@ -95,19 +95,9 @@ variable "dataflow_system_lag_threshold_seconds" {
   }
 }
 
-variable "dead_letter_subscription" {
-  type        = string
-  description = "Short name of the subscription on the Pub/Sub dead-letter topic (BQINGEST_DEAD_LETTER_SUBSCRIPTION)."
-
-  validation {
-    condition     = can(regex("^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$", var.dead_letter_subscription))
-    error_message = "dead_letter_subscription must be a Pub/Sub subscription name (not its full id)."
-  }
-}
-
 variable "dead_letter_threshold" {
   type        = number
-  description = "More dead letters than this within dead_letter_window_seconds (pipeline dead-lettered rows, or messages Pub/Sub forwarded to the dead-letter topic) opens a dead-letter alert; 0 alerts on any."
+  description = "More rows written to the dead-letter table than this within dead_letter_window_seconds opens the pipeline dead-letter alert; 0 alerts on any."
   default     = 0
 
   validation {
@@ -116,19 +106,9 @@ variable "dead_letter_threshold" {
   }
 }
 
-variable "dead_letter_topic" {
-  type        = string
-  description = "Short name of the Pub/Sub dead-letter topic (BQINGEST_DEAD_LETTER_TOPIC)."
-
-  validation {
-    condition     = can(regex("^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$", var.dead_letter_topic))
-    error_message = "dead_letter_topic must be a Pub/Sub topic name (not its full id)."
-  }
-}
-
 variable "dead_letter_window_seconds" {
   type        = number
-  description = "Window over which dead letters are counted for the dead-letter alerts."
+  description = "Window over which dead-lettered rows are counted for the dead-letter alert."
   default     = 900
 
   validation {

@@ -3,9 +3,3 @@ resource "google_pubsub_topic" "events" {
   project = var.project_id
   name    = var.topic
 }
-
-resource "google_pubsub_topic" "dead_letter" {
-  #checkov:skip=CKV_GCP_83:Google-managed encryption, as for the events topic it receives messages from.
-  project = var.project_id
-  name    = var.dead_letter_topic
-}

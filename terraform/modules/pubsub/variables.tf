@@ -9,42 +9,9 @@ variable "ack_deadline_seconds" {
   }
 }
 
-variable "dead_letter_subscription" {
-  type        = string
-  description = "Subscription on the dead-letter topic, to inspect what Pub/Sub gave up on (BQINGEST_DEAD_LETTER_SUBSCRIPTION)."
-  default     = "events-dead-letter-sub"
-
-  validation {
-    condition     = can(regex("^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$", var.dead_letter_subscription)) && !startswith(var.dead_letter_subscription, "goog")
-    error_message = "dead_letter_subscription must be 3-255 characters, start with a letter, not start with goog, and use only letters, digits and -_.~+%."
-  }
-}
-
-variable "dead_letter_topic" {
-  type        = string
-  description = "Topic Pub/Sub forwards a message to after max_delivery_attempts (BQINGEST_DEAD_LETTER_TOPIC)."
-  default     = "events-dead-letter"
-
-  validation {
-    condition     = can(regex("^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$", var.dead_letter_topic)) && !startswith(var.dead_letter_topic, "goog")
-    error_message = "dead_letter_topic must be 3-255 characters, start with a letter, not start with goog, and use only letters, digits and -_.~+%."
-  }
-}
-
-variable "max_delivery_attempts" {
-  type        = number
-  description = "Deliveries of one message before Pub/Sub dead-letters it (BQINGEST_MAX_DELIVERY_ATTEMPTS)."
-  default     = 5
-
-  validation {
-    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
-    error_message = "max_delivery_attempts must be between 5 and 100."
-  }
-}
-
 variable "message_retention_seconds" {
   type        = number
-  description = "How long the subscriptions keep messages, acknowledged ones included when retain_acked_messages is true."
+  description = "How long the subscription keeps messages, acknowledged ones included when retain_acked_messages is true."
   default     = 604800
 
   validation {
@@ -63,42 +30,10 @@ variable "project_id" {
   }
 }
 
-variable "project_number" {
-  type        = string
-  description = "Project number, which names the Pub/Sub service agent that forwards dead letters."
-
-  validation {
-    condition     = can(regex("^[0-9]+$", var.project_number))
-    error_message = "project_number must be the numeric project number."
-  }
-}
-
 variable "retain_acked_messages" {
   type        = bool
   description = "Keep acknowledged messages for message_retention_seconds so a restarted pipeline can seek back."
   default     = true
-}
-
-variable "retry_max_backoff_seconds" {
-  type        = number
-  description = "Longest wait before Pub/Sub redelivers a nacked or expired message."
-  default     = 600
-
-  validation {
-    condition     = var.retry_max_backoff_seconds >= 0 && var.retry_max_backoff_seconds <= 600
-    error_message = "retry_max_backoff_seconds must be between 0 and 600."
-  }
-}
-
-variable "retry_min_backoff_seconds" {
-  type        = number
-  description = "Shortest wait before Pub/Sub redelivers a nacked or expired message."
-  default     = 10
-
-  validation {
-    condition     = var.retry_min_backoff_seconds >= 0 && var.retry_min_backoff_seconds <= 600
-    error_message = "retry_min_backoff_seconds must be between 0 and 600."
-  }
 }
 
 variable "subscription" {

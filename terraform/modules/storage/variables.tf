@@ -1,3 +1,14 @@
+variable "bucket_readers" {
+  type        = map(string)
+  description = "IAM members that read the bucket's configuration and list its objects, by a static key: each gets roles/storage.legacyBucketReader on this bucket only (the CI planner)."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for member in values(var.bucket_readers) : can(regex("^(serviceAccount|group|user):", member))])
+    error_message = "bucket_readers values must be IAM members such as serviceAccount:EMAIL; public members are refused."
+  }
+}
+
 variable "force_destroy" {
   type        = bool
   description = "Let terraform destroy the bucket with its objects (false in prod)."
@@ -35,14 +46,14 @@ variable "noncurrent_version_age_days" {
   }
 }
 
-variable "object_admins" {
+variable "object_users" {
   type        = map(string)
-  description = "IAM members that read and write objects, by a static key: each gets roles/storage.objectAdmin on this bucket only."
+  description = "IAM members that read and write objects, by a static key: each gets roles/storage.objectUser on this bucket only."
   default     = {}
 
   validation {
-    condition     = alltrue([for member in values(var.object_admins) : can(regex("^(serviceAccount|group|user):", member))])
-    error_message = "object_admins values must be IAM members such as serviceAccount:EMAIL; public members are refused."
+    condition     = alltrue([for member in values(var.object_users) : can(regex("^(serviceAccount|group|user):", member))])
+    error_message = "object_users values must be IAM members such as serviceAccount:EMAIL; public members are refused."
   }
 }
 

@@ -72,11 +72,11 @@ def test_ids_that_look_like_sql_reach_the_query_as_a_value(
         assert client.get(f"/api/v1/events/{event_id}").json()["event"]["id"] == event_id
 
 
-def test_a_missing_view_is_503_not_an_empty_answer(
+def test_a_missing_table_is_503_not_an_empty_answer(
     bootstrapped: LocalSettings, caplog: pytest.LogCaptureFixture
 ) -> None:
     """bqemulator answers a query on a missing table with an empty result; we still raise."""
-    broken = api_settings(bootstrapped, dedup_view="no_such_view")
+    broken = api_settings(bootstrapped, events_table="no_such_table")
     with TestClient(create_app(broken)) as client, caplog.at_level(logging.CRITICAL):
         by_id = client.get("/api/v1/some-id")
         listing = client.get("/api/v1/events")
@@ -87,7 +87,7 @@ def test_a_missing_view_is_503_not_an_empty_answer(
         assert response.headers["retry-after"] == "1"
     assert ready.status_code == 503
     assert ready.json()["checks"]["warehouse"]["error"] == "resource_missing"
-    assert any("no_such_view" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
+    assert any("no_such_table" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
 
 
 def test_readyz_when_everything_answers(api_client: TestClient) -> None:
@@ -149,7 +149,9 @@ def test_post_publishes_what_the_pipeline_will_accept(
 ) -> None:
     no_id = {k: v for k, v in event("ignored").items() if k != "id"}
     response = api_client.post(
-        "/api/v1/events", json=[event("p-1"), no_id], headers={"X-API-Key": API_KEY}
+        "/api/v1/events",
+        json=[event("p-1"), no_id],
+        headers={"X-API-Key": API_KEY, "Idempotency-Key": "post-test-1"},
     )
     assert response.status_code == 202, response.text
     ids = response.json()["ids"]

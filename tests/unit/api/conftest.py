@@ -28,6 +28,8 @@ from bqingest.warehouse.records import (
 from tests.conftest import local_settings
 
 T0 = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
+NOW = T0 + timedelta(days=1)
+"""What the app takes for now: default windows (a week before now) hold every event above."""
 API_KEY = "test-key-0123456789-abcdefghij"
 OTHER_KEY = "wrong-key-0123456789-abcdefghij"
 
@@ -67,14 +69,15 @@ def _matches(event: EventRecord, filters: EventFilter) -> bool:
 def _after(event: EventRecord, position: Position | None, order: Order) -> bool:
     if position is None:
         return True
-    key, mark = (event.time, event.id), (position.time, position.id)
+    key = (event.time, event.source, event.id)
+    mark = (position.time, position.source, position.id)
     return key > mark if order == "asc" else key < mark
 
 
 @dataclass
 class FakeWarehouse:
-    """The :class:`~bqingest.warehouse.events.EventReader` protocol over a list, with the view's
-    semantics.
+    """The :class:`~bqingest.warehouse.events.EventReader` protocol over a list of events (one
+    per (source, id), as the reader returns them).
 
     ``fail`` (an exception) is raised by every call; ``block`` (an Event) makes calls wait for it.
     """
@@ -84,7 +87,6 @@ class FakeWarehouse:
     block: threading.Event | None = None
     calls: list[str] = field(default_factory=list)
     page_size: int = 7
-    report_total: bool = True
 
     def _enter(self, name: str) -> None:
         self.calls.append(name)
@@ -95,11 +97,14 @@ class FakeWarehouse:
 
     def _select(self, filters: EventFilter, order: Order, after: Position | None) -> list[Any]:
         rows = [e for e in self.events if _matches(e, filters) and _after(e, after, order)]
-        return sorted(rows, key=lambda e: (e.time, e.id), reverse=order == "desc")
+        return sorted(rows, key=lambda e: (e.time, e.source, e.id), reverse=order == "desc")
 
-    def get_event(self, event_id: str) -> EventRecord | None:
+    def get_events(self, event_id: str, *, source: str | None, limit: int) -> list[EventRecord]:
         self._enter("get_event")
-        return next((e for e in self.events if e.id == event_id), None)
+        found = [
+            e for e in self.events if e.id == event_id and (source is None or e.source == source)
+        ]
+        return sorted(found, key=lambda e: e.source)[:limit]
 
     def list_events(
         self, *, filters: EventFilter, order: Order, after: Position | None, limit: int
@@ -129,7 +134,7 @@ class FakeWarehouse:
         self._enter("export_events")
         rows = self._select(filters, order, after)[:limit]
         pages = iter([rows[i : i + self.page_size] for i in range(0, len(rows), self.page_size)])
-        return Export(total_rows=len(rows) if self.report_total else None, pages=pages)
+        return Export(total_rows=len(rows), pages=pages)
 
     def check(self) -> None:
         self._enter("check")
@@ -178,7 +183,9 @@ def build_harness(
     values.update(settings)
     warehouse = FakeWarehouse(events=list(events))
     publisher = FakePublisher()
-    app = create_app(local_settings(tmp_path, **values), reader=warehouse, publisher=publisher)
+    app = create_app(
+        local_settings(tmp_path, **values), reader=warehouse, publisher=publisher, clock=lambda: NOW
+    )
     client = TestClient(app, raise_server_exceptions=raise_server_exceptions)
     return ApiHarness(app=app, client=client, warehouse=warehouse, publisher=publisher)
 

@@ -136,3 +136,42 @@ def test_both_paths_share_the_cache(harness_factory, path: str) -> None:
     api.client.get("/api/v1/a-1")
     assert api.client.get(path).status_code == 200
     assert api.warehouse.calls == ["get_event"]
+
+
+def test_an_id_two_sources_used_is_409_with_the_sources_and_source_chooses(
+    harness_factory,
+) -> None:
+    api = harness_factory(
+        [record("shared-1", source="//b/orders"), record("shared-1", source="//a/orders")]
+    )
+    for path in ("/api/v1/shared-1", "/api/v1/events/shared-1"):
+        response = api.client.get(path)
+        assert response.status_code == 409, response.text
+        error = response.json()["error"]
+        assert error["code"] == "ambiguous_id"
+        assert error["choices"] == ["//a/orders", "//b/orders"]
+        assert error["field"] == "source" and "?source=" in error["message"]
+    chosen = api.client.get("/api/v1/shared-1", params={"source": "//b/orders"})
+    assert chosen.status_code == 200
+    assert chosen.json()["event"]["source"] == "//b/orders"
+    canonical = api.client.get("/api/v1/events/shared-1", params={"source": "//a/orders"})
+    assert canonical.json()["event"]["source"] == "//a/orders"
+    assert canonical.headers["etag"] != chosen.headers["etag"]
+    missing = api.client.get("/api/v1/shared-1", params={"source": "//c"})
+    assert missing.status_code == 404
+    assert "from source '//c'" in missing.json()["error"]["message"]
+
+
+def test_one_source_per_id_answers_without_source_and_caches_per_source(
+    harness_factory,
+) -> None:
+    api = harness_factory([record("only-1", source="//a")])
+    assert api.client.get("/api/v1/only-1").status_code == 200
+    assert api.client.get("/api/v1/only-1").status_code == 200
+    assert api.client.get("/api/v1/only-1?source=//a").status_code == 200
+    assert api.warehouse.calls == ["get_event", "get_event"]  # once per (id, source) key
+
+
+def test_errors_without_choices_or_accepted_leave_those_fields_out(api: ApiHarness) -> None:
+    error = api.client.get("/api/v1/nope-1").json()["error"]
+    assert "choices" not in error and "accepted" not in error

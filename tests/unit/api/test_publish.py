@@ -39,7 +39,8 @@ def test_one_event_is_published_exactly_as_sent(api: ApiHarness) -> None:
 
 
 def test_published_messages_are_what_the_pipeline_accepts(api: ApiHarness) -> None:
-    post(api, [EVENT, {k: v for k, v in EVENT.items() if k != "id"}])
+    no_id = {k: v for k, v in EVENT.items() if k != "id"}
+    post(api, [EVENT, no_id], headers={"Idempotency-Key": "batch-1"})
     context = MessageContext(message_id="m1", publish_time=datetime.now(UTC), attributes={})
     parsed = [parse_message(message, context) for message in api.publisher.published]
     assert parsed[0].id == "order-000042"
@@ -47,15 +48,49 @@ def test_published_messages_are_what_the_pipeline_accepts(api: ApiHarness) -> No
     assert parsed[1].time == parsed[0].time  # the producer's time is kept
 
 
-def test_a_batch_gets_ids_generated_where_absent(api: ApiHarness) -> None:
+def test_ids_are_derived_from_the_idempotency_key_so_a_retry_makes_no_new_event(
+    api: ApiHarness,
+) -> None:
     no_id = {k: v for k, v in EVENT.items() if k != "id"}
-    response = post(api, [EVENT, no_id, no_id], content_type="application/cloudevents-batch+json")
-    assert response.status_code == 202
-    ids = response.json()["ids"]
+    key = {"Idempotency-Key": "3f1c-retry-me"}
+    first = post(api, [EVENT, no_id, no_id], headers=key)
+    assert first.status_code == 202
+    ids = first.json()["ids"]
     assert ids[0] == "order-000042" and len(set(ids)) == 3
     uuid.UUID(ids[1])
     published_ids = [json.loads(m)["id"] for m in api.publisher.published]
     assert published_ids == ids
+    retried = post(api, [EVENT, no_id, no_id], headers=key)  # after a timeout, say
+    assert retried.json()["ids"] == ids  # the same events again: readers see each once
+    other = post(api, [EVENT, no_id, no_id], headers={"Idempotency-Key": "another"})
+    assert other.json()["ids"][1:] != ids[1:]
+
+
+def test_an_event_without_id_needs_an_idempotency_key(api: ApiHarness) -> None:
+    no_id = {k: v for k, v in EVENT.items() if k != "id"}
+    response = post(api, [EVENT, no_id])
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert (error["field"], error["reason"]) == ("[1].id", "missing_field")
+    assert "Idempotency-Key" in error["message"]
+    assert api.publisher.published == []
+    bad_key = post(api, no_id, headers={"Idempotency-Key": "has space"})
+    assert bad_key.status_code == 422
+    assert bad_key.json()["error"]["field"] == "Idempotency-Key"
+
+
+def test_a_batch_pubsub_took_in_part_says_which_ids_were_accepted(api: ApiHarness) -> None:
+    from bqingest.api.errors import UpstreamUnavailable
+    from bqingest.api.publisher import PartlyPublished
+
+    api.publisher.fail = PartlyPublished([0, 2], UpstreamUnavailable("Pub/Sub: unavailable"))
+    events = [{**EVENT, "id": f"e-{n}"} for n in range(3)]
+    response = post(api, events)
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert error["code"] == "partly_published"
+    assert error["accepted"] == ["e-0", "e-2"]
+    assert "retry the whole request" in error["message"]
 
 
 @pytest.mark.parametrize(

@@ -81,3 +81,40 @@ def test_dead_letter_id_is_stable_per_message_and_stage() -> None:
     assert key("m1", Stage.PARSE) != key("m2", Stage.PARSE)
     assert key("m1", Stage.PARSE) != key("m1", Stage.SINK)
     assert key(None, Stage.PARSE, b"a") != key(None, Stage.PARSE, b"b")
+
+
+def test_a_dead_letter_row_stays_bounded_whatever_the_message() -> None:
+    import hashlib
+
+    from bqingest.contract.rows import DEAD_LETTER_PAYLOAD_BYTES
+
+    payload = bytes(range(256)) * (10 * 1024 * 1024 // 256)  # 10 MiB, what Pub/Sub accepts
+    row = dead_letter_row(
+        payload=payload,
+        attributes={},
+        message_id="m-huge",
+        publish_time=PUBLISHED,
+        error=ContractError(Reason.TOO_LARGE, "x" * 50_000),
+        stage=Stage.PARSE,
+        failed_at=PUBLISHED,
+    )
+    assert row["raw_payload"] == payload[:DEAD_LETTER_PAYLOAD_BYTES]
+    assert row["payload_truncated"] is True
+    assert row["payload_bytes"] == len(payload)
+    assert row["payload_sha256"] == hashlib.sha256(payload).hexdigest()
+    assert row["payload_uri"] is None  # the writer archives the whole body and sets it
+    assert len(row["error_message"]) <= 2000
+    small = dead_letter_row(
+        payload=b"{}",
+        attributes={},
+        message_id="m",
+        publish_time=PUBLISHED,
+        error=ContractError(Reason.NOT_OBJECT, "no"),
+        stage=Stage.PARSE,
+        failed_at=PUBLISHED,
+    )
+    assert (small["raw_payload"], small["payload_truncated"], small["payload_bytes"]) == (
+        b"{}",
+        False,
+        2,
+    )

@@ -65,4 +65,4 @@ def test_cli_schema_export(tmp_path: Path) -> None:
 def test_dedup_view_reads_the_named_table() -> None:
     sql = schema.dedup_view_sql(project="p-1", dataset="d", table="t")
     assert "`p-1.d.t`" in sql
-    assert "PARTITION BY id ORDER BY publish_time, message_id" in sql
+    assert "PARTITION BY source, id ORDER BY publish_time, message_id, ingested_at" in sql

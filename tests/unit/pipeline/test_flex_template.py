@@ -37,18 +37,12 @@ def test_metadata_describes_every_dataflow_parameter_with_the_options_patterns()
         ("events_table", "my-proj.bqingest.events", "bqingest.events"),
         ("dead_letter_table", "my-proj.bqingest.dead_letters", "my-proj.bq-ingest.dl"),
         ("max_message_bytes", "1048576", "1MB"),
+        ("dead_letter_payloads", "gs://acme-bqingest-dataflow/dead-letter-payloads", "s3://x/y"),
     ],
 )
 def test_the_patterns_accept_good_values_and_refuse_bad_ones(name, good, bad) -> None:
     assert re.fullmatch(PATTERNS[name], good)
     assert not re.fullmatch(PATTERNS[name], bad)
-
-
-def test_dockerfile_sets_the_launcher_variables() -> None:
-    dockerfile = (ROOT / "dataflow" / "Dockerfile").read_text()
-    assert "FROM gcr.io/dataflow-templates-base/python311-template-launcher-base" in dockerfile
-    assert "FLEX_TEMPLATE_PYTHON_PY_FILE=/template/main.py" in dockerfile
-    assert "FLEX_TEMPLATE_PYTHON_SETUP_FILE=/template/setup.py" in dockerfile
 
 
 def test_the_launcher_defaults_to_dataflow() -> None:

@@ -14,7 +14,7 @@ from google.api_core.retry import retry_base, retry_unary
 from google.protobuf import descriptor_pb2
 
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS
-from bqingest.pipeline.errors import SinkError, SinkUnavailable
+from bqingest.pipeline.errors import SinkError, SinkRequestRefused, SinkUnavailable
 from bqingest.pipeline.proto_rows import schema_for
 from bqingest.pipeline.records import Destination, ReceivedMessage, RowToWrite, process_message
 from bqingest.pipeline.sink import (
@@ -123,13 +123,46 @@ def test_retries_stop_at_the_deadline_with_a_clear_error(retry_clock: RetryClock
     appender = FakeAppender(*[exceptions.ServiceUnavailable("down")] * 10_000)
     with pytest.raises(SinkUnavailable, match="still fails after 10s of retries: 503 down"):
         writer(appender, retry_timeout=10).write([event(1)])
-    assert 5 <= retry_clock.now <= 10  # retried until the deadline, never past it
+    assert retry_clock.now <= 10  # never slept past the deadline
+    assert len(appender.calls) >= 3  # and did retry until the next sleep would have crossed it
 
 
-def test_errors_that_are_not_transient_are_not_retried(retry_clock: RetryClock) -> None:
-    appender = FakeAppender(exceptions.InvalidArgument("bad"), AppendResult())
-    outcome = writer(appender).write([event(1)])
+def test_a_request_level_refusal_is_not_a_bad_row_and_loses_nothing(
+    retry_clock: RetryClock,
+) -> None:
+    # What BigQuery answers when the table lacks a column the contract writes: the whole request
+    # is refused, no row named. Splitting it would dead-letter every row as sink_rejected.
+    refusal = exceptions.InvalidArgument(
+        "Input schema has more fields than BigQuery schema, extra fields: 'dataschema'"
+    )
+    appender = FakeAppender(*[refusal] * 10)
+    with pytest.raises(SinkRequestRefused, match="extra fields: 'dataschema'") as caught:
+        writer(appender).write([event(n) for n in range(6)] + [rejected(1)])
+    assert "nothing was written or dead-lettered" in str(caught.value)
+    assert len(appender.calls) == 1  # not split, not retried
+    assert appender.written == {}
     assert retry_clock.sleeps == []
+
+
+def test_a_row_larger_than_one_append_is_dead_lettered_before_any_append() -> None:
+    # A valid 1.5 MB event under a 1.2 MB request bound; its dead letter keeps a 1 MiB prefix.
+    body = {
+        "specversion": "1.0",
+        "id": "big",
+        "source": "//s",
+        "type": "t",
+        "data": "x" * 1_500_000,
+    }
+    message = ReceivedMessage(json.dumps(body).encode(), {}, "m-big", PUBLISHED)
+    big = process_message(message, max_bytes=2_000_000, now=NOW)
+    appender = FakeAppender()
+    outcome = writer(appender, max_request_bytes=1_200_000).write([big, event(1)])
+    assert ids(appender.written[TABLES[Destination.EVENTS]]) == ["e1"]
+    [letter] = appender.written[TABLES[Destination.DEAD_LETTERS]]
+    assert letter["reason"] == "sink_rejected"
+    assert "one append may carry" in letter["error_message"]
+    assert letter["payload_truncated"] is True
+    assert letter["payload_bytes"] == len(message.data)
     assert outcome.sink_rejected == 1
 
 
@@ -337,3 +370,26 @@ def prometheus_samples():
     from bqingest.pipeline.metrics import REGISTRY
 
     return Samples.parse(generate_latest(REGISTRY).decode())
+
+
+def test_a_truncated_dead_letter_has_its_whole_body_archived(tmp_path) -> None:
+    from bqingest.contract.rows import DEAD_LETTER_PAYLOAD_BYTES
+    from bqingest.pipeline.archive import PayloadArchive, read_archived
+
+    body = b"{" + b"x" * (DEAD_LETTER_PAYLOAD_BYTES + 10)  # not JSON, and over the prefix
+    letter = process_message(
+        ReceivedMessage(body, {}, "m-long", PUBLISHED), max_bytes=4 * 1024 * 1024, now=NOW
+    )
+    appender = FakeAppender()
+    archive = PayloadArchive(str(tmp_path / "payloads"))
+    writer(appender, archive=archive).write([letter])
+    [row] = appender.written[TABLES[Destination.DEAD_LETTERS]]
+    assert row["payload_truncated"] is True
+    assert row["payload_uri"] == archive.uri_of(row["dead_letter_id"])
+    assert read_archived(row["payload_uri"]) == body
+    assert len(row["raw_payload"]) == DEAD_LETTER_PAYLOAD_BYTES
+    # Without an archive the row still says where things stand: a prefix, no URI.
+    bare = FakeAppender()
+    writer(bare).write([letter])
+    [kept] = bare.written[TABLES[Destination.DEAD_LETTERS]]
+    assert kept["payload_truncated"] is True and "payload_uri" not in kept

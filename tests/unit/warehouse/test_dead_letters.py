@@ -25,6 +25,10 @@ LETTER = DeadLetter(
     replayed_at=None,
     attributes={"origin": "shop", "ce-old": "x"},
     raw_payload=b'{"specversion":"1.0"}',
+    payload_bytes=21,
+    payload_sha256=None,
+    payload_truncated=False,
+    payload_uri=None,
 )
 
 

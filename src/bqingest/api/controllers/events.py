@@ -9,19 +9,28 @@ goes through the pool; nothing here blocks the event loop. :class:`EventsControl
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 import pydantic_core
 
 from bqingest.api.cache import EventCache, RenderedEvent
-from bqingest.api.errors import EventNotFound, InvalidInput, PayloadTooLarge, RangeTooLarge
+from bqingest.api.errors import (
+    AmbiguousEventId,
+    EventNotFound,
+    InvalidInput,
+    PayloadTooLarge,
+    PublishIncomplete,
+    RangeTooLarge,
+)
 from bqingest.api.metrics import ApiMetrics
 from bqingest.api.pagination import decode_cursor, encode_cursor, fingerprint
 from bqingest.api.pool import WarehousePool
-from bqingest.api.publisher import EventPublisher
+from bqingest.api.publisher import EventPublisher, PartlyPublished
 from bqingest.api.serializers.events import (
     CountGroup,
     CountParams,
@@ -47,13 +56,18 @@ class RenderedPage:
 
 @dataclass(frozen=True)
 class ExportStream:
-    """An NDJSON export: the number of rows (when the warehouse said) and the body's chunks."""
+    """An NDJSON export: its number of lines, known before the first byte, and its chunks."""
 
-    total_rows: int | None
+    total_rows: int
     chunks: AsyncIterator[bytes]
 
 
-def _filters(params: ListParams | CountParams) -> EventFilter:
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _asked(params: ListParams | CountParams) -> EventFilter:
+    """The filters as the request states them (what a cursor is bound to)."""
     if params.since is not None and params.until is not None and params.since >= params.until:
         raise InvalidInput(
             "until must be after since", field="until", reason=Reason.INVALID_VALUE.value
@@ -67,16 +81,47 @@ def _filters(params: ListParams | CountParams) -> EventFilter:
     )
 
 
-def _not_found(event_id: str) -> EventNotFound:
-    return EventNotFound(f"no event with id {event_id!r}", field="id")
+MAX_SOURCES: Final = 10
+"""Sources named when an id alone matches several events (409)."""
+
+
+def _not_found(event_id: str, source: str | None) -> EventNotFound:
+    if source is None:
+        return EventNotFound(f"no event with id {event_id!r}", field="id")
+    return EventNotFound(f"no event with id {event_id!r} from source {source!r}", field="id")
+
+
+@dataclass(frozen=True, slots=True)
+class Ambiguous:
+    """An id alone matched events of several sources (at most :data:`MAX_SOURCES` + 1 listed)."""
+
+    sources: tuple[str, ...]
+
+
+def _ambiguous(event_id: str, found: Ambiguous) -> AmbiguousEventId:
+    listed = found.sources[:MAX_SOURCES]
+    more = " (and more)" if len(found.sources) > MAX_SOURCES else ""
+    return AmbiguousEventId(
+        f"{len(listed)}{more} sources have an event with id {event_id!r}: add ?source= to "
+        "choose one (an id is unique per source)",
+        field="source",
+        choices=list(listed),
+    )
+
+
+def cache_key(event_id: str, source: str | None) -> str:
+    """By-id cache key: the id alone, or the id and the source (ids hold no NUL)."""
+    return event_id if source is None else f"{event_id}\x00{source}"
 
 
 @dataclass(frozen=True, slots=True)
 class ReadLimits:
-    """How much one read may return, and how clients may cache a by-id answer."""
+    """How much one read may return, the window a read covers when it names no ``since``, and
+    how clients may cache a by-id answer."""
 
     export_max_rows: int
     count_max_groups: int
+    default_window: timedelta
     cache_control: str
 
 
@@ -84,14 +129,21 @@ class EventsController:
     """The read use cases, over the warehouse's :class:`EventReader` and the by-id cache."""
 
     def __init__(
-        self, *, reader: EventReader, pool: WarehousePool, cache: EventCache, limits: ReadLimits
+        self,
+        *,
+        reader: EventReader,
+        pool: WarehousePool,
+        cache: EventCache,
+        limits: ReadLimits,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         self._reader = reader
         self._pool = pool
         self._cache = cache
         self._limits = limits
-        self._lookups: dict[str, asyncio.Future[RenderedEvent | None]] = {}
-        """By-id lookups in flight: concurrent misses for one id share one query."""
+        self._clock = clock
+        self._lookups: dict[str, asyncio.Future[RenderedEvent | Ambiguous | None]] = {}
+        """By-id lookups in flight: concurrent misses for one key share one query."""
 
     @property
     def cache_control(self) -> str:
@@ -99,44 +151,79 @@ class EventsController:
 
     # --- by id ---------------------------------------------------------------------------
 
-    async def get_event(self, event_id: str) -> RenderedEvent:
-        """The event as JSON, from the cache when it can; EventNotFound when absent."""
-        cached = self._cache.get(event_id)
+    async def get_event(self, event_id: str, source: str | None = None) -> RenderedEvent:
+        """The event as JSON, from the cache when it can.
+
+        Raises EventNotFound when absent, AmbiguousEventId when the id alone matches events of
+        several sources (CloudEvents ids are unique per source only).
+        """
+        key = cache_key(event_id, source)
+        cached = self._cache.get(key)
         if cached is not None:
             return cached
-        if self._cache.is_missing(event_id):
-            raise _not_found(event_id)
-        pending = self._lookups.get(event_id)
+        if self._cache.is_missing(key):
+            raise _not_found(event_id, source)
+        pending = self._lookups.get(key)
         if pending is None:
-            pending = asyncio.ensure_future(self._lookup(event_id))
-            self._lookups[event_id] = pending
-            pending.add_done_callback(lambda done: self._forget_lookup(event_id, done))
-        rendered = await asyncio.shield(pending)
-        if rendered is None:
-            raise _not_found(event_id)
-        return rendered
+            pending = asyncio.ensure_future(self._lookup(key, event_id, source))
+            self._lookups[key] = pending
+            pending.add_done_callback(lambda done: self._forget_lookup(key, done))
+        found = await asyncio.shield(pending)
+        if found is None:
+            raise _not_found(event_id, source)
+        if isinstance(found, Ambiguous):
+            raise _ambiguous(event_id, found)
+        return found
 
-    async def _lookup(self, event_id: str) -> RenderedEvent | None:
-        record = await self._pool.run("get_event", self._reader.get_event, event_id)
-        if record is None:
-            self._cache.put_missing(event_id)
+    async def _lookup(
+        self, key: str, event_id: str, source: str | None
+    ) -> RenderedEvent | Ambiguous | None:
+        records = await self._pool.run(
+            "get_event", self._reader.get_events, event_id, source=source, limit=MAX_SOURCES + 1
+        )
+        if not records:
+            self._cache.put_missing(key)
             return None
-        rendered = RenderedEvent.of(event_json(record))
-        self._cache.put(event_id, rendered)
+        if len(records) > 1:
+            return Ambiguous(tuple(record.source for record in records))
+        rendered = RenderedEvent.of(event_json(records[0]))
+        self._cache.put(key, rendered)
         return rendered
 
-    def _forget_lookup(self, event_id: str, done: asyncio.Future[RenderedEvent | None]) -> None:
-        self._lookups.pop(event_id, None)
+    def _forget_lookup(
+        self, key: str, done: asyncio.Future[RenderedEvent | Ambiguous | None]
+    ) -> None:
+        self._lookups.pop(key, None)
         if not done.cancelled():
             done.exception()  # retrieved: every waiter got it through shield() already
 
     # --- listing and export --------------------------------------------------------------
 
+    def _window(self, asked: EventFilter, carried_since: datetime | None) -> EventFilter:
+        """``asked``, with ``since`` set when the request leaves it out: carried by the cursor on
+        later pages, else the default window before ``until`` (or now). A read always has a
+        window, so what it scans follows the window, not the table."""
+        if asked.since is not None:
+            return asked
+        since = carried_since or (asked.until or self._clock()) - self._limits.default_window
+        if asked.until is not None and since >= asked.until:
+            raise InvalidInput(
+                "until must be after since", field="until", reason=Reason.INVALID_VALUE.value
+            )
+        return replace(asked, since=since)
+
+    def _start(self, params: ListParams) -> tuple[EventFilter, str, Position | None]:
+        """The effective filters, the listing's fingerprint, and where the page starts."""
+        asked = _asked(params)
+        listing = fingerprint(asked, params.order)
+        after, carried = (
+            decode_cursor(params.cursor, listing=listing) if params.cursor else (None, None)
+        )
+        return self._window(asked, carried), listing, after
+
     async def list_events(self, params: ListParams) -> RenderedPage:
         """One page of the listing, and the cursor of the next page if there is one."""
-        filters = _filters(params)
-        listing = fingerprint(filters, params.order)
-        after = decode_cursor(params.cursor, listing=listing) if params.cursor else None
+        filters, listing, after = self._start(params)
         records = await self._pool.run(
             "list_events",
             self._reader.list_events,
@@ -149,18 +236,20 @@ class EventsController:
         if len(records) > params.limit:
             records = records[: params.limit]
             last = records[-1]
-            next_cursor = encode_cursor(Position(time=last.time, id=last.id), listing=listing)
+            next_cursor = encode_cursor(
+                Position(time=last.time, source=last.source, id=last.id),
+                listing=listing,
+                since=filters.since if params.since is None else None,
+            )
         return RenderedPage(body=page_json(records, next_cursor), next_cursor=next_cursor)
 
     async def export_events(self, params: ListParams) -> ExportStream:
         """Every event of the range (after the cursor, if any) as NDJSON, up to the bound.
 
-        A range holding more than ``api_export_max_rows`` events is refused with 422 before the
-        first byte, so an export is never silently cut short.
+        The number of rows is known before the first byte: a range holding more than
+        ``api_export_max_rows`` events is refused with 422 (how to narrow it), never cut short.
         """
-        filters = _filters(params)
-        listing = fingerprint(filters, params.order)
-        after = decode_cursor(params.cursor, listing=listing) if params.cursor else None
+        filters, _listing, after = self._start(params)
         bound = self._limits.export_max_rows
         export = await self._pool.run(
             "export_events",
@@ -170,7 +259,9 @@ class EventsController:
             after=after,
             limit=bound + 1,
         )
-        if export.total_rows is not None and export.total_rows > bound:
+        if export.total_rows is None:
+            raise RuntimeError("the warehouse reader did not count the export's rows")
+        if export.total_rows > bound:
             raise self._too_many_rows(bound)
         return ExportStream(total_rows=export.total_rows, chunks=self._ndjson(export, bound))
 
@@ -189,8 +280,8 @@ class EventsController:
             if page is None:
                 return
             sent += len(page)
-            if sent > bound:  # only when the warehouse did not say how many rows up front
-                raise self._too_many_rows(bound)
+            if sent > bound:  # never with a reader that counts right; abort, never a cut 200
+                raise RuntimeError(f"the export held more than the {bound} rows it counted")
             if page:
                 yield ndjson_lines(page)
 
@@ -198,7 +289,7 @@ class EventsController:
 
     async def count_events(self, params: CountParams) -> CountResponse:
         """Counts per group (and bucket); 422 when there are more groups than the bound."""
-        filters = _filters(params)
+        filters = self._window(_asked(params), None)
         bound = self._limits.count_max_groups
         rows = await self._pool.run(
             "count_events",
@@ -218,8 +309,8 @@ class EventsController:
         return CountResponse(
             group_by=params.group_by,
             bucket=params.bucket,
-            since=params.since,
-            until=params.until,
+            since=filters.since,
+            until=filters.until,
             groups=groups,
             total=sum(group.count for group in groups),
         )
@@ -234,8 +325,24 @@ class PublishLimits:
     max_body_bytes: int
 
 
+IDEMPOTENCY_NAMESPACE: Final = uuid.UUID("0f6c9d2e-6a43-5d0e-9b1f-2f3a8c7d4e15")
+"""Ids derived from an Idempotency-Key are uuid5(this, "<key>/<index in the request>")."""
+IDEMPOTENCY_KEY: Final = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def derived_id(idempotency_key: str, index: int) -> str:
+    """The id of the ``index``-th event of a request whose events left their ids out: the same
+    key gives the same ids, so a retried request publishes the same events again."""
+    return str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{idempotency_key}/{index}"))
+
+
 class PublishController:
-    """Validates posted events with the contract and publishes them."""
+    """Validates posted events with the contract and publishes them.
+
+    Idempotent by construction: every published event has an id the client chose, or one derived
+    from the request's ``Idempotency-Key``. A retry after a timeout republishes the same
+    ``(source, id)``, which readers see once (the warehouse keeps the first delivery).
+    """
 
     def __init__(
         self, *, publisher: EventPublisher, limits: PublishLimits, metrics: ApiMetrics
@@ -248,20 +355,34 @@ class PublishController:
     def max_body_bytes(self) -> int:
         return self._limits.max_body_bytes
 
-    async def publish(self, body: bytes) -> PublishAccepted:
+    async def publish(self, body: bytes, *, idempotency_key: str | None = None) -> PublishAccepted:
         """Validate one event or a batch with the contract, publish them, return their ids."""
         try:
-            messages, ids = self._messages(body)
+            if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+                raise InvalidInput(
+                    "Idempotency-Key must be 1-255 printable ASCII characters",
+                    field="Idempotency-Key",
+                    reason=Reason.INVALID_VALUE.value,
+                )
+            messages, ids = self._messages(body, idempotency_key)
         except InvalidInput as exc:
             self._metrics.rejected_events.labels(exc.reason or "invalid").inc()
             raise
-        await self._publisher.publish(messages)
+        try:
+            await self._publisher.publish(messages)
+        except PartlyPublished as partial:
+            self._metrics.published_events.inc(len(partial.accepted))
+            raise PublishIncomplete(
+                f"Pub/Sub took {len(partial.accepted)} of {len(ids)} events ({partial.error}); "
+                "retry the whole request: the ids stay the same and each event is kept once",
+                accepted=[ids[i] for i in partial.accepted],
+            ) from partial
         self._metrics.published_events.inc(len(messages))
         return PublishAccepted(ids=ids, count=len(ids))
 
-    def _messages(self, body: bytes) -> tuple[list[bytes], list[str]]:
+    def _messages(self, body: bytes, key: str | None) -> tuple[list[bytes], list[str]]:
         if body.lstrip()[:1] != b"[":
-            return self._message(body, None, prefix="")
+            return self._message(body, None, prefix="", key=key, index=0)
         try:
             # NaN and infinities parse here so that the contract names the event and field.
             items = pydantic_core.from_json(body)
@@ -277,13 +398,18 @@ class PublishController:
         ids: list[str] = []
         for index, item in enumerate(items):
             raw = pydantic_core.to_json(item)
-            item_messages, item_ids = self._message(raw, item, prefix=f"[{index}]")
+            item_messages, item_ids = self._message(
+                raw, item, prefix=f"[{index}]", key=key, index=index
+            )
             messages += item_messages
             ids += item_ids
         return messages, ids
 
-    def _message(self, raw: bytes, parsed: Any, *, prefix: str) -> tuple[list[bytes], list[str]]:
-        """One validated event as the message to publish (with a generated id if it had none)."""
+    def _message(
+        self, raw: bytes, parsed: Any, *, prefix: str, key: str | None, index: int
+    ) -> tuple[list[bytes], list[str]]:
+        """One validated event as the message to publish (its id derived from the key if it
+        had none; without a key an id is required)."""
         try:
             event = parse_event_json(raw)
         except ContractError as exc:
@@ -291,7 +417,15 @@ class PublishController:
         event_id = event.id
         message = raw
         if event_id is None:
-            event_id = str(uuid.uuid4())
+            if key is None:
+                raise InvalidInput(
+                    "required attribute 'id' is missing: give every event an id, or send an "
+                    "Idempotency-Key header to have ids derived from it (then a retried request "
+                    "publishes the same events, never new ones)",
+                    field=f"{prefix}.id" if prefix else "id",
+                    reason=Reason.MISSING_FIELD.value,
+                )
+            event_id = derived_id(key, index)
             document = parsed if parsed is not None else pydantic_core.from_json(raw)
             message = pydantic_core.to_json({**document, "id": event_id})
         limit = self._limits.max_message_bytes

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from bqingest.api.controllers.events import RenderedPage
@@ -27,7 +27,12 @@ from bqingest.api.deps import (
     ReadAccess,
     WriteAccess,
 )
-from bqingest.api.errors import ERROR_RESPONSES, PayloadTooLarge, UnsupportedMediaType
+from bqingest.api.errors import (
+    ERROR_RESPONSES,
+    ErrorBody,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from bqingest.api.routes.conditional import event_response
 from bqingest.api.serializers.events import (
     EXAMPLE_EVENT,
@@ -41,6 +46,7 @@ from bqingest.api.serializers.events import (
     EventPage,
     ListParams,
     PublishAccepted,
+    SourceQuery,
 )
 from bqingest.contract import CloudEvent
 
@@ -58,7 +64,12 @@ _BY_ID_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
         "content": {"application/json": {"example": EXAMPLE_RESPONSE}},
     },
     304: {"description": "Unchanged since the ETag in If-None-Match."},
-    404: {"description": "No event with this id."},
+    404: {"description": "No event with this id (from this source)."},
+    409: {
+        "model": ErrorBody,
+        "description": "Events of several sources have this id (ids are unique per source): "
+        "`choices` lists the sources; ask again with `?source=`.",
+    },
 }
 # Read from the request rather than declared as a Header parameter (which FastAPI would parse
 # on every request); documented here instead.
@@ -91,7 +102,7 @@ async def list_events(
 ) -> Response:
     if _wants_ndjson(request):
         export = await controller.export_events(params)
-        headers = {} if export.total_rows is None else {"X-Result-Count": str(export.total_rows)}
+        headers = {"X-Result-Count": str(export.total_rows)}
         return StreamingResponse(export.chunks, media_type=NDJSON, headers=headers)
     page = await controller.list_events(params)
     return Response(page.body, media_type="application/json", headers=_link_header(request, page))
@@ -103,16 +114,21 @@ async def count_events(
     return await controller.count_events(params)
 
 
-async def get_event(id: EventIdPath, controller: EventsControllerDep, request: Request) -> Response:
-    rendered = await controller.get_event(id)
+async def get_event(
+    id: EventIdPath, controller: EventsControllerDep, request: Request, source: SourceQuery = None
+) -> Response:
+    rendered = await controller.get_event(id, source)
     if_none_match = request.headers.get("if-none-match")
     return event_response(rendered, if_none_match, cache_control=controller.cache_control)
 
 
 async def get_event_canonical(
-    id: CanonicalEventIdPath, controller: EventsControllerDep, request: Request
+    id: CanonicalEventIdPath,
+    controller: EventsControllerDep,
+    request: Request,
+    source: SourceQuery = None,
 ) -> Response:
-    return await get_event(id, controller, request)
+    return await get_event(id, controller, request, source)
 
 
 async def read_event_body(request: Request, controller: PublishControllerDep) -> bytes:
@@ -139,7 +155,7 @@ _BODY_SCHEMA: Final = {
 _BODY_EXAMPLES: Final = {
     "one": {"summary": "One event", "value": EXAMPLE_EVENT},
     "batch": {
-        "summary": "A batch; the second event gets a generated id",
+        "summary": "A batch; with an Idempotency-Key, the second event gets an id derived from it",
         "value": [EXAMPLE_EVENT, {k: v for k, v in EXAMPLE_EVENT.items() if k != "id"}],
     },
 }
@@ -148,8 +164,16 @@ _BODY_EXAMPLES: Final = {
 async def publish_events(
     body: Annotated[bytes, Depends(read_event_body)],
     controller: PublishControllerDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Required when an event has no id: ids are derived from it (and the "
+            "event's place in the batch), so a retried request publishes the same events.",
+        ),
+    ] = None,
 ) -> PublishAccepted:
-    return await controller.publish(body)
+    return await controller.publish(body, idempotency_key=idempotency_key)
 
 
 def register(app: FastAPI, *, public_read: bool, post_enabled: bool) -> None:
@@ -181,7 +205,8 @@ def register(app: FastAPI, *, public_read: bool, post_enabled: bool) -> None:
         response_model=EventOut,
         summary="Get one event by id (the original contract)",
         description="Same as `GET /api/v1/events/{id}` (which also reaches the id `events`); "
-        "the only path to an event whose id is `count`.",
+        "the only path to an event whose id is `count`. An id is unique per source: when "
+        "several sources used it, the answer is 409 with the sources, and `?source=` chooses.",
         responses={**ERROR_RESPONSES, **_BY_ID_RESPONSES, **auth},
         operation_id="get_event_original",
         openapi_extra=_IF_NONE_MATCH,
@@ -201,7 +226,10 @@ def register(app: FastAPI, *, public_read: bool, post_enabled: bool) -> None:
         get_event_canonical,
         methods=["GET"],
         response_model=EventOut,
-        summary="Get one event by id",
+        summary="Get one event by id (and source)",
+        description="An event is identified by its source and id (CloudEvents ids are unique "
+        "per source). `?source=` names the source; without it the id alone must match one "
+        "event, or the answer is 409 with the sources to choose from.",
         responses={**ERROR_RESPONSES, **_BY_ID_RESPONSES, **auth},
         operation_id="get_event",
         openapi_extra=_IF_NONE_MATCH,
@@ -217,9 +245,12 @@ def register(app: FastAPI, *, public_read: bool, post_enabled: bool) -> None:
             dependencies=[WriteAccess],
             summary="Publish one event or a batch to Pub/Sub",
             description="Each event is validated with the event contract (422 names the field "
-            "and the contract's reason code), then published in structured mode. Events without "
-            "an id get one; the ids come back in order. At most BQINGEST_API_POST_MAX_EVENTS "
-            "events and BQINGEST_API_POST_MAX_BYTES bytes (413).",
+            "and the contract's reason code), then published in structured mode. An event "
+            "without an id needs an `Idempotency-Key` header: its id is derived from the key, "
+            "so retrying after a timeout never creates a second event. The ids come back in "
+            "order. At most BQINGEST_API_POST_MAX_EVENTS events and BQINGEST_API_POST_MAX_BYTES "
+            "bytes (413). A batch Pub/Sub took only in part answers 503 `partly_published` "
+            "with the `accepted` ids; retrying the whole request is safe.",
             responses={
                 **ERROR_RESPONSES,
                 413: {"description": "Too many events or too many bytes."},

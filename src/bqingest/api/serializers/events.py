@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 import pydantic_core
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
@@ -40,19 +40,23 @@ EXAMPLE_INGESTION: Final[JsonDict] = {
 }
 EXAMPLE_RESPONSE: Final[JsonDict] = {"event": EXAMPLE_EVENT, "ingestion": EXAMPLE_INGESTION}
 
+# /api/v1/events is the listing, so the original by-id path cannot reach an event whose id is
+# "events" (the canonical path does): its documented pattern says so, as the canonical path's
+# does for "count". The pattern validated is the contract's (pydantic's regex engine has no
+# look-ahead); those two ids never reach these routes anyway.
 EventIdPath = Annotated[
     str,
     Path(
         pattern=ID_PATTERN,
-        description="The event's CloudEvents id: 1-128 letters, digits and ._~:- .",
+        json_schema_extra={"pattern": r"^(?!events$)" + ID_PATTERN.removeprefix("^")},
+        description="The event's CloudEvents id: 1-128 letters, digits and ._~:- . An event "
+        "whose id is `events` is read at `/api/v1/events/events`.",
         openapi_examples={"order": {"summary": "An order event", "value": EXAMPLE_ID}},
     ),
 ]
 
 # Under /api/v1/events/ the segment "count" is the counts endpoint, so the canonical by-id path
-# cannot reach an event with that id (/api/v1/count does): its documented pattern says so. The
-# pattern validated is the contract's (pydantic's regex engine has no look-ahead); "count" never
-# reaches this route anyway.
+# cannot reach an event with that id (/api/v1/count does).
 CanonicalEventIdPath = Annotated[
     str,
     Path(
@@ -63,6 +67,7 @@ CanonicalEventIdPath = Annotated[
         openapi_examples={"order": {"summary": "An order event", "value": EXAMPLE_ID}},
     ),
 ]
+
 
 def _in_utc(value: datetime) -> datetime:
     try:
@@ -80,6 +85,16 @@ UtcTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 """A time filter: RFC 3339 with an offset, and an instant that exists in UTC."""
 
 _FILTER_LENGTH: Final = 1024
+
+SourceQuery = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=_FILTER_LENGTH,
+        description="The event's CloudEvents source; needed when several sources used the id.",
+        examples=["//shop.example.com/orders"],
+    ),
+]
 NDJSON: Final = "application/x-ndjson"
 
 

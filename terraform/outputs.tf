@@ -48,19 +48,9 @@ output "dataflow_worker_service_account" {
   value       = module.iam.dataflow_worker_email
 }
 
-output "dead_letter_subscription_id" {
-  description = "Subscription on the Pub/Sub dead-letter topic."
-  value       = module.pubsub.dead_letter_subscription_id
-}
-
 output "dead_letter_table_id" {
   description = "PROJECT.DATASET.TABLE of the dead-letter table."
   value       = module.bigquery.dead_letter_table_id
-}
-
-output "dead_letter_topic_id" {
-  description = "Pub/Sub dead-letter topic."
-  value       = module.pubsub.dead_letter_topic_id
 }
 
 output "dedup_view_id" {
@@ -96,6 +86,11 @@ output "monitoring_dashboard_url" {
 output "monitoring_slos" {
   description = "The API's availability and latency SLOs (Monitoring > Services)."
   value       = module.monitoring.slos
+}
+
+output "planner_service_account" {
+  description = "Email of the read-only CI planner (GCP_PLANNER_SERVICE_ACCOUNT of the GitHub Environment): pull requests' plans run as it."
+  value       = module.iam.planner_email
 }
 
 output "project_id" {

@@ -122,13 +122,23 @@ variable "expected_events_window_seconds" {
 
 variable "github_repository" {
   type        = string
-  description = "GitHub repository (owner/name) whose jobs in the GitHub Environment of the same name as this environment may deploy it (Workload Identity Federation)."
+  description = "GitHub repository (owner/name) that deploys this environment; names things, while access is pinned to github_repository_id."
+}
+
+variable "github_repository_id" {
+  type        = string
+  description = "Numeric id of that repository (gh api repos/OWNER/NAME --jq .id): Workload Identity Federation accepts only its jobs, in the GitHub Environment of this environment's name, on its deployment branch (deployer) or in a pull request (planner)."
 }
 
 variable "max_message_bytes" {
   type        = number
   description = "Largest message (body plus attributes) the pipeline accepts; larger ones are dead-lettered."
   default     = 1048576
+}
+
+variable "pipeline_image" {
+  type        = string
+  description = "Pipeline image (dataflow/Dockerfile), REGION-docker.pkg.dev/PROJECT/REPOSITORY/pipeline:TAG: the Flex Template launcher and the Dataflow workers' SDK container. CI passes the commit's image (TF_VAR_pipeline_image), the same it builds the template spec from."
 }
 
 variable "project_id" {

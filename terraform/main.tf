@@ -1,5 +1,6 @@
-# One environment of bqingest. The dev, staging and prod roots are the same code: only
-# terraform.tfvars and the state prefix in remote_state.tf differ (a test keeps it so).
+# One environment of bqingest per apply: dev, staging and prod are this same root, with the shared
+# values of terraform.tfvars, the environment's own in envs/ENV.tfvars and its state prefix in
+# envs/ENV.gcs.tfbackend (docs/deploy.md).
 
 terraform {
   required_version = ">= 1.6.0, < 2.0.0"
@@ -7,11 +8,11 @@ terraform {
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = "~> 6.0"
+      version = "6.50.0"
     }
     google-beta = {
       source  = "hashicorp/google-beta"
-      version = "~> 6.0"
+      version = "6.50.0"
     }
   }
 }
@@ -38,22 +39,26 @@ locals {
   dataflow_bucket         = "${var.project_id}-bqingest-dataflow"
   container_spec_gcs_path = coalesce(var.dataflow_container_spec_gcs_path, "gs://${local.dataflow_bucket}/templates/bqingest-pipeline.json")
 
+  # The branch that deploys each environment (.github/workflows/deployment.yml maps them the same
+  # way, a test keeps them equal): only its pushes may impersonate the deployer.
+  deploy_refs = {
+    dev     = "refs/heads/dev"
+    staging = "refs/heads/staging"
+    prod    = "refs/heads/main"
+  }
+
   # Alerts link to their section of the runbook as the repository shows it.
   runbook_url = "https://github.com/${var.github_repository}/blob/main/docs/runbook.md"
 }
 
-data "google_project" "this" {
-  project_id = var.project_id
-}
-
 module "project_services" {
-  source = "../../modules/project_services"
+  source = "./modules/project_services"
 
   project_id = var.project_id
 }
 
 module "network" {
-  source = "../../modules/network"
+  source = "./modules/network"
 
   project_id  = var.project_id
   region      = var.region
@@ -63,18 +68,20 @@ module "network" {
 }
 
 module "iam" {
-  source = "../../modules/iam"
+  source = "./modules/iam"
 
   project_id                   = var.project_id
   github_repository            = var.github_repository
+  github_repository_id         = var.github_repository_id
   github_environment           = var.environment
+  github_deploy_ref            = local.deploy_refs[var.environment]
   dataflow_worker_runs_queries = var.dataflow_worker_runs_queries
 
   depends_on = [module.project_services]
 }
 
 module "artifact_registry" {
-  source = "../../modules/artifact_registry"
+  source = "./modules/artifact_registry"
 
   project_id    = var.project_id
   location      = var.region
@@ -87,24 +94,26 @@ module "artifact_registry" {
 }
 
 module "storage" {
-  source = "../../modules/storage"
+  source = "./modules/storage"
 
   project_id    = var.project_id
   name          = local.dataflow_bucket
   location      = var.region
   force_destroy = !var.deletion_protection
-  object_admins = {
+  object_users = {
     pipeline = module.iam.dataflow_worker_member
+  }
+  bucket_readers = {
+    planner = module.iam.planner_member
   }
 
   depends_on = [module.project_services]
 }
 
 module "pubsub" {
-  source = "../../modules/pubsub"
+  source = "./modules/pubsub"
 
-  project_id     = var.project_id
-  project_number = data.google_project.this.number
+  project_id = var.project_id
   topic_publishers = {
     api = module.iam.api_reader_member
   }
@@ -116,7 +125,7 @@ module "pubsub" {
 }
 
 module "bigquery" {
-  source = "../../modules/bigquery"
+  source = "./modules/bigquery"
 
   project_id                             = var.project_id
   location                               = var.bigquery_location
@@ -135,7 +144,7 @@ module "bigquery" {
 }
 
 module "cloud_run_api" {
-  source = "../../modules/cloud_run_api"
+  source = "./modules/cloud_run_api"
 
   project_id            = var.project_id
   region                = var.region
@@ -163,11 +172,12 @@ module "cloud_run_api" {
 }
 
 module "dataflow" {
-  source = "../../modules/dataflow"
+  source = "./modules/dataflow"
 
   project_id              = var.project_id
   region                  = var.region
   container_spec_gcs_path = local.container_spec_gcs_path
+  sdk_container_image     = var.pipeline_image
   service_account_email   = module.iam.dataflow_worker_email
   bucket                  = module.storage.bucket_name
   subnetwork              = module.network.subnetwork_self_link
@@ -183,7 +193,7 @@ module "dataflow" {
 }
 
 module "scheduler" {
-  source = "../../modules/scheduler"
+  source = "./modules/scheduler"
 
   project_id = var.project_id
   region     = var.region
@@ -194,7 +204,7 @@ module "scheduler" {
 }
 
 module "reconcile" {
-  source = "../../modules/reconcile"
+  source = "./modules/reconcile"
 
   project_id            = var.project_id
   region                = var.region
@@ -214,7 +224,7 @@ module "reconcile" {
 }
 
 module "monitoring" {
-  source = "../../modules/monitoring"
+  source = "./modules/monitoring"
 
   project_id                     = var.project_id
   environment                    = var.environment
@@ -222,8 +232,6 @@ module "monitoring" {
   notification_channels          = var.alert_notification_channels
   topic                          = module.pubsub.topic_name
   subscription                   = module.pubsub.subscription_name
-  dead_letter_topic              = module.pubsub.dead_letter_topic_name
-  dead_letter_subscription       = module.pubsub.dead_letter_subscription_name
   dataflow_job_name              = module.dataflow.job_name
   api_service_name               = module.cloud_run_api.service_name
   expected_events_min            = var.expected_events_min
