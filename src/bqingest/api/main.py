@@ -78,7 +78,7 @@ def create_app(
     """
     settings = settings or load(ApiSettings)
     settings.check_api_is_safe()
-    configure_logging(settings)
+    access_log = configure_logging(settings)
     metrics = build_metrics()
     pool = WarehousePool(
         threads=settings.api_threads,
@@ -161,5 +161,9 @@ def create_app(
     errors.install(app)
     events.register(app, public_read=settings.public_read, post_enabled=settings.api_post_enabled)
     probes.register(app)
-    app.add_middleware(RequestObservability, metrics=metrics, access_log=settings.api_access_log)
+    app.add_middleware(
+        RequestObservability,
+        metrics=metrics,
+        access_log=access_log if settings.api_access_log else None,
+    )
     return app
