@@ -17,10 +17,10 @@ from bqingest.warehouse.records import Totals
 def totals(
     bq: bigquery.Client, *, events_table: str, dead_letter_table: str, timeout: float = 10.0
 ) -> Totals:
-    """Rows and distinct ids in ``events``, distinct dead letters by reason."""
+    """Rows and distinct events (``(source, id)``) in ``events``, dead letters by reason."""
     [events] = query_all(
         bq,
-        "SELECT COUNT(*) AS n, COUNT(DISTINCT id) AS ids "  # noqa: S608 - settings ids
+        "SELECT COUNT(*) AS n, COUNT(DISTINCT CONCAT(source, CHR(0), id)) AS ids "  # noqa: S608
         f"FROM `{events_table}`",
         timeout=timeout,
     )

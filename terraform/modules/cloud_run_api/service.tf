@@ -1,5 +1,5 @@
 locals {
-  # Settings of the API process, by their BQINGEST_* names (src/bqingest/config.py).
+  # Settings of the API process, by their BQINGEST_* names (src/bqingest/config/api.py, core.py).
   environment_variables = {
     BQINGEST_API_HOST          = "0.0.0.0"
     BQINGEST_API_PORT          = tostring(var.container_port)

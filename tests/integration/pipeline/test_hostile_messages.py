@@ -22,6 +22,7 @@ from bqingest.config import LocalSettings
 from bqingest.contract.rows import DEAD_LETTER_PAYLOAD_BYTES
 from bqingest.pipeline.archive import read_archived
 from bqingest.warehouse import query as warehouse
+from bqingest.warehouse.totals import totals
 from tests.integration.ingestion import PipelineProcess, count_rows, wait_until
 
 NEARLY_TEN_MB = 9_900_000
@@ -103,4 +104,7 @@ def test_every_message_pubsub_accepts_ends_in_a_table(
     finally:
         store.close()
     assert len(letters) == 4
-    assert count_rows(bq, settings.events_table_id) == 3
+    held = totals(
+        bq, events_table=settings.events_table_id, dead_letter_table=settings.dead_letter_table_id
+    )
+    assert (held.events_rows, held.event_ids) == (3, 3)  # shared-1 twice: two events
