@@ -11,8 +11,9 @@ four processes on 127.0.0.1, each the way ``bqingest api`` serves (see ``bare_ap
 
 and measures, with wrk cycling over the event ids (every cached server read each id first):
 
-1. cached ``GET /api/v1/{id}`` req/s divided by the bare endpoint's at ``CONNECTIONS``
-   connections (target >= 0.7), in ``ROUNDS`` alternating rounds, medians;
+1. cached ``GET /api/v1/{id}`` against the bare endpoint at ``CONNECTIONS`` connections, by
+   server CPU per request and by req/s (targets, by CPU: >= 0.8 with the access log off, >= 0.7
+   with it on), in ``ROUNDS`` alternating rounds, medians;
 2. uncached ``GET /api/v1/{id}``: p50 minus the p50 of the same query made directly with the
    client, one request at a time (target <= 2 ms). Measured two ways: alternating one direct
    query and one HTTP request (keep-alive) for the same id, so both see the same emulator load;
@@ -46,6 +47,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.support import free_port
 
 from bqingest import clients
+from bqingest.api.controllers.events import MAX_SOURCES
 from bqingest.api.main import event_store
 from bqingest.bootstrap import bootstrap
 from bqingest.config import LocalSettings
@@ -181,17 +183,17 @@ def seed(settings: LocalSettings) -> list[str]:
 
 
 class DirectQuery:
-    """The API's by-id query, made with the client from this process."""
+    """The API's by-id query (the id alone, as the benchmark asks), made from this process."""
 
     def __init__(self, settings: LocalSettings) -> None:
         self.store = event_store(settings)
 
     def __call__(self, event_id: str) -> float:
         started = time.perf_counter()
-        found = self.store.get_event(event_id)
+        found = self.store.get_events(event_id, source=None, limit=MAX_SOURCES + 1)
         elapsed = time.perf_counter() - started
-        if found is None:
-            raise RuntimeError(f"{event_id} not found")
+        if len(found) != 1:
+            raise RuntimeError(f"{event_id}: {len(found)} events, expected one")
         return elapsed
 
 
@@ -304,7 +306,7 @@ def measure(settings: LocalSettings, ids: list[str], work: Path) -> None:
         print(medians["bare"].line("bare FastAPI endpoint"))
         print(medians["cached"].line("cached, access log on"))
         print(medians["cached-nolog"].line("cached, access log off"))
-        for name in ("cached", "cached-nolog"):
+        for name, target in (("cached", 0.7), ("cached-nolog", 0.8)):
             paired = statistics.median(
                 c.rate / b.rate for c, b in zip(rounds[name], rounds["bare"], strict=True)
             )
@@ -313,8 +315,8 @@ def measure(settings: LocalSettings, ids: list[str], work: Path) -> None:
                 r.cpu_us for r in rounds[name]
             )
             print(
-                f"  {name} / bare: {cpu:.2f} by server CPU per request (target >= 0.7: "
-                f"{verdict(cpu >= 0.7)}); by req/s {rates:.2f} (medians), {paired:.2f} (median "
+                f"  {name} / bare: {cpu:.2f} by server CPU per request (target >= {target}: "
+                f"{verdict(cpu >= target)}); by req/s {rates:.2f} (medians), {paired:.2f} (median "
                 "of per-round ratios)"
             )
 
@@ -338,7 +340,7 @@ def measure(settings: LocalSettings, ids: list[str], work: Path) -> None:
         )
         overhead = server_side_overhead_ms(timings_before, by_id_timings(servers["uncached"]))
         print(f"  server side (its /metrics): request minus query, mean {overhead:.2f} ms")
-        direct.client.close()  # type: ignore[no-untyped-call]
+        direct.store.close()
 
         loaded = run(servers["uncached"], connections=CONNECTIONS, seconds=LOADED_SECONDS)
         print(f"at {CONNECTIONS} connections:")

@@ -39,6 +39,12 @@ def _controllers(request: Request) -> Controllers:
     return controllers
 
 
+def events_controller(request: Request) -> EventsController:
+    """The events controller, for routes that take it from the request rather than as a
+    dependency (the by-id routes: ``bqingest.api.routes.events``)."""
+    return _controllers(request).events
+
+
 async def get_events_controller(request: Request) -> EventsController:
     return _controllers(request).events
 

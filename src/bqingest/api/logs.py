@@ -7,6 +7,13 @@ line of one request shows together in the console. :class:`RequestContextFilter`
 handler what it cannot find by itself in an ASGI app: the trace (from ``X-Cloud-Trace-Context``,
 or W3C ``traceparent``) and the request id of the request being served. Locally the same lines go
 to the terminal or the log file.
+
+The access log is the exception: one line per request, so its cost is per request. Through
+``logging`` and the handler it cost about 37 us of CPU per request (a LogRecord, the caller's
+frame looked up, four ``json.dumps``, the handler's probe for a Flask or Django request), more
+than half of what serving a cached event costs. :class:`AccessLog` writes the object the handler
+would write for that record, with the same keys and values, encoded once with msgspec, through the
+same handler's lock and stream (and only when the access logger is enabled for INFO, as before).
 """
 
 from __future__ import annotations
@@ -16,8 +23,9 @@ import re
 import sys
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
+import msgspec
 from google.cloud.logging_v2.handlers import StructuredLogHandler
 
 from bqingest.config import ApiSettings
@@ -84,9 +92,69 @@ class _StdoutHandler(StructuredLogHandler):
         self.stream = sys.stdout
         super().emit(record)  # type: ignore[no-untyped-call]
 
+    def write_line(self, line: str) -> None:
+        """One already formatted line, written as ``emit`` writes one (same lock, same stream)."""
+        self.acquire()
+        try:
+            self.stream = sys.stdout
+            self.stream.write(line + self.terminator)
+            self.flush()
+        finally:
+            self.release()
 
-def configure_logging(settings: ApiSettings) -> None:
-    """Send every log line (ours, uvicorn's, the clients') to stdout as JSON. Idempotent."""
+
+ACCESS_LOGGER: Final = "bqingest.api.access"
+access_logger = logging.getLogger(ACCESS_LOGGER)
+_encode: Final = msgspec.json.Encoder().encode
+
+
+class AccessLog:
+    """Writes the access log: for each request, the line StructuredLogHandler writes for
+    ``access_logger.info(message, extra={"http_request": ...})`` in that request (the same keys
+    and values), built directly and written through the handler's lock and stream."""
+
+    def __init__(self, handler: _StdoutHandler, project: str) -> None:
+        self._handler = handler
+        self._project = project
+
+    def write(
+        self, http_request: dict[str, Any], *, message: str, context: RequestContext | None
+    ) -> None:
+        """One request's line, when the access logger is enabled for INFO (as logging would)."""
+        if not access_logger.isEnabledFor(logging.INFO):
+            return
+        trace = span = ""
+        sampled = False
+        line: dict[str, Any] = {}
+        if context is not None:
+            line["request_id"] = context.request_id
+            if context.trace_id:
+                trace = f"projects/{self._project}/traces/{context.trace_id}"
+                span = context.span_id or ""
+                sampled = bool(context.sampled)
+        line["message"] = message
+        line["severity"] = "INFO"
+        line["logging.googleapis.com/labels"] = _ACCESS_LABELS
+        line["logging.googleapis.com/trace"] = trace
+        line["logging.googleapis.com/spanId"] = span
+        line["logging.googleapis.com/trace_sampled"] = sampled
+        line["logging.googleapis.com/sourceLocation"] = _ACCESS_SOURCE
+        line["httpRequest"] = http_request
+        self._handler.write_line(_encode(line).decode())
+
+
+_ACCESS_LABELS: Final = {"python_logger": ACCESS_LOGGER}
+_ACCESS_SOURCE: Final = {
+    "line": AccessLog.write.__code__.co_firstlineno,
+    "file": AccessLog.write.__code__.co_filename,
+    "function": AccessLog.write.__name__,
+}
+
+
+def configure_logging(settings: ApiSettings) -> AccessLog:
+    """Send every log line (ours, uvicorn's, the clients') to stdout as JSON. Idempotent.
+
+    Returns the access log, which writes through the same handler."""
     root = logging.getLogger()
     for handler in [h for h in root.handlers if isinstance(h, _StdoutHandler)]:
         root.removeHandler(handler)
@@ -103,3 +171,4 @@ def configure_logging(settings: ApiSettings) -> None:
         uvicorn_logger.propagate = True
     # Requests are logged by bqingest.api.middleware with their httpRequest; not twice.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    return AccessLog(handler, settings.project)

@@ -9,8 +9,10 @@ from bqingest.contract.events import (
     DEFAULT_MAX_MESSAGE_BYTES,
     CloudEvent,
     MessageContext,
+    ValidEvent,
     parse_event_json,
     parse_message,
+    validate_message,
 )
 from bqingest.contract.ids import ID_PATTERN, is_valid_id
 from bqingest.contract.rows import Stage, dead_letter_row, event_row
@@ -23,9 +25,11 @@ __all__ = [
     "MessageContext",
     "Reason",
     "Stage",
+    "ValidEvent",
     "dead_letter_row",
     "event_row",
     "is_valid_id",
     "parse_event_json",
     "parse_message",
+    "validate_message",
 ]

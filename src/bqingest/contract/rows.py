@@ -17,7 +17,7 @@ from typing import Any, Final
 import pydantic_core
 
 from bqingest.contract.errors import ContractError
-from bqingest.contract.events import CloudEvent, MessageContext
+from bqingest.contract.events import CloudEvent, MessageContext, ValidEvent
 
 DEAD_LETTER_PAYLOAD_BYTES: Final = 1024 * 1024
 """The most of a rejected body a dead-letter row holds. A message Pub/Sub accepts can be 10 MB,
@@ -33,8 +33,11 @@ class Stage(StrEnum):
     SINK = "sink"
 
 
+_to_json: Final = pydantic_core.to_json
+
+
 def _json_text(value: Any) -> str | None:
-    return None if value is None else pydantic_core.to_json(value).decode()
+    return None if value is None else _to_json(value).decode()
 
 
 def _utc(value: datetime) -> datetime:
@@ -42,27 +45,32 @@ def _utc(value: datetime) -> datetime:
 
 
 def event_row(
-    event: CloudEvent, context: MessageContext, *, ingested_at: datetime
+    event: CloudEvent | ValidEvent, context: MessageContext, *, ingested_at: datetime
 ) -> dict[str, Any]:
-    """The ``events`` row for a parsed event (``parse_message`` guarantees id and time)."""
+    """The ``events`` row for an accepted event: a :class:`ValidEvent` (``validate_message``), or
+    a CloudEvent from ``parse_message`` (which guarantees id and time)."""
     if event.id is None or event.time is None:
         raise ValueError("event_row needs a complete event: parse it with parse_message first")
+    data = event.data
     extensions = event.extensions
+    attributes = context.attributes
+    if attributes and type(attributes) is not dict:
+        attributes = dict(attributes)  # pydantic_core serializes dicts, not every Mapping
     return {
         "id": event.id,
         "source": event.source,
         "type": event.type,
         "specversion": event.specversion,
         "subject": event.subject,
-        "time": _utc(event.time),
+        "time": event.time.astimezone(UTC),
         "datacontenttype": event.datacontenttype,
         "dataschema": event.dataschema,
-        "data": _json_text(event.data),
-        "extensions": _json_text(extensions) if extensions else None,
-        "attributes": _json_text(dict(context.attributes)) if context.attributes else None,
+        "data": None if data is None else _to_json(data).decode(),
+        "extensions": _to_json(extensions).decode() if extensions else None,
+        "attributes": _to_json(attributes).decode() if attributes else None,
         "message_id": context.message_id,
-        "publish_time": _utc(context.publish_time),
-        "ingested_at": _utc(ingested_at),
+        "publish_time": context.publish_time.astimezone(UTC),
+        "ingested_at": ingested_at.astimezone(UTC),
     }
 
 

@@ -11,7 +11,7 @@ leaving the field unset.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, Final
@@ -41,20 +41,6 @@ def timestamp_micros(value: datetime) -> int:
     return (value - _EPOCH) // _ONE_MICROSECOND
 
 
-def _identity(value: Any) -> Any:
-    return value
-
-
-_CONVERT: Final[Mapping[ColumnType, Callable[[Any], Any]]] = {
-    "STRING": _identity,
-    "JSON": _identity,
-    "TIMESTAMP": timestamp_micros,
-    "BYTES": _identity,
-    "INTEGER": _identity,
-    "BOOLEAN": _identity,
-}
-
-
 class ProtoRowSchema:
     """The proto2 descriptor of one table and an encoder from row dicts to serialized rows."""
 
@@ -78,19 +64,26 @@ class ProtoRowSchema:
         self._message_class: type[message.Message] = message_factory.GetMessageClass(
             pool.FindMessageTypeByName(f"bqingest.rows.{message_name}")
         )
-        self._converters = tuple((c.name, _CONVERT[c.type]) for c in spec.columns)
+        self._columns = frozenset(spec.column_names)
+        # Every other column type is given to protobuf as it is.
+        self._timestamps = tuple(c.name for c in spec.columns if c.type == "TIMESTAMP")
 
     def encode(self, row: Mapping[str, Any]) -> bytes:
-        """Serialize one row; ``None`` values are left unset. Raises ValueError/TypeError."""
-        unknown = set(row) - set(self.spec.column_names)
-        if unknown:
-            raise ValueError(f"columns not in {self.spec.role}: {', '.join(sorted(unknown))}")
-        fields = {
-            name: convert(row[name])
-            for name, convert in self._converters
-            if row.get(name) is not None
-        }
-        return bytes(self._message_class(**fields).SerializeToString())
+        """Serialize one row; ``None`` values are left unset. Raises ValueError/TypeError.
+
+        Runs once per row the pipeline writes: the columns are checked with one set comparison
+        and only TIMESTAMP values are converted (to microseconds).
+        """
+        if not row.keys() <= self._columns:
+            unknown = sorted(set(row) - self._columns)
+            raise ValueError(f"columns not in {self.spec.role}: {', '.join(unknown)}")
+        fields = {name: value for name, value in row.items() if value is not None}
+        for name in self._timestamps:
+            value = fields.get(name)
+            if value is not None:
+                fields[name] = timestamp_micros(value)
+        data: bytes = self._message_class(**fields).SerializeToString()
+        return data
 
     def decode(self, data: bytes) -> dict[str, Any]:
         """The set fields of one serialized row, as proto values (for tests and debugging)."""

@@ -24,7 +24,7 @@ from bqingest.contract import (
     Stage,
     dead_letter_row,
     event_row,
-    parse_message,
+    validate_message,
 )
 
 
@@ -90,7 +90,7 @@ def process_message(message: ReceivedMessage, *, max_bytes: int, now: datetime) 
         attributes=message.attributes,
     )
     try:
-        event = parse_message(message.data, context, max_bytes=max_bytes)
+        event = validate_message(message.data, context, max_bytes=max_bytes)
     except ContractError as error:
         return _dead_letter(message, error, stage=Stage.PARSE, now=now)
     return RowToWrite(Destination.EVENTS, event_row(event, context, ingested_at=now), message)

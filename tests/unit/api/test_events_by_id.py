@@ -175,3 +175,40 @@ def test_one_source_per_id_answers_without_source_and_caches_per_source(
 def test_errors_without_choices_or_accepted_leave_those_fields_out(api: ApiHarness) -> None:
     error = api.client.get("/api/v1/nope-1").json()["error"]
     assert "choices" not in error and "accepted" not in error
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?source=", "source: String should have at least 1 character"),
+        ("?source", "source: String should have at least 1 character"),
+        ("?source=a&source=", "source: String should have at least 1 character"),
+        ("?source=" + "s" * 1025, "source: String should have at most 1024 characters"),
+    ],
+)
+def test_a_bad_source_is_422_on_both_by_id_paths(api: ApiHarness, query: str, message: str) -> None:
+    for path in ("/api/v1/order-000042", "/api/v1/events/order-000042"):
+        response = api.client.get(path + query)
+        assert response.status_code == 422
+        error = response.json()["error"]
+        assert (error["field"], error["reason"], error["message"]) == (
+            "source",
+            "invalid_value",
+            message,
+        )
+
+
+def test_the_last_source_given_counts_and_other_parameters_are_ignored(api: ApiHarness) -> None:
+    source = "//shop.example.com/orders"
+    assert api.client.get(f"/api/v1/order-000042?source=&source={source}").status_code == 200
+    assert api.client.get("/api/v1/order-000042?Source=x&limit=3").status_code == 200
+
+
+def test_the_by_id_routes_document_source_and_if_none_match(api: ApiHarness) -> None:
+    paths = api.client.get("/openapi.json").json()["paths"]
+    for path in ("/api/v1/{id}", "/api/v1/events/{id}"):
+        parameters = {p["name"]: p for p in paths[path]["get"]["parameters"]}
+        assert list(parameters) == ["id", "source", "If-None-Match"]
+        source = parameters["source"]
+        assert (source["in"], source["required"]) == ("query", False)
+        assert source["schema"]["anyOf"][0] == {"type": "string", "minLength": 1, "maxLength": 1024}

@@ -66,3 +66,36 @@ def test_encode_round_trips_and_leaves_none_unset() -> None:
 def test_unknown_columns_are_refused() -> None:
     with pytest.raises(ValueError, match="not in events"):
         schema_for(EVENTS).encode({"id": "x", "surprise": 1})
+
+
+def test_event_rows_round_trip_with_every_column_set() -> None:
+    schema = schema_for(EVENTS)
+    plus_two = timezone(timedelta(hours=2))
+    row = {
+        "id": "e-1",
+        "source": "//s",
+        "type": "t",
+        "specversion": "1.0",
+        "subject": "é",
+        "time": datetime(2026, 11, 29, 9, 0, 0, 5, tzinfo=plus_two),
+        "datacontenttype": "application/json",
+        "dataschema": "https://example.com/s.json",
+        "data": '{"a":[1,2.5,null]}',
+        "extensions": '{"x":"1"}',
+        "attributes": '{"ce-id":"e-1"}',
+        "message_id": "42",
+        "publish_time": datetime(1970, 1, 1, tzinfo=UTC),
+        "ingested_at": datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    }
+    decoded = schema.decode(schema.encode(row))
+    micros = {"time": timestamp_micros(row["time"]), "publish_time": 0, "ingested_at": -1}
+    assert decoded == {**row, **micros}
+    assert decoded["time"] == timestamp_micros(datetime(2026, 11, 29, 7, 0, 0, 5, tzinfo=UTC))
+
+
+def test_wrong_types_are_refused_as_type_or_value_errors() -> None:
+    schema = schema_for(EVENTS)
+    with pytest.raises(TypeError):
+        schema.encode({"id": 5})
+    with pytest.raises(ValueError, match="naive"):
+        schema.encode({"time": datetime(2026, 1, 1)})
