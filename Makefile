@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 COVERAGE_FLOOR := 80
 
 .DEFAULT_GOAL := help
-.PHONY: help install tools bench-tools run test test-unit test-integration test-static lint format bench lock clean
+.PHONY: help install tools bench-tools run run-fresh test test-unit test-integration test-static lint format bench lock clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ tools: $(TOOLS_STAMP) ## Create .venv-tools with the static checkers (checkov, z
 
 run: install ## Run the whole system locally until Ctrl-C
 	$(BIN)/bqingest up
+
+run-fresh: install ## The same from a clean slate: drops the warehouse, ledger and logs of earlier runs
+	$(BIN)/bqingest up --fresh
 
 test: install tools ## Run every test: unit, integration (real emulators), static; coverage floor
 	$(BIN)/pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR) $(PYTEST_ARGS)

@@ -10,16 +10,19 @@ Dataflow for every Pub/Sub message, as a bounded pipeline on ``MESSAGES`` pre-bu
          pass-through, then PubsubMessage._from_proto_str; the Pub/Sub read itself is the
          runner's)
       -> ParseAndValidate                      (the pipeline's own)
-      -> WriteToWarehouse                      (the pipeline's own WriteRows: buffering, proto
-         encoding, counting) with a RowAppender that drops the rows instead of calling BigQuery
+      -> WriteToWarehouse                      (the pipeline's own WriteRows: batching in state,
+         proto encoding, counting) with a RowAppender that drops the rows instead of calling
+         BigQuery
 
 and measures the CPU time (user + system, every thread of the process, and any child process)
 of each run. In the same run, interleaved over ``ROUNDS`` rounds, medians:
 
 * **source only**: Impulse -> Emit -> a DoFn that drops each message: what producing the
   messages costs here, subtracted from the pipeline (on Dataflow they come from the runner);
-* **our code alone**: the pipeline's DoFns (ParseMessage, WriteRows with the same no-op
-  appender) called directly, without Beam, on the same messages decoded beforehand;
+* **our code alone**: the pipeline's code without Beam, on the same messages decoded beforehand:
+  ParseMessage called directly, and what WriteRows does with each batch of 1,000 rows (its
+  WarehouseWriter with the same no-op appender, and the counting); the state that holds a batch
+  is Beam's, so it is left out here;
 * **what if**: the pipeline with Beam's message decode (``PubsubMessage._from_proto_str``, built
   on proto-plus) replaced by a decode with the generated protobuf class (:func:`decode_directly`).
   Not what the pipeline runs: it measures what reading messages that way would save.
@@ -32,7 +35,7 @@ difference between the pipeline and the source was the same within a few percent
 What this cannot measure: the Java runner harness on the same worker (Pub/Sub pull and ack,
 windowing, the Streaming Engine's shuffle and checkpoints), moving each message over the Fn API
 data plane into the Python process, the Storage Write API calls, and per-bundle costs (here one
-bundle holds every message; WriteRows appends every 1,000 rows). Target: <= 37 vCPU-s per million
+bundle holds every message; WriteRows writes every 1,000 rows). Target: <= 37 vCPU-s per million
 events (Google's Java Pub/Sub-to-BigQuery template on the Storage Write API).
 """
 
@@ -58,8 +61,14 @@ from google.pubsub_v1.types import PubsubMessage as PubsubMessageProto
 
 from benchmarks.bench_parse import NOW, messages
 from bqingest.pipeline.records import Destination, RowToWrite
-from bqingest.pipeline.sink import AppendResult, WriteRows, WriteToWarehouse
-from bqingest.pipeline.transforms import ParseAndValidate, ParseMessage, rows_of
+from bqingest.pipeline.sink import (
+    BATCH_ROWS,
+    AppendResult,
+    WarehouseWriter,
+    WriteToWarehouse,
+    count_outcome,
+)
+from bqingest.pipeline.transforms import ParseAndValidate, ParseMessage
 
 MESSAGES: Final = int(os.environ.get("BENCH_HARNESS_MESSAGES", "200000"))
 DISTINCT: Final = 20_000
@@ -164,8 +173,8 @@ def build(pipeline: beam.Pipeline, variant: str) -> None:
     else:
         read = ReadFromPubSub(subscription=SUBSCRIPTION, with_attributes=True)
         messages = read.expand_continued(raw)
-    parsed = messages | "ParseAndValidate" >> ParseAndValidate(max_message_bytes=MAX_BYTES)
-    _ = rows_of(parsed) | "WriteToBigQuery" >> WriteToWarehouse(
+    rows = messages | "ParseAndValidate" >> ParseAndValidate(max_message_bytes=MAX_BYTES)
+    _ = rows | "WriteToBigQuery" >> WriteToWarehouse(
         events_table=TABLES[Destination.EVENTS],
         dead_letter_table=TABLES[Destination.DEAD_LETTERS],
         connect=drop_rows,
@@ -179,22 +188,21 @@ def run_pipeline(variant: str) -> None:
 
 
 def run_our_code(decoded: Sequence[PubsubMessage]) -> None:
-    """The pipeline's DoFns without Beam: what the harness runs, minus the harness."""
+    """The pipeline's code without Beam: what the harness runs, minus the harness (and minus
+    the state a batch waits in)."""
     parse = ParseMessage(max_message_bytes=MAX_BYTES)
-    writers = {
-        Destination.EVENTS: WriteRows(tables=TABLES, connect=drop_rows),
-        Destination.DEAD_LETTERS: WriteRows(tables=TABLES, connect=drop_rows),
-    }
-    for writer in writers.values():
-        writer.setup()
-        writer.start_bundle()
+    writer = WarehouseWriter(drop_rows(), tables=TABLES)
+    parse.start_bundle()
+    batch: list[RowToWrite] = []
     for message in decoded:
-        for output in parse.process(message):
-            row: RowToWrite = getattr(output, "value", output)  # TaggedOutput for dead letters
-            writers[row.destination].process(row)
-    for writer in writers.values():
-        writer.finish_bundle()
-        writer.teardown()
+        for _, row in parse.process(message):
+            batch.append(row)
+            if len(batch) == BATCH_ROWS:
+                count_outcome(writer.write(batch))
+                batch = []
+    if batch:
+        count_outcome(writer.write(batch))
+    parse.finish_bundle()
 
 
 def measured(work: Callable[[], object]) -> float:

@@ -56,11 +56,23 @@ err_console = Console(stderr=True, soft_wrap=True)
 
 
 @app.command()
-def up() -> None:
-    """Run the whole system locally (emulators, resources, services) until Ctrl-C."""
+def up(
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help="Start from an empty warehouse and ledger: first remove the previous runs' "
+            "warehouse, source ledger and logs from the data directory (listed as they go).",
+        ),
+    ] = False,
+) -> None:
+    """Run the whole system locally (emulators, resources, services) until Ctrl-C.
+
+    The warehouse and the source's ledger carry over from one run to the next (docs/local.md).
+    """
     from bqingest.local import up as local_up
 
-    raise typer.Exit(local_up.run(load(LocalSettings), console=console))
+    raise typer.Exit(local_up.run(load(LocalSettings), console=console, fresh=fresh))
 
 
 @app.command(name="bootstrap")

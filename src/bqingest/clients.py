@@ -5,16 +5,26 @@ and plain-text endpoints; in the cloud they use Application Default Credentials 
 account of Cloud Run or Dataflow). Everything above this module is the same code in both places.
 It also answers the one question about an endpoint that code above asks before a client would
 retry for minutes: does anything listen there at all.
+
+One more difference is not an endpoint's: **message ids**. Pub/Sub's are unique, so the system
+keys on them (the ledger, dead letters, scheduler ticks' event ids). The emulator numbers
+messages 1, 2, 3... again after every start, while the warehouse and the ledger persist across
+starts. Locally a message id is therefore qualified with the emulator's *boot id*
+(:func:`pubsub_emulator_boot`, :func:`recorded_message_id`), the same way by the source and by the
+pipeline (docs/adr/0008-local-restarts-and-batched-writes.md).
 """
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 import socket
 from types import ModuleType
 from typing import Any, Final
 
 import google.cloud.pubsub_v1 as pubsub_v1
 import grpc
+from google.api_core import exceptions
 from google.api_core.client_options import ClientOptions
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
@@ -135,3 +145,43 @@ def lift_emulator_message_limit() -> None:
 
     if not isinstance(getattr(subscriber_module, "grpc", None), _UnlimitedGrpc):
         setattr(subscriber_module, "grpc", _UnlimitedGrpc())  # noqa: B010 - not its public API
+
+
+EMULATOR_BOOT_TOPIC: Final = "bqingest-emulator-boot"
+"""A topic that exists only to carry the emulator's boot id in its ``boot`` label."""
+
+
+def pubsub_emulator_boot(
+    endpoints: Endpoints, *, publisher: pubsub_v1.PublisherClient | None = None
+) -> str | None:
+    """The boot id of the Pub/Sub emulator ``endpoints`` name; None for Pub/Sub itself.
+
+    The first caller after the emulator starts creates :data:`EMULATOR_BOOT_TOPIC` with a new
+    random id in its ``boot`` label; every later caller (and a racing one, whose create is
+    refused) reads that label. The topic lives in the emulator's memory, so the id lives exactly
+    as long as the emulator's message numbering: a restarted emulator gets a new one.
+    """
+    if endpoints.pubsub_emulator is None:
+        return None
+    client = publisher or publisher_client(endpoints)
+    name = f"projects/{endpoints.project}/topics/{EMULATOR_BOOT_TOPIC}"
+    try:
+        with contextlib.suppress(exceptions.AlreadyExists):  # another process was first
+            client.create_topic(
+                request={"name": name, "labels": {"boot": secrets.token_hex(6)}}, timeout=30
+            )
+        boot = client.get_topic(topic=name, timeout=30).labels.get("boot")
+    finally:
+        if publisher is None:
+            client.transport.close()
+    if not boot:
+        raise RuntimeError(
+            f"the Pub/Sub emulator's {name} has no 'boot' label (something else created it): "
+            "restart the emulator"
+        )
+    return str(boot)
+
+
+def recorded_message_id(message_id: str, boot: str | None) -> str:
+    """A Pub/Sub message id as bqingest records it: ``<boot>-<id>`` under the emulator."""
+    return message_id if boot is None else f"{boot}-{message_id}"

@@ -113,8 +113,11 @@ def start_load(
 
     def publish() -> None:
         client = clients.publisher_client(settings.endpoints, batch_settings=BATCH_SETTINGS)
+        boot = clients.pubsub_emulator_boot(settings.endpoints, publisher=client)
         with Ledger(ledger_path(settings)) as ledger:
-            publisher = SourcePublisher(client, settings.topic_path, ledger, run_id=f"test-{seed}")
+            publisher = SourcePublisher(
+                client, settings.topic_path, ledger, run_id=f"test-{seed}", pubsub_boot=boot
+            )
             report.merge(
                 run_load(
                     publisher,

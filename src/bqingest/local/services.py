@@ -25,6 +25,9 @@ class Service:
     ready: Callable[[], bool] | None = None
     env: dict[str, str] = field(default_factory=dict)
     endpoint: str | None = None
+    publishes: bool = False
+    """Publishes to the topic: stopped before ``up`` waits for the pipeline to write everything
+    (:mod:`bqingest.local.drain`)."""
 
 
 def bqingest_command(*args: str) -> list[str]:
@@ -51,14 +54,19 @@ def api_service(settings: LocalSettings) -> Service:
         argv=bqingest_command("api"),
         ready=partial(http_ok, f"{base}/healthz"),
         endpoint=f"{base}/docs",
+        publishes=True,  # POST /api/v1/events
     )
 
 
-def metrics_service(name: str, command: str, *, variable: str, host: str, port: int) -> Service:
+def metrics_service(
+    name: str, command: str, *, variable: str, host: str, port: int, publishes: bool = False
+) -> Service:
     """A sub-command that serves Prometheus metrics on ``port`` (ready when they answer);
     without a port, one with no readiness probe."""
     if not port:
-        return Service(name=name, argv=bqingest_command(command), env={variable: "0"})
+        return Service(
+            name=name, argv=bqingest_command(command), env={variable: "0"}, publishes=publishes
+        )
     url = metrics_url(host, port)
     return Service(
         name=name,
@@ -66,6 +74,7 @@ def metrics_service(name: str, command: str, *, variable: str, host: str, port: 
         ready=partial(http_ok, url),
         env={variable: str(port)},
         endpoint=f"{url} (Prometheus)",
+        publishes=publishes,
     )
 
 
@@ -87,6 +96,7 @@ def local_services(settings: LocalSettings) -> list[Service]:
             variable="BQINGEST_SOURCE_METRICS_PORT",
             host=settings.metrics_host,
             port=settings.local_source_metrics_port,
+            publishes=True,
         ),
         api_service(settings),
     ]

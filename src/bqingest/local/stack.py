@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Final
 
+from bqingest.clients import port_is_open
 from bqingest.config import LocalSettings
 from bqingest.local.bigquery_emulator import BigQueryEmulator
 from bqingest.local.pubsub_emulator import PubSubEmulator
+
+PORT_RELEASE_SECONDS: Final = 15.0
+"""How long a start waits for a port that a previous run's process is still giving up."""
+
+
+def wait_until_released(
+    host_ports: Iterable[str],
+    *,
+    timeout: float = PORT_RELEASE_SECONDS,
+    on_wait: Callable[[list[str]], None] = lambda busy: None,
+    interval: float = 0.1,
+) -> list[str]:
+    """Wait until nothing listens on any of ``host_ports``; return those still busy at the end.
+
+    A run killed with SIGKILL leaves its processes to stop on their own (the kernel sends them
+    SIGTERM: :mod:`bqingest.local.processes`); a new run started at once finds their ports taken
+    for a moment. Whatever still listens after ``timeout`` is something else, and the caller
+    reports it (the emulators raise PortInUse).
+    """
+    deadline = time.monotonic() + timeout
+    busy = [hp for hp in host_ports if port_is_open(hp)]
+    if busy:
+        on_wait(busy)
+    while busy and time.monotonic() < deadline:
+        time.sleep(interval)
+        busy = [hp for hp in busy if port_is_open(hp)]
+    return busy
 
 
 @dataclass

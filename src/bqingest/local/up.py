@@ -3,8 +3,14 @@
 Starts both emulators, bootstraps every resource, starts the services of
 :func:`bqingest.local.services.local_services`, prints the endpoints and the ``export`` lines
 other tools need, then watches the processes while showing live counts (published, ingested,
-dead-lettered: :mod:`bqingest.local.display`). Ctrl-C or SIGTERM stops everything; if any process
-dies on its own, ``up`` says which, shows the end of its log, stops the rest and exits 1.
+dead-lettered: :mod:`bqingest.local.display`). Ctrl-C or SIGTERM stops everything: first what
+publishes, then the pipeline once it has written what it read (:mod:`bqingest.local.drain`),
+then the emulators; a second Ctrl-C stops at once. If any process dies on its own, ``up`` says
+which, shows the end of its log, stops the rest and exits 1.
+
+Every run of a checkout uses the same data directory: the warehouse and the source's ledger
+carry over from run to run, the Pub/Sub emulator starts empty (docs/local.md). ``--fresh``
+removes the previous runs' state first (:mod:`bqingest.local.fresh`).
 """
 
 from __future__ import annotations
@@ -24,14 +30,24 @@ from bqingest import clients
 from bqingest.bootstrap import bootstrap
 from bqingest.config import LocalSettings
 from bqingest.local.display import LiveCounts
+from bqingest.local.drain import wait_until_written
 from bqingest.local.errors import StartupFailed
+from bqingest.local.fresh import clean_slate
 from bqingest.local.processes import ManagedProcess
 from bqingest.local.services import Service, local_services
-from bqingest.local.stack import LocalStack
+from bqingest.local.stack import LocalStack, wait_until_released
+from bqingest.telemetry import metrics_url
+
+NO_METRICS_WAIT_SECONDS = 3.0
+"""Without the pipeline's metrics, how long a stop gives it to write what it holds."""
 
 
 class _Shutdown(Exception):
-    """Raised in the main thread by SIGTERM, so it unwinds like Ctrl-C."""
+    """Raised in the main thread by SIGTERM or SIGHUP, so it unwinds like Ctrl-C."""
+
+
+# SIGHUP: the terminal `make run` runs in was closed. Stopping in order beats being killed.
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 @contextlib.contextmanager
@@ -43,11 +59,12 @@ def _sigterm_raises() -> Iterator[None]:
     def handler(signum: int, frame: FrameType | None) -> None:
         raise _Shutdown
 
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in _STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def export_lines(settings: LocalSettings) -> list[str]:
@@ -78,10 +95,75 @@ def _endpoint_table(settings: LocalSettings, services: list[Service]) -> Table:
     return table
 
 
-def run(settings: LocalSettings, *, console: Console, poll_seconds: float = 1.0) -> int:
-    """Run the local system until interrupted. Returns the process exit code."""
+_ANY_ADDRESS = ("0.0.0.0", "::", "")  # noqa: S104 - compared against, never bound
+
+
+def _reachable(host: str) -> str:
+    """Where to reach a server bound to ``host`` (the loopback address for "any")."""
+    return "127.0.0.1" if host in _ANY_ADDRESS else host
+
+
+def local_ports(settings: LocalSettings) -> list[str]:
+    """Every host:port the stack listens on (emulators, API, metrics)."""
+    ports = [
+        settings.pubsub_emulator_host,
+        settings.bigquery_emulator_host,
+        settings.bigquery_emulator_grpc_host,
+        f"{_reachable(settings.api_host)}:{settings.api_port}",
+    ]
+    for port in (settings.local_source_metrics_port, settings.local_pipeline_metrics_port):
+        if port:
+            ports.append(f"{_reachable(settings.metrics_host)}:{port}")
+    return [p for p in ports if p is not None]
+
+
+def stop_publishers_then_drain(
+    settings: LocalSettings,
+    running: list[tuple[Service, ManagedProcess]],
+    console: Console,
+) -> None:
+    """Stop what publishes, then wait until the pipeline has written what it read."""
+    for service, process in reversed(running):
+        if service.publishes:
+            process.stop()
+    if not any(service.name == "pipeline" and p.running() for service, p in running):
+        return
+    port = settings.local_pipeline_metrics_port
+    try:
+        if not port:
+            with console.status("Giving the pipeline time to write what it holds..."):
+                time.sleep(NO_METRICS_WAIT_SECONDS)
+            return
+        with console.status(
+            "Waiting for the pipeline to write what it has read (Ctrl-C again to stop now)..."
+        ):
+            drain = wait_until_written(metrics_url(settings.metrics_host, port))
+    except (KeyboardInterrupt, _Shutdown):
+        console.print("[yellow]![/] stopping now: what the pipeline still held is lost")
+        return
+    mark = "[green]✓[/]" if drain.drained else "[yellow]![/]"
+    console.print(f"{mark} {drain.describe()}", highlight=False)
+
+
+def run(
+    settings: LocalSettings, *, console: Console, poll_seconds: float = 1.0, fresh: bool = False
+) -> int:
+    """Run the local system until interrupted. Returns the process exit code.
+
+    ``fresh``: first remove the warehouse, the ledger and the logs of previous runs.
+    """
+    wait_until_released(
+        local_ports(settings),
+        on_wait=lambda busy: console.print(
+            f"Waiting for {', '.join(busy)} to be released (a previous run still stopping?)",
+            highlight=False,
+        ),
+    )
+    if fresh:
+        clean_slate(settings, console)
     stack = LocalStack(settings)
     processes: list[ManagedProcess] = []
+    running: list[tuple[Service, ManagedProcess]] = []
     started = time.monotonic()
     with _sigterm_raises():
         try:
@@ -103,6 +185,12 @@ def run(settings: LocalSettings, *, console: Console, poll_seconds: float = 1.0)
                 f"[green]✓[/] bootstrap: {len(report.created)} created, "
                 f"{len(report.updated)} updated, {len(report.unchanged)} already in place"
             )
+            boot = clients.pubsub_emulator_boot(endpoints)
+            console.print(
+                f"[green]✓[/] Pub/Sub emulator boot {boot}: this run's message ids are "
+                f"recorded as {boot}-<id>",
+                highlight=False,
+            )
             services = local_services(settings)
             for service in services:
                 process = ManagedProcess(
@@ -113,6 +201,7 @@ def run(settings: LocalSettings, *, console: Console, poll_seconds: float = 1.0)
                 )
                 process.start()
                 processes.append(process)
+                running.append((service, process))
                 if service.ready is not None:
                     with console.status(f"Starting {service.name}..."):
                         process.wait_ready(service.ready, timeout=settings.startup_timeout_seconds)
@@ -140,6 +229,7 @@ def run(settings: LocalSettings, *, console: Console, poll_seconds: float = 1.0)
                     time.sleep(poll_seconds)
         except (KeyboardInterrupt, _Shutdown):
             console.print("Stopping...")
+            stop_publishers_then_drain(settings, running, console)
             return 0
         finally:
             for process in reversed(processes):

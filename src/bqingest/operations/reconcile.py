@@ -12,6 +12,14 @@ by id:
 * rows of ``events`` published in the window whose message id the ledger never recorded are
   *unexpected* (events posted to the API, dead letters replayed, another publisher).
 
+Locally the ledger spans every run of ``bqingest up`` in the checkout, while the Pub/Sub
+emulator starts empty each time and numbers its messages from 1 again. Message ids are therefore
+recorded qualified with the emulator's boot (``<boot>-<id>``, :mod:`bqingest.clients`) by the
+source and the pipeline alike, so an id of one run never matches a row of another. A message
+that is missing and was published under an earlier boot can no longer arrive (the emulator that
+held it is gone): the report says how many of the missing are such, apart from those that may
+still be on their way.
+
 The processing-correctness SLI is valid event ids ingested / valid event ids published.
 
 **In the cloud** there is no ledger: the count of messages Pub/Sub accepted on the topic in the
@@ -228,7 +236,33 @@ def reconcile_ledger(ledger: Ledger, bq: bigquery.Client, where: Tables, window:
         report.notes.append(
             f"the window ends {window.grace.total_seconds():g}s before now (grace period)"
         )
+    lost = _lost_with_an_earlier_boot(ledger, missing, messages_of, malformed)
+    if lost:
+        report.notes.append(
+            f"{lost} of the missing were published under an earlier start of the Pub/Sub "
+            "emulator, which keeps messages in memory only: what the pipeline had not written "
+            "when that run stopped is gone for good (docs/local.md)"
+        )
     return report
+
+
+def _lost_with_an_earlier_boot(
+    ledger: Ledger,
+    missing: list[str],
+    messages_of: dict[str, list[LedgerEntry]],
+    malformed: dict[str, LedgerEntry],
+) -> int:
+    """How many missing ids were published only under an emulator boot that has ended."""
+    current = ledger.latest_boot()
+    if current is None:
+        return 0
+
+    def ended(entries: list[LedgerEntry]) -> bool:
+        return all(e.pubsub_boot is not None and e.pubsub_boot != current for e in entries)
+
+    return sum(
+        ended(messages_of[i]) if i in messages_of else ended([malformed[i]]) for i in missing
+    )
 
 
 def _unexpected(ledger: Ledger, bq: bigquery.Client, where: Tables, window: Window) -> list[str]:

@@ -1,15 +1,18 @@
 """The streaming pipeline: Pub/Sub -> parse and validate -> BigQuery (events, dead_letters).
 
     ReadFromPubSub(subscription, with_attributes=True)
-      -> ParseAndValidate            events rows (main) | dead_letters rows (tagged)
-      -> WriteToBigQuery             Storage Write API, _default stream, both tables
+      -> ParseAndValidate            one row per message, events or dead_letters, keyed by shard
+      -> WriteToBigQuery             batched across bundles per shard (state and timers), then
+                                     Storage Write API, _default stream, both tables
 
 One entry point for both places: :func:`run` parses the options (only here), then
 
 * locally (``--runner=BundleBasedDirectRunner``): checks that the emulators answer and the
   resources exist (seconds, not the clients' minutes of retries), seeks the subscription back to
-  recover what a killed run had acknowledged (:mod:`bqingest.pipeline.recovery`), runs the
-  pipeline and waits for it;
+  recover what a killed run had acknowledged (:mod:`bqingest.pipeline.recovery`), reads the
+  emulator's boot id (message ids are qualified with it: :mod:`bqingest.clients`), tunes the
+  runner (short idle pulls, DoFn lookups cached: :mod:`bqingest.pipeline.local_runner`), runs
+  the pipeline and waits for it;
 * on Dataflow (``--runner=DataflowRunner``, also what the Flex Template launcher calls): submits
   the job and returns without waiting, as a Flex Template launcher must.
 
@@ -24,38 +27,55 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from bqingest import clients
-from bqingest.pipeline import metrics, preflight, recovery
+from bqingest.pipeline import local_runner, metrics, preflight, recovery
 from bqingest.pipeline.archive import PayloadArchive
 from bqingest.pipeline.errors import PipelineError
 from bqingest.pipeline.options import PipelineConfig, config_from
 from bqingest.pipeline.records import utc_now
 from bqingest.pipeline.sink import StorageWriteApi, WriteToWarehouse
-from bqingest.pipeline.transforms import ParseAndValidate, rows_of
+from bqingest.pipeline.transforms import ParseAndValidate
 from bqingest.telemetry import metrics_url, serve
 
 logger = logging.getLogger("bqingest.pipeline")
 
 
-def build(pipeline: beam.Pipeline, config: PipelineConfig) -> None:
-    """Add the ingestion steps to ``pipeline``."""
+SHARDS_LOCAL: Final = 1
+"""The local runner runs one bundle at a time: one key gives the largest batches."""
+SHARDS_ON_DATAFLOW: Final = 4
+"""Keys the sink batches under on Dataflow: how many batches can be written at once. At this
+system's rates (tens to hundreds of events/s) a few keys already keep up; more keys mean smaller
+batches and more append calls."""
+
+
+def build(
+    pipeline: beam.Pipeline, config: PipelineConfig, *, pubsub_boot: str | None = None
+) -> None:
+    """Add the ingestion steps to ``pipeline``.
+
+    ``pubsub_boot``: the Pub/Sub emulator's boot id, which qualifies its message ids
+    (:func:`bqingest.clients.pubsub_emulator_boot`); None on Pub/Sub itself.
+    """
     messages = pipeline | "ReadFromPubSub" >> beam.io.ReadFromPubSub(
         subscription=config.subscription, with_attributes=True
     )
-    parsed = messages | "ParseAndValidate" >> ParseAndValidate(
-        max_message_bytes=config.max_message_bytes
+    rows = messages | "ParseAndValidate" >> ParseAndValidate(
+        max_message_bytes=config.max_message_bytes,
+        pubsub_boot=pubsub_boot,
+        shards=SHARDS_LOCAL if config.is_local else SHARDS_ON_DATAFLOW,
     )
     archive = PayloadArchive(config.dead_letter_payloads) if config.dead_letter_payloads else None
-    _ = rows_of(parsed) | "WriteToBigQuery" >> WriteToWarehouse(
+    _ = rows | "WriteToBigQuery" >> WriteToWarehouse(
         events_table=config.events_table,
         dead_letter_table=config.dead_letter_table,
         connect=StorageWriteApi(endpoints=config.endpoints),
         archive=archive,
+        overlap_writes=config.is_local,
     )
 
 
@@ -101,11 +121,16 @@ def run(argv: Sequence[str] | None = None, *, wait: bool | None = None) -> Any:
             variable="BQINGEST_PIPELINE_METRICS_PORT (--metrics_port)",
         )
         logger.info("metrics at %s", metrics_url(config.metrics_host, config.metrics_port))
+    boot = None
     if config.is_local:
         plan = prepare_local_run(config)
         logger.info("recovery: %s", plan.describe())
+        boot = clients.pubsub_emulator_boot(config.endpoints)
+        if boot is not None:
+            logger.info("Pub/Sub emulator boot %s: message ids recorded as %s-<id>", boot, boot)
+        local_runner.install()
     pipeline = beam.Pipeline(options=options)
-    build(pipeline, config)
+    build(pipeline, config, pubsub_boot=boot)
     result = pipeline.run()
     logger.info(
         "pipeline running on %s: %s -> %s, %s",

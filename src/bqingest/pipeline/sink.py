@@ -40,11 +40,24 @@ body was too long for its row (``payload_truncated``) has the whole body archive
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections import Counter as Tally
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Final, Protocol
 
 import apache_beam as beam
+from apache_beam import coders
+from apache_beam.transforms.timeutil import TimeDomain
+from apache_beam.transforms.userstate import (
+    BagStateSpec,
+    ReadModifyWriteStateSpec,
+    TimerSpec,
+    on_timer,
+)
 from google.api_core import exceptions
 from google.api_core.retry import Retry, if_exception_type
 from google.cloud.bigquery_storage_v1 import BigQueryWriteClient, types
@@ -55,7 +68,7 @@ from bqingest.config import Endpoints
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS, TableSpec
 from bqingest.pipeline.archive import PayloadArchive
 from bqingest.pipeline.errors import SinkError, SinkRequestRefused, SinkUnavailable
-from bqingest.pipeline.metrics import Count, count, count_dead_letter, observe_freshness
+from bqingest.pipeline.metrics import WriteTally, count_written
 from bqingest.pipeline.proto_rows import ProtoRowSchema, schema_for
 from bqingest.pipeline.records import Destination, RowToWrite, sink_rejection, utc_now
 
@@ -346,13 +359,157 @@ class WarehouseWriter:
         return [], rejected
 
 
-class WriteRows(beam.DoFn):
-    """Buffers a bundle's rows and writes them to BigQuery when the bundle finishes.
+# Batches across bundles (WriteRows). A batch is written when it holds BATCH_ROWS rows or about
+# BATCH_BYTES, or BATCH_DELAY_SECONDS after its first row, whichever comes first.
+BATCH_ROWS: Final = 1000
+BATCH_BYTES: Final = MAX_REQUEST_BYTES  # estimated: a full batch is about one request
+BATCH_DELAY_SECONDS: Final = 0.5
+ROW_OVERHEAD_BYTES: Final = 1024  # the columns besides the payload, generously
 
-    Counters (namespace ``bqingest``, each with its Prometheus twin: :mod:`..metrics`):
-    ``rows_written_events``, ``rows_written_dead_letters``, ``dead_letters_<reason>``,
-    ``sink_rejected``, ``sink_retries``; distribution ``publish_to_write_lag_ms`` (publish
-    time to the end of the successful append).
+
+def estimated_bytes(row: RowToWrite) -> int:
+    """About what ``row`` weighs in a request: its payload (an event row keeps the data, a dead
+    letter the raw payload), its attributes, and the other columns."""
+    message = row.message
+    attributes = sum(len(k) + len(v) for k, v in message.attributes.items())
+    return len(message.data) + attributes + ROW_OVERHEAD_BYTES
+
+
+@lru_cache(maxsize=8)
+def _shared_writer(
+    connect: Callable[[], RowAppender],
+    tables: tuple[tuple[Destination, str], ...],
+    retry_timeout: float,
+    archive: PayloadArchive | None,
+) -> WarehouseWriter:
+    """One writer (and one Storage Write client) per process and configuration.
+
+    The local runner sets up a new instance of every DoFn for every bundle (and tears it down
+    after); Dataflow keeps instances for many bundles, on many threads. Either way the client's
+    channel is opened once per process and lives as long as it: gRPC clients are thread-safe.
+    """
+    return WarehouseWriter(
+        connect(), tables=dict(tables), retry_timeout=retry_timeout, archive=archive
+    )
+
+
+def count_outcome(outcome: WriteOutcome) -> None:
+    """Count what one write did, as it finishes (its freshness ends now)."""
+    count_written(tally_of(outcome), utc_now())
+
+
+class OverlappedWrites:
+    """Writes one batch at a time on a thread of its own while the pipeline goes on reading.
+
+    For the local runner only (:class:`WriteRows` with ``overlap=True``). That runner runs one
+    step at a time on one thread, so a synchronous write leaves the pipeline idle while the
+    warehouse appends (bqemulator, another process, spends about 35 us per row; docs/
+    performance.md); here the next batch is read and parsed meanwhile. Why it keeps what the
+    local pipeline promises: the runner acknowledges messages when it pulls them, so durability
+    never came from a write finishing before the next read, but from recovery (seek back from
+    the newest publish time written, docs/adr/0002), which covers a batch being written as it
+    covers a batch waiting. A write that fails (after :class:`WarehouseWriter`'s retries)
+    fails every later one: :meth:`write` and :meth:`wait` raise its error from then on, so the
+    pipeline stops with no later batch written, and recovery replays from before the failed one.
+    On Dataflow writes stay synchronous: a bundle may commit only once its batch is written.
+    """
+
+    def __init__(self, writer: WarehouseWriter, on_written: Callable[[WriteOutcome], None]) -> None:
+        self._writer = writer
+        self._on_written = on_written
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bqingest-write")
+        self._lock = threading.Lock()
+        self._in_flight: Future[None] | None = None
+        self._failed: BaseException | None = None
+
+    def write(self, rows: list[RowToWrite]) -> None:
+        """Wait for the write in flight (raising its error), then start writing ``rows``."""
+        with self._lock:
+            self._wait_locked()
+            self._in_flight = self._executor.submit(self._write, rows)
+
+    def wait(self) -> None:
+        """Wait for the write in flight; raise the error of any write that failed."""
+        with self._lock:
+            self._wait_locked()
+
+    def _wait_locked(self) -> None:
+        if self._in_flight is not None:
+            in_flight, self._in_flight = self._in_flight, None
+            in_flight.exception()  # its error is kept in self._failed
+        if self._failed is not None:
+            raise SinkError(f"an earlier batch could not be written: {self._failed}")
+
+    def _write(self, rows: list[RowToWrite]) -> None:
+        try:
+            outcome = self._writer.write(rows)
+        except BaseException as exc:
+            self._failed = exc
+            logger.error("writing a batch of %d row(s) failed: %s", len(rows), exc)
+            raise
+        self._on_written(outcome)
+
+
+@lru_cache(maxsize=8)
+def _shared_overlapped(
+    connect: Callable[[], RowAppender],
+    tables: tuple[tuple[Destination, str], ...],
+    retry_timeout: float,
+    archive: PayloadArchive | None,
+) -> OverlappedWrites:
+    """One overlapped writer per process and configuration (see :func:`_shared_writer`)."""
+    return OverlappedWrites(_shared_writer(connect, tables, retry_timeout, archive), count_outcome)
+
+
+def tally_of(outcome: WriteOutcome) -> WriteTally:
+    """What a write did, as the metrics count it."""
+    return WriteTally(
+        events_written=len(outcome.events_written),
+        dead_letters=Tally(
+            (str(row.row["reason"]), str(row.row["stage"])) for row in outcome.dead_letters_written
+        ),
+        sink_rejected=outcome.sink_rejected,
+        retries=outcome.retries,
+        publish_times=[
+            row.publish_time for row in outcome.events_written if row.publish_time is not None
+        ],
+    )
+
+
+# WriteRows' state and timers, per key and window, and the parameters that hand them to its
+# methods (module-level: Beam reads them from the methods' defaults).
+_ROWS: Final = BagStateSpec("rows", coders.PickleCoder())
+_SIZE: Final = ReadModifyWriteStateSpec("size", coders.TupleCoder((coders.VarIntCoder(),) * 2))
+_DELAY: Final = TimerSpec("delay", TimeDomain.REAL_TIME)
+_WINDOW_END: Final = TimerSpec("window_end", TimeDomain.WATERMARK)
+_ROWS_PARAM: Final = beam.DoFn.StateParam(_ROWS)
+_SIZE_PARAM: Final = beam.DoFn.StateParam(_SIZE)
+_DELAY_PARAM: Final = beam.DoFn.TimerParam(_DELAY)
+_WINDOW_END_PARAM: Final = beam.DoFn.TimerParam(_WINDOW_END)
+
+
+class WriteRows(beam.DoFn):
+    """Batches rows across bundles, per shard, and writes each batch with one WarehouseWriter.
+
+    Input: ``(shard, RowToWrite)`` (``events`` and ``dead_letters`` rows alike). For each shard
+    the rows wait in a bag (state) with their count and estimated size, and a batch is written
+    (:meth:`WarehouseWriter.write`: retries, row errors to dead letters) when it reaches
+    ``max_rows`` rows or ``max_bytes``, when a processing-time timer fires ``max_delay_seconds``
+    after its first row, or when its window ends (a drain on Dataflow, the end of a bounded
+    input). State and timers are the runner's, so the batch survives what the runner survives: on
+    Dataflow a failed write leaves the bag as it was and the work is retried; on the local runner
+    a failure stops the pipeline, and recovery reads the batch's messages again on restart
+    (docs/adr/0002-local-runner-recovery.md).
+
+    With ``overlap`` (the local runner), a batch is handed to :class:`OverlappedWrites` and
+    written while the pipeline reads on; its state is cleared when it is handed over.
+
+    Counters (namespace ``bqingest``, each with its Prometheus twin: :mod:`..metrics`), counted
+    once per batch: ``rows_written_events``, ``rows_written_dead_letters``,
+    ``dead_letters_<reason>``, ``sink_rejected``, ``sink_retries``; distribution
+    ``publish_to_write_lag_ms`` (publish time to the end of the batch's successful write).
+    Overlapped writes finish outside any bundle, so they update the Prometheus series only
+    (the local runner's Beam counters under-report anyway: docs/adr/0002).
     """
 
     def __init__(
@@ -360,62 +517,89 @@ class WriteRows(beam.DoFn):
         *,
         tables: Mapping[Destination, str],
         connect: Callable[[], RowAppender],
-        max_buffered_rows: int = 1000,
         retry_timeout: float = 300.0,
+        max_rows: int = BATCH_ROWS,
+        max_bytes: int = BATCH_BYTES,
+        max_delay_seconds: float = BATCH_DELAY_SECONDS,
+        overlap: bool = False,
         archive: PayloadArchive | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
-        self._tables = dict(tables)
+        self._tables = tuple(sorted(tables.items()))
         self._connect = connect
         self._archive = archive
-        self._max_buffered_rows = max_buffered_rows
         self._retry_timeout = retry_timeout
-        self._buffer: list[RowToWrite] = []
+        self._max_rows = max_rows
+        self._max_bytes = max_bytes
+        self._max_delay = max_delay_seconds
+        self._overlap = overlap
+        self._clock = clock
 
     def setup(self) -> None:
-        self._appender = self._connect()
-        self._writer = WarehouseWriter(
-            self._appender,
-            tables=self._tables,
-            retry_timeout=self._retry_timeout,
-            archive=self._archive,
-        )
+        recipe = (self._connect, self._tables, self._retry_timeout, self._archive)
+        if self._overlap:
+            self._write = _shared_overlapped(*recipe).write
+        else:
+            writer = _shared_writer(*recipe)
+            self._write = lambda rows: count_outcome(writer.write(rows))
 
-    def start_bundle(self) -> None:
-        self._buffer = []
+    def process(
+        self,
+        element: tuple[int, RowToWrite],
+        window: Any = beam.DoFn.WindowParam,
+        rows: Any = _ROWS_PARAM,
+        size: Any = _SIZE_PARAM,
+        delay: Any = _DELAY_PARAM,
+        window_end: Any = _WINDOW_END_PARAM,
+    ) -> None:
+        _, row = element
+        count, weight = size.read() or (0, 0)
+        if count == 0:  # the first row of a batch: start its clock
+            delay.set(self._clock() + self._max_delay)
+            window_end.set(window.end)
+        rows.add(row)
+        count, weight = count + 1, weight + estimated_bytes(row)
+        if count >= self._max_rows or weight >= self._max_bytes:
+            self._flush(rows, size, delay)
+        else:
+            size.write((count, weight))
 
-    def process(self, element: RowToWrite) -> None:
-        self._buffer.append(element)
-        if len(self._buffer) >= self._max_buffered_rows:
-            self._flush()
+    @on_timer(_DELAY)
+    def on_delay(
+        self,
+        rows: Any = _ROWS_PARAM,
+        size: Any = _SIZE_PARAM,
+        delay: Any = _DELAY_PARAM,
+    ) -> None:
+        self._flush(rows, size, delay)
 
-    def finish_bundle(self) -> None:
-        self._flush()
+    @on_timer(_WINDOW_END)
+    def on_window_end(
+        self,
+        rows: Any = _ROWS_PARAM,
+        size: Any = _SIZE_PARAM,
+        delay: Any = _DELAY_PARAM,
+    ) -> None:
+        self._flush(rows, size, delay)
 
-    def teardown(self) -> None:
-        appender = getattr(self, "_appender", None)
-        if appender is not None:
-            appender.close()
-
-    def _flush(self) -> None:
-        if not self._buffer:
-            return
-        rows, self._buffer = self._buffer, []
-        outcome = self._writer.write(rows)
-        written_at = utc_now()
-        count(Count.ROWS_WRITTEN_EVENTS, len(outcome.events_written))
-        count(Count.ROWS_WRITTEN_DEAD_LETTERS, len(outcome.dead_letters_written))
-        count(Count.SINK_REJECTED, outcome.sink_rejected)
-        count(Count.SINK_RETRIES, outcome.retries)
-        for row in outcome.dead_letters_written:
-            count_dead_letter(str(row.row["reason"]), str(row.row["stage"]))
-        for row in outcome.events_written:
-            if row.publish_time is not None:
-                observe_freshness(row.publish_time, written_at)
+    def _flush(self, rows: Any, size: Any, delay: Any) -> None:
+        batch = list(rows.read())
+        if batch:
+            self._write(batch)
+        rows.clear()
+        size.clear()
+        delay.clear()
 
 
 class WriteToWarehouse(beam.PTransform[Any, Any]):
-    """Writes ``events`` rows and ``dead_letters`` rows (one sink for both tables)."""
+    """Writes keyed ``events`` and ``dead_letters`` rows in batches (one sink for both tables).
+
+    Input: ``(shard, RowToWrite)``, as :class:`~bqingest.pipeline.transforms.ParseAndValidate`
+    makes them; the batch bounds are :class:`WriteRows`'. ``overlap_writes``: the local runner's
+    (:class:`OverlappedWrites`). ``archive``: where dead letters too long for their row keep
+    their whole body (:class:`~bqingest.pipeline.archive.PayloadArchive`).
+    """
 
     def __init__(
         self,
@@ -424,28 +608,23 @@ class WriteToWarehouse(beam.PTransform[Any, Any]):
         dead_letter_table: str,
         connect: Callable[[], RowAppender],
         retry_timeout: float = 300.0,
+        max_batch_rows: int = BATCH_ROWS,
+        max_batch_bytes: int = BATCH_BYTES,
+        max_delay_seconds: float = BATCH_DELAY_SECONDS,
+        overlap_writes: bool = False,
         archive: PayloadArchive | None = None,
     ) -> None:
         super().__init__()
-        self._archive = archive
-        self._tables = {
-            Destination.EVENTS: events_table,
-            Destination.DEAD_LETTERS: dead_letter_table,
-        }
-        self._connect = connect
-        self._retry_timeout = retry_timeout
+        self._write = WriteRows(
+            tables={Destination.EVENTS: events_table, Destination.DEAD_LETTERS: dead_letter_table},
+            connect=connect,
+            retry_timeout=retry_timeout,
+            max_rows=max_batch_rows,
+            max_bytes=max_batch_bytes,
+            max_delay_seconds=max_delay_seconds,
+            overlap=overlap_writes,
+            archive=archive,
+        )
 
     def expand(self, rows: Any) -> Any:
-        # One WriteRows per input instead of a Flatten in front of one: on the local runner every
-        # extra step costs per element, and the two inputs differ a hundredfold in volume.
-        events, dead_letters = rows
-        write = WriteRows(
-            tables=self._tables,
-            connect=self._connect,
-            retry_timeout=self._retry_timeout,
-            archive=self._archive,
-        )
-        return (
-            events | "WriteEvents" >> beam.ParDo(write),
-            dead_letters | "WriteDeadLetters" >> beam.ParDo(write),
-        )
+        return rows | "WriteRows" >> beam.ParDo(self._write)

@@ -70,6 +70,8 @@ def run(
     run_id = f"{generator.run_tag}-{uuid.uuid4().hex[:8]}"
     stop = threading.Event()
     client = clients.publisher_client(settings.endpoints, batch_settings=BATCH_SETTINGS)
+    # Under the emulator, message ids are recorded qualified with its boot (bqingest.clients).
+    boot = clients.pubsub_emulator_boot(settings.endpoints, publisher=client)
 
     def report(line: str) -> None:
         console.print(line, highlight=False)
@@ -88,9 +90,11 @@ def run(
     )
     with Ledger(ledger_path(settings)) as ledger, _stop_on_signals(stop):
         publisher = SourcePublisher(
-            client, settings.topic_path, ledger, run_id=run_id, metrics=metrics
+            client, settings.topic_path, ledger, run_id=run_id, pubsub_boot=boot, metrics=metrics
         )
         report(f"source {run_id} publishing to {settings.topic_path}; ledger {ledger.path}")
+        if boot is not None:
+            report(f"Pub/Sub emulator boot {boot}: message ids recorded as {boot}-<id>")
         if server is not None:
             report(f"metrics at {metrics_url(settings.metrics_host, server.server_port)}")
         try:

@@ -2,10 +2,16 @@
 
 One SQLite file under the data directory (``<data_dir>/source-ledger.sqlite3``), written by the
 source after Pub/Sub confirms each message, readable by any other process at the same time (WAL
-mode). One row per published message:
+mode). It outlives the Pub/Sub emulator: every ``bqingest up`` in a checkout appends to the same
+file. One row per published message:
 
 =================  ===========================================================================
-message_id         Pub/Sub message id (primary key)
+message_id         the message id as the pipeline records it in the warehouse (primary key):
+                   Pub/Sub's own id, or under the emulator ``<boot>-<id>``
+                   (:func:`bqingest.clients.recorded_message_id`), because the emulator numbers
+                   its messages from 1 again after every start
+pubsub_boot        the emulator's boot id (NULL for Pub/Sub itself, and for rows recorded
+                   before the ledger had this column: their message ids are the emulator's own)
 event_id           the event's id; for events without one (scheduler ticks) the message id;
                    NULL for malformed messages
 kind               ``valid``, ``malformed`` or ``duplicate`` (a repeat of an earlier event id)
@@ -18,6 +24,9 @@ published_at       when Pub/Sub confirmed the publish, by the source's clock (UT
 Messages Pub/Sub refused are in ``publish_failures`` with the error. Time windows are half-open,
 ``since <= published_at < until``. Pub/Sub's own ``publish_time`` is set by the server a few
 milliseconds earlier; the ledger's clock is the source's.
+
+The schema has a version (SQLite's ``user_version``); opening a file of an older version migrates
+it in place, keeping every row (:data:`SCHEMA_VERSION`).
 """
 
 from __future__ import annotations
@@ -38,6 +47,11 @@ from bqingest.source.generator import MessageKind
 LEDGER_FILE: Final = "source-ledger.sqlite3"
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
+SCHEMA_VERSION: Final = 1
+"""SQLite's ``user_version`` of the ledger. 0: the first ledger, which keyed rows on the
+emulator's message ids alone (they collide once the emulator restarts), or a new file;
+1: ``pubsub_boot`` added, and the message ids of new rows qualified with it."""
+
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS published (
     message_id TEXT PRIMARY KEY,
@@ -46,7 +60,8 @@ CREATE TABLE IF NOT EXISTS published (
     event_type TEXT,
     expected_reason TEXT,
     run_id TEXT NOT NULL,
-    published_at_us INTEGER NOT NULL
+    published_at_us INTEGER NOT NULL,
+    pubsub_boot TEXT
 );
 CREATE INDEX IF NOT EXISTS published_by_time ON published (published_at_us);
 CREATE TABLE IF NOT EXISTS publish_failures (
@@ -58,6 +73,10 @@ CREATE TABLE IF NOT EXISTS publish_failures (
     failed_at_us INTEGER NOT NULL
 );
 """
+
+
+class LedgerError(Exception):
+    """The ledger file cannot be used as it is (a newer schema than this code knows)."""
 
 
 def _micros(value: datetime) -> int:
@@ -86,6 +105,7 @@ class LedgerEntry:
     expected_reason: Reason | None
     run_id: str
     published_at: datetime
+    pubsub_boot: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +129,40 @@ class Ledger:
         self._db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         with self._lock, self._db:
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.executescript(_SCHEMA)
+        with self._lock:
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Create the tables, or bring a file of an older schema up to :data:`SCHEMA_VERSION`.
+
+        One transaction (``BEGIN IMMEDIATE``): two processes opening an old file at once migrate
+        it once. A version 0 file with a ``published`` table gets the ``pubsub_boot`` column;
+        its rows keep their message ids, which are what the pipeline recorded for them too.
+        """
+        db = self._db
+        if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return  # the usual case: nothing to write, so no write lock either
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version < SCHEMA_VERSION:
+                columns = {row[1] for row in db.execute("PRAGMA table_info(published)")}
+                if columns and "pubsub_boot" not in columns:
+                    db.execute("ALTER TABLE published ADD COLUMN pubsub_boot TEXT")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version > SCHEMA_VERSION:
+                raise LedgerError(
+                    f"{self.path} has ledger schema version {version}; this bqingest knows "
+                    f"{SCHEMA_VERSION} at most: update bqingest, or start afresh with "
+                    "`bqingest up --fresh`"
+                )
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
@@ -139,11 +192,16 @@ class Ledger:
                 e.expected_reason.value if e.expected_reason else None,
                 e.run_id,
                 _micros(e.published_at),
+                e.pubsub_boot,
             )
             for e in entries
         ]
         with self._lock, self._db:
-            self._db.executemany("INSERT INTO published VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany(
+                "INSERT INTO published (message_id, event_id, kind, event_type, expected_reason, "
+                "run_id, published_at_us, pubsub_boot) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
 
     def record_failures(self, failures: Iterable[PublishFailure]) -> None:
         rows = [
@@ -182,7 +240,8 @@ class Ledger:
     ) -> list[LedgerEntry]:
         """Published messages in the window, oldest first."""
         rows = self._select(
-            "message_id, event_id, kind, event_type, expected_reason, run_id, published_at_us",
+            "message_id, event_id, kind, event_type, expected_reason, run_id, published_at_us, "
+            "pubsub_boot",
             since,
             until,
             "ORDER BY published_at_us, message_id",
@@ -196,6 +255,7 @@ class Ledger:
                 expected_reason=Reason(r[4]) if r[4] else None,
                 run_id=r[5],
                 published_at=_from_micros(r[6]),
+                pubsub_boot=r[7],
             )
             for r in rows
         ]
@@ -237,6 +297,15 @@ class Ledger:
             with self._lock:
                 found.update(r[0] for r in self._db.execute(sql, chunk).fetchall())
         return found
+
+    def latest_boot(self) -> str | None:
+        """The Pub/Sub emulator boot of the newest message recorded (None: Pub/Sub itself, or
+        an empty ledger)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT pubsub_boot FROM published ORDER BY published_at_us DESC LIMIT 1"
+            ).fetchone()
+        return None if row is None else row[0]
 
     def failures(self) -> list[PublishFailure]:
         with self._lock:

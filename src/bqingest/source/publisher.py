@@ -1,8 +1,9 @@
 """Publishing the source's messages: explicit batching, every outcome recorded, none dropped.
 
 :class:`SourcePublisher` publishes a batch, waits for Pub/Sub to confirm or refuse each message,
-records the confirmed ones in the ledger (with their message ids) and the refused ones in the
-ledger's failures, and returns a :class:`PublishReport`. It never retries on its own beyond the
+records the confirmed ones in the ledger (with their message ids, qualified with the emulator's
+boot id under the emulator, as the pipeline records them) and the refused ones in the ledger's
+failures, and returns a :class:`PublishReport`. It never retries on its own beyond the
 client library's retries and never hides a failure: the caller decides (the scheduled source
 prints it and goes on; the load mode exits with an error at the end).
 """
@@ -18,6 +19,7 @@ from typing import Final
 import google.cloud.pubsub_v1 as pubsub_v1
 from google.api_core import exceptions
 
+from bqingest.clients import recorded_message_id
 from bqingest.source.generator import MessageKind, OutgoingMessage
 from bqingest.source.ledger import Ledger, LedgerEntry, PublishFailure
 from bqingest.source.metrics import SourceMetrics
@@ -66,7 +68,12 @@ def _utc_now() -> datetime:
 
 
 class SourcePublisher:
-    """Publishes :class:`OutgoingMessage` batches to one topic and records them in a ledger."""
+    """Publishes :class:`OutgoingMessage` batches to one topic and records them in a ledger.
+
+    ``pubsub_boot`` is the emulator's boot id (:func:`bqingest.clients.pubsub_emulator_boot`),
+    None for Pub/Sub itself: every caller says which, so that the ledger's message ids are always
+    the ones the pipeline writes.
+    """
 
     def __init__(
         self,
@@ -75,6 +82,7 @@ class SourcePublisher:
         ledger: Ledger,
         *,
         run_id: str,
+        pubsub_boot: str | None,
         timeout: float = 60.0,
         clock: Callable[[], datetime] = _utc_now,
         metrics: SourceMetrics | None = None,
@@ -83,6 +91,7 @@ class SourcePublisher:
         self._topic = topic_path
         self._ledger = ledger
         self._run_id = run_id
+        self._boot = pubsub_boot
         self._timeout = timeout
         self._clock = clock
         self._metrics = metrics
@@ -101,10 +110,11 @@ class SourcePublisher:
                 futures.append((message, future))
         for message, future in futures:
             try:
-                message_id = future.result(timeout=self._timeout)
+                pubsub_id = future.result(timeout=self._timeout)
             except (exceptions.GoogleAPIError, concurrent.futures.TimeoutError) as exc:
                 report.failed.append(self._failure(message, exc))
                 continue
+            message_id = recorded_message_id(pubsub_id, self._boot)
             report.published.append(
                 LedgerEntry(
                     message_id=message_id,
@@ -114,6 +124,7 @@ class SourcePublisher:
                     expected_reason=message.expected_reason,
                     run_id=self._run_id,
                     published_at=self._clock(),
+                    pubsub_boot=self._boot,
                 )
             )
         self._ledger.record(report.published)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from bqingest.clients import recorded_message_id
 from bqingest.config import LocalSettings
 from bqingest.local.services import bqingest_command
 from bqingest.source.generator import MessageKind
@@ -35,7 +36,12 @@ def test_one_scheduled_batch_is_published_and_recorded(
         entries = ledger.entries()
     assert len(entries) == 20
     received = pull(subscriber, settings.subscription_path, want=20)
-    assert {m.message.message_id for m in received} == {e.message_id for e in entries}
+    # Under the emulator the ledger records message ids qualified with the emulator's boot.
+    [boot] = {e.pubsub_boot for e in entries}
+    assert boot is not None
+    assert {recorded_message_id(m.message.message_id, boot) for m in received} == {
+        e.message_id for e in entries
+    }
     assert all(e.kind is not MessageKind.MALFORMED or e.expected_reason for e in entries)
 
 

@@ -119,3 +119,64 @@ def test_cloud_monitoring_counter_sums_one_aligned_window() -> None:
     assert message.aggregation.alignment_period.seconds == 3600
     assert message.aggregation.per_series_aligner == monitoring_v3.Aggregation.Aligner.ALIGN_SUM
     assert message.aggregation.cross_series_reducer == monitoring_v3.Aggregation.Reducer.REDUCE_SUM
+
+
+class FakeWarehouse:
+    """The warehouse as reconciliation's queries see it: ids visible, dead letters by message."""
+
+    def __init__(self, visible: set[str], letters: dict[str, set[str]]) -> None:
+        self.visible, self.letters = visible, letters
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from bqingest.operations import reconcile
+
+        queries = reconcile.queries
+        monkeypatch.setattr(queries, "visible_ids", lambda bq, t, ids: set(ids) & self.visible)
+        monkeypatch.setattr(
+            queries,
+            "dead_letter_reasons",
+            lambda bq, t, ids: {i: self.letters[i] for i in ids if i in self.letters},
+        )
+        monkeypatch.setattr(queries, "event_messages", lambda bq, t, since, until: [])
+        monkeypatch.setattr(queries, "dead_letter_messages", lambda bq, t, since, until: set())
+
+
+def test_runs_of_the_emulator_are_told_apart_and_what_an_ended_run_lost_is_said(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bqingest.contract import Reason
+    from bqingest.operations.reconcile import reconcile_ledger
+    from bqingest.source.generator import MessageKind
+    from bqingest.source.ledger import Ledger, LedgerEntry
+    from bqingest.warehouse.reconcile import Tables
+
+    t0 = NOW - timedelta(hours=1)
+
+    def entry(boot: str, n: int, kind: MessageKind, event_id: str | None) -> LedgerEntry:
+        reason = Reason.NOT_JSON if kind is MessageKind.MALFORMED else None
+        at = t0 + timedelta(minutes=n + (30 if boot == "b2" else 0))
+        return LedgerEntry(f"{boot}-{n}", event_id, kind, "t", reason, f"run-{boot}", at, boot)
+
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        ledger.record(
+            [
+                # run 1 (boot b1) was killed: its tick 3 and malformed message 2 never arrived
+                entry("b1", 1, MessageKind.VALID, "order-1"),
+                entry("b1", 2, MessageKind.MALFORMED, None),
+                entry("b1", 3, MessageKind.VALID, "b1-3"),
+                # run 2 (boot b2) numbers from 1 again: its message 2 is a dead letter, its
+                # tick 3 is still on its way
+                entry("b2", 1, MessageKind.VALID, "order-2"),
+                entry("b2", 2, MessageKind.MALFORMED, None),
+                entry("b2", 3, MessageKind.VALID, "b2-3"),
+            ]
+        )
+        FakeWarehouse({"order-1", "order-2"}, {"b2-2": {"not_json"}}).install(monkeypatch)
+        window = Window(t0, NOW, timedelta(0), clipped=False)
+        result = reconcile_ledger(ledger, None, Tables("e", "d", "v"), window)  # type: ignore[arg-type]
+    assert result.missing_ids == ["b1-3", "b2-3", "b1-2"]
+    assert result.malformed_dead_lettered == 1
+    assert any(
+        note.startswith("2 of the missing were published under an earlier start")
+        for note in result.notes
+    )

@@ -277,16 +277,27 @@ class RecordingConnect:
     def __call__(self) -> FakeAppender:
         return RECORDED[self.key]
 
+    # Equal by key, like the real recipe (a frozen dataclass): the sink shares one writer per
+    # process and recipe, and the runner hands each bundle an unpickled copy of the recipe.
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RecordingConnect) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
 
 def test_write_to_warehouse_writes_both_tables_in_a_pipeline() -> None:
     connect = RecordingConnect("both", exceptions.ServiceUnavailable("blip"))
     with test_pipeline.TestPipeline(runner="BundleBasedDirectRunner") as pipeline:
-        events = pipeline | "Events" >> beam.Create([event(n) for n in range(5)])
-        letters = pipeline | "Letters" >> beam.Create([rejected(1)])
-        _ = (events, letters) | WriteToWarehouse(
-            events_table=TABLES[Destination.EVENTS],
-            dead_letter_table=TABLES[Destination.DEAD_LETTERS],
-            connect=connect,
+        rows = [*(event(n) for n in range(5)), rejected(1)]
+        _ = (
+            pipeline
+            | beam.Create([(0, row) for row in rows])
+            | WriteToWarehouse(
+                events_table=TABLES[Destination.EVENTS],
+                dead_letter_table=TABLES[Destination.DEAD_LETTERS],
+                connect=connect,
+            )
         )
     written = RECORDED["both"].written
     assert sorted(ids(written[TABLES[Destination.EVENTS]])) == [f"e{n}" for n in range(5)]
@@ -296,7 +307,7 @@ def test_write_to_warehouse_writes_both_tables_in_a_pipeline() -> None:
 def test_counters_and_lag_distribution_per_outcome() -> None:
     from apache_beam.metrics.metric import MetricsFilter
 
-    from bqingest.pipeline.transforms import ParseAndValidate, rows_of
+    from bqingest.pipeline.transforms import ParseAndValidate
 
     def refuse_e0(rows: list[dict]) -> AppendResult:
         return AppendResult({i: "refused" for i, row in enumerate(rows) if row.get("id") == "e0"})
@@ -315,10 +326,15 @@ def test_counters_and_lag_distribution_per_outcome() -> None:
     ] + [beam.io.gcp.pubsub.PubsubMessage(b"nope", {}, message_id="bad", publish_time=PUBLISHED)]
     pipeline = test_pipeline.TestPipeline(runner="BundleBasedDirectRunner")
     parsed = pipeline | beam.Create(messages) | ParseAndValidate(max_message_bytes=4096)
-    _ = rows_of(parsed) | WriteToWarehouse(
+    _ = parsed | WriteToWarehouse(
         events_table=TABLES[Destination.EVENTS],
         dead_letter_table=TABLES[Destination.DEAD_LETTERS],
         connect=connect,
+        # One batch, full at its fourth row: written while the step processes its first bundle.
+        # The local runner credits Beam metrics of any later work of a step (a timer firing, a
+        # second bundle) to its first bundle's, which it has already committed, so they would
+        # not show here (the under-reporting docs/adr/0002 notes); Prometheus counts everything.
+        max_batch_rows=4,
     )
     before = prometheus_samples()
     result = pipeline.run()

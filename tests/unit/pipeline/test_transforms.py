@@ -9,7 +9,7 @@ from apache_beam.io.gcp.pubsub import PubsubMessage
 from apache_beam.testing import test_pipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from bqingest.pipeline.transforms import ParseAndValidate, received, rows_of
+from bqingest.pipeline.transforms import ParseAndValidate, received, shard_of
 from tests.conftest import PUBLISHED
 
 
@@ -32,8 +32,16 @@ def test_parse_and_validate_tags_every_message() -> None:
         pubsub(b'{"t": 1}', "5", {"ce-type": "t", "ce-source": "//s"}),
     ]
     with test_pipeline.TestPipeline(runner="BundleBasedDirectRunner") as pipeline:
-        outputs = pipeline | beam.Create(messages) | ParseAndValidate(max_message_bytes=4096)
-        events, dead_letters = rows_of(outputs)
+        rows = (
+            pipeline
+            | beam.Create(messages)
+            | ParseAndValidate(max_message_bytes=4096)
+            | "Unkeyed" >> beam.Values()
+        )
+        events = rows | "Events" >> beam.Filter(lambda r: r.destination.value == "events")
+        dead_letters = rows | "DeadLetters" >> beam.Filter(
+            lambda r: r.destination.value == "dead_letters"
+        )
         assert_that(
             events | "EventIds" >> beam.Map(lambda r: (r.destination.value, r.row["id"])),
             equal_to([("events", "a"), ("events", "b")]),
@@ -60,3 +68,30 @@ def test_received_copies_beams_message_into_plain_values() -> None:
     assert message.publish_time == PUBLISHED
     empty = received(PubsubMessage(None, {"k": "v"}))
     assert (empty.data, empty.message_id, empty.publish_time) == (b"", None, None)
+
+
+def test_under_the_emulator_the_message_id_carries_its_boot() -> None:
+    assert received(pubsub(b"x", "9"), "0a1b2c3d4e5f").message_id == "0a1b2c3d4e5f-9"
+    assert received(PubsubMessage(b"x", {}), "0a1b2c3d4e5f").message_id is None
+
+
+def test_a_scheduler_tick_gets_its_qualified_message_id_as_event_id() -> None:
+    tick = {"ce-specversion": "1.0", "ce-type": "t", "ce-source": "//s"}
+    with test_pipeline.TestPipeline(runner="BundleBasedDirectRunner") as pipeline:
+        rows = (
+            pipeline
+            | beam.Create([pubsub(b"{}", "7", tick)])
+            | ParseAndValidate(max_message_bytes=4096, pubsub_boot="0a1b2c3d4e5f")
+        )
+        assert_that(
+            rows | beam.Map(lambda kv: (kv[0], kv[1].row["id"], kv[1].row["message_id"])),
+            equal_to([(0, "0a1b2c3d4e5f-7", "0a1b2c3d4e5f-7")]),
+        )
+
+
+def test_rows_are_keyed_by_a_stable_shard_of_their_message_id() -> None:
+    shards = [shard_of(f"boot-{n}", 4) for n in range(400)]
+    assert set(shards) == {0, 1, 2, 3}
+    assert all(60 <= shards.count(s) <= 140 for s in range(4))  # about even
+    assert shard_of("boot-7", 4) == shard_of("boot-7", 4)
+    assert shard_of("boot-7", 1) == shard_of(None, 4) == 0

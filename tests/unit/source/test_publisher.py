@@ -8,7 +8,7 @@ from pathlib import Path
 
 from google.api_core import exceptions
 
-from bqingest.source.generator import EventGenerator, MessageKind
+from bqingest.source.generator import SCHEDULER_TICK, EventGenerator, MessageKind
 from bqingest.source.ledger import Ledger
 from bqingest.source.publisher import SourcePublisher
 
@@ -42,6 +42,7 @@ def test_confirmed_and_refused_messages_are_both_recorded(tmp_path: Path) -> Non
             "projects/p/topics/t",
             ledger,
             run_id="r",
+            pubsub_boot=None,
             clock=lambda: NOW,  # type: ignore[arg-type]
         )
         report = publisher.publish(messages)
@@ -75,6 +76,7 @@ def test_metrics_count_what_the_ledger_recorded(tmp_path: Path) -> None:
             "projects/p/topics/t",
             ledger,
             run_id="r",
+            pubsub_boot=None,
             clock=lambda: NOW,  # type: ignore[arg-type]
             metrics=metrics,
         )
@@ -96,3 +98,27 @@ def test_metrics_count_what_the_ledger_recorded(tmp_path: Path) -> None:
     )
     assert value("bqingest_source_last_publish_timestamp_seconds") == NOW.timestamp()
     assert value("bqingest_source_publish_batch_duration_seconds_count") == 1
+
+
+def test_under_the_emulator_message_ids_are_recorded_with_its_boot(tmp_path: Path) -> None:
+    """The emulator numbers messages from 1 after every start: a second boot's ids are new."""
+    messages = EventGenerator(seed=1, clock=lambda: NOW).batch(20)
+    with Ledger(tmp_path / "l.sqlite3") as ledger:
+        for boot in ("aaaa", "bbbb"):  # two starts of the emulator, ids msg-0... in both
+            SourcePublisher(
+                FakePublisherClient(refuse=set()),
+                "projects/p/topics/t",
+                ledger,
+                run_id=f"run-{boot}",
+                pubsub_boot=boot,
+                clock=lambda: NOW,  # type: ignore[arg-type]
+            ).publish(messages)
+        entries = ledger.entries()
+    assert len(entries) == 40
+    assert {e.message_id for e in entries if e.pubsub_boot == "bbbb"} == {
+        f"bbbb-msg-{i}" for i in range(20)
+    }
+    # A tick's event id is its message id, so it is qualified too: one id per tick and boot.
+    ticks = [e for e in entries if e.event_type == SCHEDULER_TICK]
+    assert all(e.event_id == e.message_id for e in ticks)
+    assert len({e.event_id for e in ticks}) == len(ticks) == 2 * 3  # the seed has 3 ticks
