@@ -3,10 +3,11 @@
 **Locally** the source's ledger says, message by message, what was published; the comparison is
 by id:
 
-* every valid event id published in the window (kinds ``valid`` and ``duplicate``: a repeat has
-  the id of an earlier event) must be visible in ``events_dedup`` (one row per id, so
-  redeliveries and repeats count once); an id that is not there but whose message is in
-  ``dead_letters`` is *dead-lettered* (with its reason), otherwise *missing*;
+* every valid event published in the window (kinds ``valid`` and ``duplicate``: a repeat is
+  the same event again) must be visible in ``events_dedup`` under its identity, source and id
+  (one row per identity, so redeliveries and repeats count once; another source's event with
+  the same id does not stand in for it); an event that is not there but whose message is in
+  ``dead_letters`` is *dead-lettered* (with its reason), otherwise *missing* (listed by id);
 * every ``malformed`` message must be in ``dead_letters`` (by message id), with the reason the
   source expected; otherwise it is *missing* too;
 * rows of ``events`` published in the window whose message id the ledger never recorded are
@@ -20,7 +21,9 @@ that is missing and was published under an earlier boot can no longer arrive (th
 held it is gone): the report says how many of the missing are such, apart from those that may
 still be on their way.
 
-The processing-correctness SLI is valid event ids ingested / valid event ids published.
+The processing-correctness SLI is valid events ingested / valid events published (each
+counted once per identity). Ledger rows recorded before the ledger kept the event's source
+match an event of that id from any source.
 
 **In the cloud** there is no ledger: the count of messages Pub/Sub accepted on the topic in the
 window (Cloud Monitoring, ``pubsub.googleapis.com/topic/send_message_operation_count``, response
@@ -41,7 +44,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeAlias
 
 from google.cloud import bigquery
 
@@ -53,6 +56,10 @@ from bqingest.warehouse import reconcile as queries
 from bqingest.warehouse.reconcile import Tables
 
 LISTED: Final = 100  # ids listed in the report (all are counted)
+
+EventKey: TypeAlias = tuple[str | None, str]
+"""An event's identity as the ledger has it: ``(source, id)``; source None for rows recorded
+before the ledger kept it."""
 _RELATIVE: Final = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd])")
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -116,8 +123,8 @@ class Report:
     until: datetime
     grace_seconds: float
     published: dict[str, int]  # messages by kind (cloud: {"messages": n})
-    valid_event_ids: int | None  # distinct ids of valid events published (ledger only)
-    ingested: int  # valid ids visible in events_dedup (cloud: messages in events)
+    valid_event_ids: int | None  # distinct valid events (source, id) published (ledger only)
+    ingested: int  # of those, visible in events_dedup (cloud: messages in events)
     dead_lettered: dict[str, int]  # valid events' messages in dead_letters, by reason
     malformed_dead_lettered: int = 0  # malformed messages dead-lettered as expected
     malformed_other_reason: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -174,31 +181,38 @@ def tables(settings: OperationsSettings) -> Tables:
 
 
 def reconcile_ledger(ledger: Ledger, bq: bigquery.Client, where: Tables, window: Window) -> Report:
-    """Compare the ledger's messages in ``window`` with the warehouse, id by id."""
+    """Compare the ledger's messages in ``window`` with the warehouse, event by event."""
     entries = ledger.entries(since=window.since, until=window.until)
     published = {kind.value: 0 for kind in MessageKind}
-    messages_of: dict[str, list[LedgerEntry]] = {}
+    messages_of: dict[EventKey, list[LedgerEntry]] = {}
     malformed: dict[str, LedgerEntry] = {}
     for entry in entries:
         published[entry.kind.value] += 1
         if entry.kind is MessageKind.MALFORMED:
             malformed[entry.message_id] = entry
         elif entry.event_id is not None:
-            messages_of.setdefault(entry.event_id, []).append(entry)
-    visible = queries.visible_ids(bq, where, messages_of)
-    absent = sorted(set(messages_of) - visible)
-    to_look_up = [e.message_id for i in absent for e in messages_of[i]] + list(malformed)
+            messages_of.setdefault((entry.event_source, entry.event_id), []).append(entry)
+    found = queries.visible_keys(bq, where, (event_id for _, event_id in messages_of))
+    found_ids = {event_id for _, event_id in found}
+    visible = {
+        key for key in messages_of if (key in found if key[0] is not None else key[1] in found_ids)
+    }
+    absent = sorted(set(messages_of) - visible, key=lambda key: (key[1], key[0] or ""))
+    to_look_up = [e.message_id for k in absent for e in messages_of[k]] + list(malformed)
     reasons = queries.dead_letter_reasons(bq, where, to_look_up)
 
     dead_lettered: dict[str, int] = {}
     missing: list[str] = []
-    for event_id in absent:
-        seen = set().union(*(reasons.get(e.message_id, set()) for e in messages_of[event_id]))
+    missing_events: list[EventKey] = []
+    missing_letters: list[LedgerEntry] = []
+    for key in absent:
+        seen = set().union(*(reasons.get(e.message_id, set()) for e in messages_of[key]))
         if seen:
-            reason = min(seen)  # one per id, even if several of its messages failed
+            reason = min(seen)  # one per event, even if several of its messages failed
             dead_lettered[reason] = dead_lettered.get(reason, 0) + 1
         else:
-            missing.append(event_id)
+            missing.append(key[1])
+            missing_events.append(key)
     malformed_ok = 0
     other_reason: dict[str, dict[str, Any]] = {}
     for message_id, entry in sorted(malformed.items()):
@@ -206,6 +220,7 @@ def reconcile_ledger(ledger: Ledger, bq: bigquery.Client, where: Tables, window:
         expected = entry.expected_reason.value if entry.expected_reason else None
         if not got:
             missing.append(message_id)
+            missing_letters.append(entry)
         elif expected in got:
             malformed_ok += 1
         else:
@@ -236,7 +251,9 @@ def reconcile_ledger(ledger: Ledger, bq: bigquery.Client, where: Tables, window:
         report.notes.append(
             f"the window ends {window.grace.total_seconds():g}s before now (grace period)"
         )
-    lost = _lost_with_an_earlier_boot(ledger, missing, messages_of, malformed)
+    lost = _lost_with_an_earlier_boot(
+        ledger, [messages_of[key] for key in missing_events] + [[e] for e in missing_letters]
+    )
     if lost:
         report.notes.append(
             f"{lost} of the missing were published under an earlier start of the Pub/Sub "
@@ -246,22 +263,15 @@ def reconcile_ledger(ledger: Ledger, bq: bigquery.Client, where: Tables, window:
     return report
 
 
-def _lost_with_an_earlier_boot(
-    ledger: Ledger,
-    missing: list[str],
-    messages_of: dict[str, list[LedgerEntry]],
-    malformed: dict[str, LedgerEntry],
-) -> int:
-    """How many missing ids were published only under an emulator boot that has ended."""
+def _lost_with_an_earlier_boot(ledger: Ledger, missing: list[list[LedgerEntry]]) -> int:
+    """How many of the missing (each given by its messages) were published only under an
+    emulator boot that has ended."""
     current = ledger.latest_boot()
     if current is None:
         return 0
-
-    def ended(entries: list[LedgerEntry]) -> bool:
-        return all(e.pubsub_boot is not None and e.pubsub_boot != current for e in entries)
-
     return sum(
-        ended(messages_of[i]) if i in messages_of else ended([malformed[i]]) for i in missing
+        all(e.pubsub_boot is not None and e.pubsub_boot != current for e in entries)
+        for entries in missing
     )
 
 

@@ -69,6 +69,9 @@ class OutgoingMessage:
     event_id: str | None
     expected_reason: Reason | None = None
     id_from_message: bool = False
+    event_source: str | None = None
+    """The event's CloudEvents ``source``: with its id, the event's identity (None when
+    malformed)."""
 
 
 def _utc_now() -> datetime:
@@ -125,6 +128,7 @@ class EventGenerator:
                 kind=MessageKind.DUPLICATE,
                 event_type=original.event_type,
                 event_id=original.event_id,
+                event_source=original.event_source,
             )
         message = self._valid()
         if message.event_id is not None:
@@ -173,7 +177,14 @@ class EventGenerator:
                 "total": total,
             },
         }
-        return OutgoingMessage(_json(body), {}, MessageKind.VALID, ORDER_CREATED, event_id)
+        return OutgoingMessage(
+            _json(body),
+            {},
+            MessageKind.VALID,
+            ORDER_CREATED,
+            event_id,
+            event_source="//shop.bqingest.example/orders",
+        )
 
     def _sensor(self) -> OutgoingMessage:
         rng = self._rng
@@ -193,7 +204,14 @@ class EventGenerator:
             "humidity_pct": round(rng.uniform(20, 80), 1),
             "battery_v": round(rng.uniform(3.2, 4.2), 3),
         }
-        return OutgoingMessage(_json(data), attributes, MessageKind.VALID, SENSOR_READING, event_id)
+        return OutgoingMessage(
+            _json(data),
+            attributes,
+            MessageKind.VALID,
+            SENSOR_READING,
+            event_id,
+            event_source=attributes["ce-source"],
+        )
 
     def _page_view(self) -> OutgoingMessage:
         rng = self._rng
@@ -216,7 +234,14 @@ class EventGenerator:
                 "duration_ms": rng.randint(100, 120_000),
             },
         }
-        return OutgoingMessage(_json(body), {}, MessageKind.VALID, PAGE_VIEWED, event_id)
+        return OutgoingMessage(
+            _json(body),
+            {},
+            MessageKind.VALID,
+            PAGE_VIEWED,
+            event_id,
+            event_source="//web.bqingest.example",
+        )
 
     def _tick(self) -> OutgoingMessage:
         # Cloud Scheduler's Pub/Sub target in binary CloudEvents mode: no ce-id, so the Pub/Sub
@@ -235,6 +260,7 @@ class EventGenerator:
             SCHEDULER_TICK,
             None,
             id_from_message=True,
+            event_source=SCHEDULER_SOURCE,
         )
 
     # -- malformed messages --------------------------------------------------------------------

@@ -14,6 +14,9 @@ pubsub_boot        the emulator's boot id (NULL for Pub/Sub itself, and for rows
                    before the ledger had this column: their message ids are the emulator's own)
 event_id           the event's id; for events without one (scheduler ticks) the message id;
                    NULL for malformed messages
+event_source       the event's CloudEvents ``source``, which with its id is the event's
+                   identity (NULL for malformed messages, and for rows recorded before the
+                   ledger had this column)
 kind               ``valid``, ``malformed`` or ``duplicate`` (a repeat of an earlier event id)
 event_type         CloudEvents type, when there is one
 expected_reason    for malformed messages: the reason code the pipeline must give them
@@ -47,10 +50,11 @@ from bqingest.source.generator import MessageKind
 LEDGER_FILE: Final = "source-ledger.sqlite3"
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 """SQLite's ``user_version`` of the ledger. 0: the first ledger, which keyed rows on the
 emulator's message ids alone (they collide once the emulator restarts), or a new file;
-1: ``pubsub_boot`` added, and the message ids of new rows qualified with it."""
+1: ``pubsub_boot`` added, and the message ids of new rows qualified with it; 2:
+``event_source`` added (an event is identified by source and id, not by id alone)."""
 
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS published (
@@ -61,7 +65,8 @@ CREATE TABLE IF NOT EXISTS published (
     expected_reason TEXT,
     run_id TEXT NOT NULL,
     published_at_us INTEGER NOT NULL,
-    pubsub_boot TEXT
+    pubsub_boot TEXT,
+    event_source TEXT
 );
 CREATE INDEX IF NOT EXISTS published_by_time ON published (published_at_us);
 CREATE TABLE IF NOT EXISTS publish_failures (
@@ -106,6 +111,7 @@ class LedgerEntry:
     run_id: str
     published_at: datetime
     pubsub_boot: str | None = None
+    event_source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +142,9 @@ class Ledger:
         """Create the tables, or bring a file of an older schema up to :data:`SCHEMA_VERSION`.
 
         One transaction (``BEGIN IMMEDIATE``): two processes opening an old file at once migrate
-        it once. A version 0 file with a ``published`` table gets the ``pubsub_boot`` column;
-        its rows keep their message ids, which are what the pipeline recorded for them too.
+        it once. An older file's ``published`` table gets the columns it lacks (``pubsub_boot``,
+        ``event_source``), NULL in its rows; they keep their message ids, which are what the
+        pipeline recorded for them too.
         """
         db = self._db
         if db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
@@ -147,8 +154,9 @@ class Ledger:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version < SCHEMA_VERSION:
                 columns = {row[1] for row in db.execute("PRAGMA table_info(published)")}
-                if columns and "pubsub_boot" not in columns:
-                    db.execute("ALTER TABLE published ADD COLUMN pubsub_boot TEXT")
+                for column in ("pubsub_boot", "event_source"):
+                    if columns and column not in columns:
+                        db.execute(f"ALTER TABLE published ADD COLUMN {column} TEXT")
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
@@ -193,13 +201,15 @@ class Ledger:
                 e.run_id,
                 _micros(e.published_at),
                 e.pubsub_boot,
+                e.event_source,
             )
             for e in entries
         ]
         with self._lock, self._db:
             self._db.executemany(
                 "INSERT INTO published (message_id, event_id, kind, event_type, expected_reason, "
-                "run_id, published_at_us, pubsub_boot) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "run_id, published_at_us, pubsub_boot, event_source) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 
@@ -241,7 +251,7 @@ class Ledger:
         """Published messages in the window, oldest first."""
         rows = self._select(
             "message_id, event_id, kind, event_type, expected_reason, run_id, published_at_us, "
-            "pubsub_boot",
+            "pubsub_boot, event_source",
             since,
             until,
             "ORDER BY published_at_us, message_id",
@@ -256,6 +266,7 @@ class Ledger:
                 run_id=r[5],
                 published_at=_from_micros(r[6]),
                 pubsub_boot=r[7],
+                event_source=r[8],
             )
             for r in rows
         ]

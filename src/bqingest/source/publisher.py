@@ -119,6 +119,7 @@ class SourcePublisher:
                 LedgerEntry(
                     message_id=message_id,
                     event_id=message_id if message.id_from_message else message.event_id,
+                    event_source=message.event_source,
                     kind=message.kind,
                     event_type=message.event_type,
                     expected_reason=message.expected_reason,

@@ -1,4 +1,4 @@
-"""The queries of ``bqingest reconcile``: which ids arrived, which messages were dead-lettered,
+"""The queries of ``bqingest reconcile``: which events arrived, which messages were dead-lettered,
 and what a publish-time window holds.
 
 Ids travel in chunks of :data:`CHUNK` as ``IN UNNEST(@ids)`` array parameters; windows are
@@ -52,16 +52,20 @@ def _window(since: datetime, until: datetime) -> list[bigquery.ScalarQueryParame
     ]
 
 
-def visible_ids(bq: bigquery.Client, tables: Tables, ids: Iterable[str]) -> set[str]:
-    """The ones among ``ids`` that the de-duplicated view shows."""
-    found: set[str] = set()
+def visible_keys(bq: bigquery.Client, tables: Tables, ids: Iterable[str]) -> set[tuple[str, str]]:
+    """``(source, id)`` of the events the de-duplicated view shows with one of ``ids``.
+
+    An event is identified by source and id; the query filters on the id alone (one array
+    parameter, which every engine takes) and returns every source it has, so the caller matches
+    whole keys."""
+    found: set[tuple[str, str]] = set()
     for chunk in _chunks(sorted(set(ids))):
         rows = query(
             bq,
-            f"SELECT id FROM `{tables.dedup_view}` WHERE id IN UNNEST(@ids)",  # noqa: S608
+            f"SELECT source, id FROM `{tables.dedup_view}` WHERE id IN UNNEST(@ids)",  # noqa: S608
             parameters=[_ids(chunk)],
         )
-        found.update(row["id"] for row in rows)
+        found.update((row["source"], row["id"]) for row in rows)
     return found
 
 

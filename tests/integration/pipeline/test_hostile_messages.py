@@ -60,7 +60,13 @@ def test_every_message_pubsub_accepts_ends_in_a_table(
     pipeline = PipelineProcess(settings, tmp_path / "pipeline.log")
     pipeline.start()
     try:
-        ids = [publisher.publish(settings.topic_path, m).result(timeout=60) for m in messages]
+        boot = clients.pubsub_emulator_boot(settings.endpoints, publisher=publisher)
+        ids = [
+            clients.recorded_message_id(
+                publisher.publish(settings.topic_path, m).result(timeout=60), boot
+            )
+            for m in messages
+        ]
 
         def arrived() -> bool:
             return count_rows(bq, settings.events_table_id) + count_rows(

@@ -122,16 +122,24 @@ def test_cloud_monitoring_counter_sums_one_aligned_window() -> None:
 
 
 class FakeWarehouse:
-    """The warehouse as reconciliation's queries see it: ids visible, dead letters by message."""
+    """The warehouse as reconciliation's queries see it: events visible as ``(source, id)``,
+    dead letters by message."""
 
-    def __init__(self, visible: set[str], letters: dict[str, set[str]]) -> None:
+    def __init__(self, visible: set[tuple[str, str]], letters: dict[str, set[str]]) -> None:
         self.visible, self.letters = visible, letters
+
+    def with_ids(self, ids: set[str]) -> set[tuple[str, str]]:
+        return {key for key in self.visible if key[1] in ids}
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
         from bqingest.operations import reconcile
 
         queries = reconcile.queries
-        monkeypatch.setattr(queries, "visible_ids", lambda bq, t, ids: set(ids) & self.visible)
+        monkeypatch.setattr(
+            queries,
+            "visible_keys",
+            lambda bq, t, ids: self.with_ids(set(ids)),
+        )
         monkeypatch.setattr(
             queries,
             "dead_letter_reasons",
@@ -171,7 +179,9 @@ def test_runs_of_the_emulator_are_told_apart_and_what_an_ended_run_lost_is_said(
                 entry("b2", 3, MessageKind.VALID, "b2-3"),
             ]
         )
-        FakeWarehouse({"order-1", "order-2"}, {"b2-2": {"not_json"}}).install(monkeypatch)
+        FakeWarehouse({("//s", "order-1"), ("//s", "order-2")}, {"b2-2": {"not_json"}}).install(
+            monkeypatch
+        )
         window = Window(t0, NOW, timedelta(0), clipped=False)
         result = reconcile_ledger(ledger, None, Tables("e", "d", "v"), window)  # type: ignore[arg-type]
     assert result.missing_ids == ["b1-3", "b2-3", "b1-2"]
@@ -180,3 +190,39 @@ def test_runs_of_the_emulator_are_told_apart_and_what_an_ended_run_lost_is_said(
         note.startswith("2 of the missing were published under an earlier start")
         for note in result.notes
     )
+
+
+def test_an_event_is_found_by_source_and_id_not_by_id_alone(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bqingest.operations.reconcile import reconcile_ledger
+    from bqingest.source.generator import MessageKind
+    from bqingest.source.ledger import Ledger, LedgerEntry
+    from bqingest.warehouse.reconcile import Tables
+
+    t0 = NOW - timedelta(hours=1)
+
+    def entry(n: int, event_id: str, source: str | None) -> LedgerEntry:
+        at = t0 + timedelta(minutes=n)
+        return LedgerEntry(
+            f"b-{n}", event_id, MessageKind.VALID, "t", None, "run", at, "b", event_source=source
+        )
+
+    with Ledger(tmp_path / "ledger.sqlite3") as ledger:
+        ledger.record(
+            [
+                entry(1, "order-1", "//shop"),  # arrived
+                entry(2, "order-2", "//shop"),  # only another source's order-2 arrived
+                entry(3, "order-2", "//web"),  # arrived: same id, its own source
+                entry(4, "order-3", None),  # recorded before the ledger kept sources
+            ]
+        )
+        FakeWarehouse(
+            {("//shop", "order-1"), ("//web", "order-2"), ("//other", "order-3")}, {}
+        ).install(monkeypatch)
+        window = Window(t0, NOW, timedelta(0), clipped=False)
+        result = reconcile_ledger(ledger, None, Tables("e", "d", "v"), window)  # type: ignore[arg-type]
+    assert result.valid_event_ids == 4
+    assert result.ingested == 3  # order-3 of unknown source matches by id
+    assert result.missing_ids == ["order-2"] and result.missing_count == 1
+    assert result.sli == pytest.approx(3 / 4)

@@ -48,6 +48,7 @@ def test_valid_events_of_every_type_are_accepted_with_their_own_shapes() -> None
         assert row.destination is Destination.EVENTS, row.row
         assert row.row["type"] == message.event_type
         assert row.row["id"] == (str(n) if message.id_from_message else message.event_id)
+        assert row.row["source"] == message.event_source  # the identity the ledger records
         shapes.setdefault(message.event_type, set()).add(
             ",".join(sorted(json.loads(row.row["data"])))
         )

@@ -156,3 +156,34 @@ def test_a_ledger_newer_than_the_code_is_refused(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(LedgerError, match="bqingest up --fresh"):
         Ledger(path)
+
+
+def test_a_ledger_of_schema_1_gets_event_source_and_keeps_its_rows(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    first_ledger(path)
+    db = sqlite3.connect(path)  # what schema 1 looked like: pubsub_boot, no event_source
+    db.execute("ALTER TABLE published ADD COLUMN pubsub_boot TEXT")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with Ledger(path) as ledger:
+        ledger.record(
+            [
+                LedgerEntry(
+                    "b00t-1",
+                    "order-2",
+                    MessageKind.VALID,
+                    "t",
+                    None,
+                    "new-run",
+                    T0,
+                    pubsub_boot="b00t",
+                    event_source="//shop",
+                )
+            ]
+        )
+        assert {(e.message_id, e.event_id, e.event_source) for e in ledger.entries()} == {
+            ("1", "order-1", None),
+            ("2", None, None),
+            ("b00t-1", "order-2", "//shop"),
+        }
