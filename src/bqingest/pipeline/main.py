@@ -1,6 +1,6 @@
 """The streaming pipeline: Pub/Sub -> parse and validate -> BigQuery (events, dead_letters).
 
-    ReadFromPubSub(subscription, with_attributes=True)
+    ReadFromPubSub(subscription, with_attributes=True), messages left serialized (ReadMessages)
       -> ParseAndValidate            one row per message, events or dead_letters, keyed by shard
       -> WriteToBigQuery             batched across bundles per shard (state and timers), then
                                      Storage Write API, _default stream, both tables
@@ -39,7 +39,7 @@ from bqingest.pipeline.errors import PipelineError
 from bqingest.pipeline.options import PipelineConfig, config_from
 from bqingest.pipeline.records import utc_now
 from bqingest.pipeline.sink import StorageWriteApi, WriteToWarehouse
-from bqingest.pipeline.transforms import ParseAndValidate
+from bqingest.pipeline.transforms import ParseAndValidate, ReadMessages
 from bqingest.telemetry import metrics_url, serve
 
 logger = logging.getLogger("bqingest.pipeline")
@@ -61,9 +61,7 @@ def build(
     ``pubsub_boot``: the Pub/Sub emulator's boot id, which qualifies its message ids
     (:func:`bqingest.clients.pubsub_emulator_boot`); None on Pub/Sub itself.
     """
-    messages = pipeline | "ReadFromPubSub" >> beam.io.ReadFromPubSub(
-        subscription=config.subscription, with_attributes=True
-    )
+    messages = pipeline | "ReadFromPubSub" >> ReadMessages(subscription=config.subscription)
     rows = messages | "ParseAndValidate" >> ParseAndValidate(
         max_message_bytes=config.max_message_bytes,
         pubsub_boot=pubsub_boot,

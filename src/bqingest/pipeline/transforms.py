@@ -1,4 +1,12 @@
-"""The pipeline's parse step. It wraps plain functions from ``records``.
+"""The pipeline's read and parse steps. The parse step wraps plain functions from ``records``.
+
+``ReadMessages`` is Beam's ``ReadFromPubSub`` (with attributes) minus Beam's decode of every
+message into its ``PubsubMessage``: on Dataflow the runner hands the Python harness each message
+as a serialized ``google.pubsub.v1.PubsubMessage``, and Beam decodes it through proto-plus, which
+took 44 % of the pipeline's CPU on the SDK harness (``benchmarks/bench_harness.py``). Here the
+serialized message goes on to ``ParseMessage``, which decodes it with the generated protobuf
+class (:func:`decoded`). On the local runner Beam replaces the whole read with its own, which
+yields Beam's ``PubsubMessage``; ``ParseMessage`` takes both.
 
 ``ParseMessage`` (a DoFn) and ``ParseAndValidate`` (the PTransform that applies it) turn every
 Pub/Sub message into exactly one row: an ``events`` row when the contract accepts it, a
@@ -18,10 +26,13 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Iterator
-from typing import Any
+from datetime import UTC
+from typing import Any, Final
 
 import apache_beam as beam
-from apache_beam.io.gcp.pubsub import PubsubMessage
+from apache_beam.io.gcp.pubsub import PubsubMessage, ReadFromPubSub
+from apache_beam.metrics.metric import Lineage
+from google.pubsub_v1.types import PubsubMessage as PubsubMessageProto
 
 from bqingest.clients import recorded_message_id
 from bqingest.pipeline.metrics import ParseTally
@@ -54,6 +65,69 @@ def received(message: PubsubMessage, pubsub_boot: str | None = None) -> Received
     )
 
 
+_PROTO: Final = PubsubMessageProto.pb()
+"""The generated protobuf class of ``google.pubsub.v1.PubsubMessage`` (no proto-plus wrapper)."""
+
+
+def decoded(serialized: bytes, pubsub_boot: str | None = None) -> ReceivedMessage:
+    """A serialized ``google.pubsub.v1.PubsubMessage`` (what the Dataflow runner reads) as our
+    record: the same fields as Beam's ``PubsubMessage._from_proto_str``, without proto-plus."""
+    message = _PROTO.FromString(serialized)
+    message_id = message.message_id
+    return ReceivedMessage(
+        data=message.data,
+        attributes=dict(message.attributes),
+        message_id=recorded_message_id(message_id, pubsub_boot) if message_id else None,
+        publish_time=(
+            message.publish_time.ToDatetime(tzinfo=UTC)
+            if message.HasField("publish_time")
+            else None
+        ),
+    )
+
+
+class _ReportLineage(beam.DoFn):
+    """Passes messages through and records the subscription as the job's lineage source once,
+    as Beam's own ``ReadFromPubSub`` does."""
+
+    def __init__(self, project: str, subscription: str | None) -> None:
+        super().__init__()
+        self._project = project
+        self._subscription = subscription
+        self._reported = False
+
+    def setup(self) -> None:
+        self._reported = False
+
+    def process(self, element: bytes) -> Iterator[bytes]:
+        if not self._reported and self._subscription is not None:
+            self._reported = True
+            Lineage.sources().add(
+                "pubsub", self._project, self._subscription, subtype="subscription"
+            )
+        yield element
+
+
+class ReadMessages(ReadFromPubSub):
+    """Beam's ``ReadFromPubSub(subscription, with_attributes=True)`` that leaves the messages
+    serialized (``bytes``) for :class:`ParseMessage` to decode.
+
+    Still a ``ReadFromPubSub``: the local runner recognises it by type and replaces it with its
+    own read (which yields Beam's ``PubsubMessage``), and on Dataflow the read itself, the
+    ``Read`` of Beam's Pub/Sub source, is the runner's, as before.
+    """
+
+    def __init__(self, *, subscription: str) -> None:
+        super().__init__(subscription=subscription, with_attributes=True)
+
+    def expand_continued(self, pcoll: Any) -> Any:
+        project = self._source.project
+        subscription = self._source.subscription_name
+        return pcoll | "ReportLineage" >> beam.ParDo(
+            _ReportLineage(project, subscription)
+        ).with_output_types(bytes)
+
+
 def shard_of(message_id: str | None, shards: int) -> int:
     """The sink's shard of a message: stable for a message id, spread evenly over ``shards``."""
     if shards <= 1 or message_id is None:
@@ -63,6 +137,9 @@ def shard_of(message_id: str | None, shards: int) -> int:
 
 class ParseMessage(beam.DoFn):
     """Validates one Pub/Sub message with the event contract and builds its row, keyed by shard.
+
+    Input: a serialized ``PubsubMessage`` (:class:`ReadMessages` on Dataflow) or Beam's
+    ``PubsubMessage`` (the local runner's read, tests).
 
     Output: ``(shard, RowToWrite)``, an ``events`` row or a ``dead_letters`` row with its reason.
     An unexpected exception (a bug, not bad input) is also dead-lettered, as ``internal_error``
@@ -84,8 +161,11 @@ class ParseMessage(beam.DoFn):
     def start_bundle(self) -> None:
         self._tally = ParseTally()
 
-    def process(self, element: PubsubMessage) -> Iterator[tuple[int, RowToWrite]]:
-        message = received(element, self._boot)
+    def process(self, element: bytes | PubsubMessage) -> Iterator[tuple[int, RowToWrite]]:
+        if isinstance(element, bytes):
+            message = decoded(element, self._boot)
+        else:
+            message = received(element, self._boot)
         self._tally.read(message.publish_time)
         try:
             row = process_message(message, max_bytes=self._max_bytes, now=utc_now())
@@ -133,7 +213,9 @@ class ParseAndValidate(beam.PTransform[Any, Any]):
 __all__ = [
     "ParseAndValidate",
     "ParseMessage",
+    "ReadMessages",
     "RowToWrite",
+    "decoded",
     "received",
     "shard_of",
 ]

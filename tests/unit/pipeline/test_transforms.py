@@ -5,11 +5,21 @@ from __future__ import annotations
 import json
 
 import apache_beam as beam
+import pytest
 from apache_beam.io.gcp.pubsub import PubsubMessage
+from apache_beam.runners.portability.fn_api_runner import FnApiRunner
 from apache_beam.testing import test_pipeline
 from apache_beam.testing.util import assert_that, equal_to
+from google.protobuf.timestamp_pb2 import Timestamp
+from google.pubsub_v1.types import PubsubMessage as PubsubMessageProto
 
-from bqingest.pipeline.transforms import ParseAndValidate, received, shard_of
+from bqingest.pipeline.transforms import (
+    ParseAndValidate,
+    ReadMessages,
+    decoded,
+    received,
+    shard_of,
+)
 from tests.conftest import PUBLISHED
 
 
@@ -95,3 +105,56 @@ def test_rows_are_keyed_by_a_stable_shard_of_their_message_id() -> None:
     assert all(60 <= shards.count(s) <= 140 for s in range(4))  # about even
     assert shard_of("boot-7", 4) == shard_of("boot-7", 4)
     assert shard_of("boot-7", 1) == shard_of(None, 4) == 0
+
+
+def serialized(
+    data: bytes, message_id: str = "", attributes: dict[str, str] | None = None, *, stamped=True
+) -> bytes:
+    """A message as the Dataflow runner hands it to the harness: a serialized PubsubMessage."""
+    proto = PubsubMessageProto.pb()(data=data, attributes=attributes or {}, message_id=message_id)
+    if stamped:
+        stamp = Timestamp()
+        stamp.FromDatetime(PUBLISHED)
+        proto.publish_time.CopyFrom(stamp)
+    return proto.SerializeToString()
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        serialized(b'{"a": 1}', "12", {"ce-type": "t", "k": "v"}),
+        serialized(b"", "3"),
+        serialized(b"x", "", stamped=False),
+        serialized("é €".encode(), "4", {"ümlaut": "wert"}),
+    ],
+    ids=["full", "empty-body", "no-id-no-time", "unicode"],
+)
+@pytest.mark.parametrize("boot", [None, "0a1b2c3d4e5f"])
+def test_decoding_with_protobuf_gives_what_beams_decode_gives(message: bytes, boot) -> None:
+    assert decoded(message, boot) == received(PubsubMessage._from_proto_str(message), boot)
+
+
+def test_a_publish_time_keeps_its_microseconds_and_is_utc() -> None:
+    stamp = decoded(serialized(b"x", "1")).publish_time
+    assert stamp == PUBLISHED and stamp.utcoffset().total_seconds() == 0
+
+
+def test_the_pipeline_parses_messages_left_serialized_by_its_read_on_the_harness() -> None:
+    """What runs on Dataflow after the runner's Pub/Sub read: ReadMessages' own steps, then the
+    parse, on Beam's portable runner (the SDK harness)."""
+    read = ReadMessages(subscription="projects/bqingest-test/subscriptions/events")
+    messages = [
+        serialized(event("a"), "1"),
+        serialized(b"not json", "2"),
+        serialized(b'{"t": 1}', "3", {"ce-specversion": "1.0", "ce-type": "t", "ce-source": "//s"}),
+    ]
+    with beam.Pipeline(runner=FnApiRunner()) as pipeline:
+        raw = pipeline | beam.Create(messages).with_output_types(bytes)
+        rows = read.expand_continued(raw) | ParseAndValidate(max_message_bytes=4096)
+        assert_that(
+            rows
+            | beam.Map(
+                lambda kv: (kv[1].destination.value, kv[1].row.get("id"), kv[1].row["message_id"])
+            ),
+            equal_to([("events", "a", "1"), ("dead_letters", None, "2"), ("events", "3", "3")]),
+        )
