@@ -157,3 +157,21 @@ def test_a_row_bigquery_refused_becomes_a_sink_dead_letter_of_its_message() -> N
     # Rejected at the sink and at parse are different dead letters of the same message.
     parse_failure = process_message(message(body(id="bad id")), max_bytes=LIMIT, now=NOW)
     assert rejected.row["dead_letter_id"] != parse_failure.row["dead_letter_id"]
+
+
+def test_a_row_survives_the_state_coder_of_the_sink_unchanged() -> None:
+    """Rows wait for their batch in Beam state, which pickles them (RowToWrite.__reduce__)."""
+    from apache_beam import coders
+
+    from bqingest.pipeline.records import RowToWrite
+
+    accepted = ReceivedMessage(
+        b'{"specversion":"1.0","id":"a","source":"//s","type":"t"}', {"k": "v"}, "7", NOW
+    )
+    rejected = ReceivedMessage(b"not json", {}, None, None)
+    coder = coders.PickleCoder()
+    for message in (accepted, rejected):
+        row = process_message(message, max_bytes=4096, now=NOW)
+        again = coder.decode(coder.encode(row))
+        assert type(again) is RowToWrite and again == row
+        assert again.destination is row.destination and again.message == message
