@@ -10,7 +10,7 @@ TOOLS_STAMP := $(TOOLS)/.installed-stamp
 PYTEST_ARGS ?=
 # The coverage the whole suite reaches (line and branch, in-process), as a floor: make test fails
 # below it. Raise it when the suite grows; never lower it to let a change through.
-COVERAGE_FLOOR := 80
+COVERAGE_FLOOR := 82
 
 .DEFAULT_GOAL := help
 .PHONY: help install tools bench-tools run run-fresh test test-unit test-integration test-static lint format bench lock clean
