@@ -3,7 +3,7 @@
 The messages are the source's own mix of event types (both Pub/Sub modes), no faults. Contenders:
 ``json.loads`` (the baseline); ``process_message`` (what the pipeline runs: ``validate_message``
 and ``event_row``); the same built on the contract's reference parser (``parse_message``, a
-pydantic model: what ``process_message`` ran before issue 14); and ``process_message`` plus the
+pydantic model: what ``process_message`` ran before its msgspec fast path); and ``process_message`` plus the
 proto encoding the sink adds. Target: ratio >= 1.0.
 
 Two ways of timing them, both printed:
@@ -12,7 +12,7 @@ Two ways of timing them, both printed:
   as a pipeline drops a bundle's elements. Every round times each contender once, in turn (so all
   see the same machine), after a full garbage collection; each ratio is the median of the
   per-round ratios. Steady from run to run: the figure to compare.
-* **whole list** (the method of the figures before issue 14): each contender's results for all
+* **whole list** (the method of the earliest figures): each contender's results for all
   the messages are kept until its round ends, and its rounds run one after the other. The
   collector's work on those kept results falls on whichever contender is running, so the ratio
   moves by tens of percent between runs (docs/performance.md).
