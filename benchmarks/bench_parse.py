@@ -3,8 +3,8 @@
 The messages are the source's own mix of event types (both Pub/Sub modes), no faults. Contenders:
 ``json.loads`` (the baseline); ``process_message`` (what the pipeline runs: ``validate_message``
 and ``event_row``); the same built on the contract's reference parser (``parse_message``, a
-pydantic model: what ``process_message`` ran before its msgspec fast path); and ``process_message`` plus the
-proto encoding the sink adds. Target: ratio >= 1.0.
+pydantic model: what ``process_message`` ran before its msgspec fast path); and
+``process_message`` plus the proto encoding the sink adds. Target: ratio >= 1.0.
 
 Two ways of timing them, both printed:
 
