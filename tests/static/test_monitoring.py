@@ -289,7 +289,11 @@ def _api_message(message: descriptor.Descriptor, body: dict[str, Any]) -> dict[s
         if key in TERRAFORM_ONLY:
             continue
         # proto-plus renames fields that shadow Python names (range -> range_).
-        field = message.fields_by_name.get(key) or message.fields_by_name[key + "_"]
+        # A plain dict of the fields, not upb's own fields_by_name map: once, on a clean clone,
+        # a lookup here left an exception pending that surfaced as a SystemError in the next C
+        # call (len); upb's map .get() with a missing name is the likely source.
+        fields = {field.name: field for field in message.fields}
+        field = fields.get(key) or fields[key + "_"]
         nested = field.message_type
         if nested is None or nested.full_name == "google.protobuf.Duration":
             out[field.name] = value
