@@ -21,6 +21,7 @@ from bqingest.contract import ContractError, MessageContext, Reason, event_row, 
 from bqingest.contract.events import ValidEvent, valid_event, validate_message
 from bqingest.source.generator import EventGenerator
 from tests.conftest import PUBLISHED, context
+from tests.unit.contract.test_events import structured
 
 INGESTED = datetime(2026, 11, 29, 7, 0, 1, tzinfo=UTC)
 BINARY = {
@@ -61,23 +62,6 @@ def assert_same_verdict(body: bytes, ctx: MessageContext, max_bytes: int = 1024 
 
 
 # -- the contract's own examples -------------------------------------------------------------
-
-ORDER = {
-    "specversion": "1.0",
-    "id": "order-42",
-    "source": "//shop.example.com/orders",
-    "type": "com.example.order.created",
-    "subject": "orders/42",
-    "time": "2026-11-29T06:59:58.123456+01:00",
-    "datacontenttype": "application/json",
-    "data": {"order_id": "42", "amount": 12.5, "items": [{"sku": "a", "qty": 2}]},
-}
-
-
-def structured(**changes: object) -> bytes:
-    event = {**ORDER, **changes}
-    return json.dumps({k: v for k, v in event.items() if v is not ...}).encode()
-
 
 EXAMPLES = [
     pytest.param(structured(), None, id="valid"),
