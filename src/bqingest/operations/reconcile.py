@@ -202,7 +202,6 @@ def reconcile_ledger(ledger: Ledger, bq: bigquery.Client, where: Tables, window:
     reasons = queries.dead_letter_reasons(bq, where, to_look_up)
 
     dead_lettered: dict[str, int] = {}
-    missing: list[str] = []
     missing_events: list[EventKey] = []
     missing_letters: list[LedgerEntry] = []
     for key in absent:
@@ -211,7 +210,6 @@ def reconcile_ledger(ledger: Ledger, bq: bigquery.Client, where: Tables, window:
             reason = min(seen)  # one per event, even if several of its messages failed
             dead_lettered[reason] = dead_lettered.get(reason, 0) + 1
         else:
-            missing.append(key[1])
             missing_events.append(key)
     malformed_ok = 0
     other_reason: dict[str, dict[str, Any]] = {}
@@ -219,13 +217,15 @@ def reconcile_ledger(ledger: Ledger, bq: bigquery.Client, where: Tables, window:
         got = reasons.get(message_id)
         expected = entry.expected_reason.value if entry.expected_reason else None
         if not got:
-            missing.append(message_id)
             missing_letters.append(entry)
         elif expected in got:
             malformed_ok += 1
         else:
             other_reason[message_id] = {"expected": expected, "got": sorted(got)}
 
+    # Listed by id: event ids first, then malformed messages' ids.
+    missing = [event_id for _, event_id in missing_events]
+    missing += [entry.message_id for entry in missing_letters]
     unexpected = _unexpected(ledger, bq, where, window)
     letters = queries.dead_letter_messages(bq, where, window.since, window.until)
     known = ledger.known_message_ids(letters)
