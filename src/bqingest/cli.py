@@ -421,9 +421,11 @@ def reconcile(
     from datetime import UTC
 
     from bqingest.operations import reconcile as reconciliation
+    from bqingest.operations.reach import require_emulators
     from bqingest.operations.reconcile_view import render
 
     settings = load(OperationsSettings)
+    require_emulators(settings)
     bq = clients.bigquery_client(settings.endpoints)
     try:
         report = reconciliation.run(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import socket
+from collections.abc import Iterable
 from types import ModuleType
 from typing import Any, Final
 
@@ -114,6 +115,28 @@ def port_is_open(host_port: str, *, timeout: float = 0.2) -> bool:
             return True
     except OSError:
         return False
+
+
+EMULATORS: Final = {
+    "pubsub_emulator": "the Pub/Sub emulator",
+    "bigquery_emulator": "the BigQuery emulator (REST)",
+    "bigquery_emulator_grpc": "the BigQuery emulator (Storage API, gRPC)",
+}
+"""The emulator fields of :class:`Endpoints`, and how messages name them."""
+
+
+def silent_emulators(
+    endpoints: Endpoints, *, only: Iterable[str] = EMULATORS, timeout: float = 1.0
+) -> list[str]:
+    """``"<emulator> does not answer at <host:port>"`` for each emulator ``endpoints`` names
+    (of the fields in ``only``) at which nothing listens. Against a missing emulator the Google
+    clients retry for minutes before they give up; this answers in about ``timeout``."""
+    problems = []
+    for field in only:
+        host = getattr(endpoints, field)
+        if host is not None and not port_is_open(host, timeout=timeout):
+            problems.append(f"{EMULATORS[field]} does not answer at {host}")
+    return problems
 
 
 class _UnlimitedGrpc(ModuleType):

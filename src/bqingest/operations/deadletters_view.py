@@ -16,6 +16,7 @@ from bqingest import clients
 from bqingest.config import OperationsSettings
 from bqingest.contract import Reason, Stage
 from bqingest.operations.deadletters import Fix, ReplayError, replay, whole_body
+from bqingest.operations.reach import WAREHOUSE, require_emulators
 from bqingest.warehouse.dead_letters import Selection, list_dead_letters
 from bqingest.warehouse.records import DeadLetter
 
@@ -140,6 +141,7 @@ def run_list(
     include_replayed: bool,
     limit: int,
 ) -> None:
+    require_emulators(settings)
     letters = list_dead_letters(
         clients.bigquery_client(settings.endpoints),
         table=settings.dead_letter_table_id,
@@ -153,6 +155,7 @@ def run_list(
 def run_show(
     settings: OperationsSettings, *, console: Console, dead_letter_id: str, payload_out: Path | None
 ) -> int:
+    require_emulators(settings)
     letters = list_dead_letters(
         clients.bigquery_client(settings.endpoints),
         table=settings.dead_letter_table_id,
@@ -205,6 +208,7 @@ def run_replay(
         set_attributes=_parse_attributes(set_attributes),
         drop_attributes=tuple(drop_attributes),
     )
+    require_emulators(settings, (*WAREHOUSE, "pubsub_emulator"))
     result = replay(
         clients.bigquery_client(settings.endpoints),
         clients.publisher_client(settings.endpoints),

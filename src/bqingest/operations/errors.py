@@ -2,6 +2,7 @@
 
 OperationsError
 ├── MetricsPortUnavailable  a process cannot serve its /metrics on the configured port
+├── EmulatorUnreachable     a command needs an emulator of the local stack, and it is not up
 └── ReconcileError          the reconciliation window or its inputs are unusable
 """
 
@@ -14,6 +15,10 @@ class OperationsError(RuntimeError):
 
 class MetricsPortUnavailable(OperationsError):
     """The metrics port is taken or cannot be bound."""
+
+
+class EmulatorUnreachable(OperationsError):
+    """A configured emulator does not answer (the local stack is not running)."""
 
 
 class ReconcileError(OperationsError):

@@ -12,7 +12,7 @@ from google.api_core import exceptions
 from google.api_core.retry import Retry
 from google.cloud import bigquery, pubsub_v1
 
-from bqingest.clients import port_is_open
+from bqingest.clients import silent_emulators
 from bqingest.pipeline.errors import EndpointUnreachable, ResourceMissing
 from bqingest.pipeline.options import PipelineConfig
 
@@ -24,16 +24,7 @@ START_STACK_HINT = (
 
 def check_endpoints(config: PipelineConfig, *, timeout: float = 1.0) -> None:
     """Raise EndpointUnreachable naming every configured emulator endpoint nobody listens at."""
-    named = {
-        "the Pub/Sub emulator": config.pubsub_emulator_host,
-        "the BigQuery emulator (REST)": config.bigquery_emulator_host,
-        "the BigQuery emulator (Storage API, gRPC)": config.bigquery_emulator_grpc_host,
-    }
-    problems = [
-        f"{what} does not answer at {host}"
-        for what, host in named.items()
-        if host is not None and not port_is_open(host, timeout=timeout)
-    ]
+    problems = silent_emulators(config.endpoints, timeout=timeout)
     if problems:
         raise EndpointUnreachable("; ".join(problems) + f": {START_STACK_HINT}")
 
