@@ -289,9 +289,6 @@ def _api_message(message: descriptor.Descriptor, body: dict[str, Any]) -> dict[s
         if key in TERRAFORM_ONLY:
             continue
         # proto-plus renames fields that shadow Python names (range -> range_).
-        # A plain dict of the fields, not upb's own fields_by_name map: once, on a clean clone,
-        # a lookup here left an exception pending that surfaced as a SystemError in the next C
-        # call (len); upb's map .get() with a missing name is the likely source.
         fields = {field.name: field for field in message.fields}
         field = fields.get(key) or fields[key + "_"]
         nested = field.message_type
@@ -299,7 +296,9 @@ def _api_message(message: descriptor.Descriptor, body: dict[str, Any]) -> dict[s
             out[field.name] = value
             continue
         converted = [_api_message(nested, block) for block in value]
-        if field.label == descriptor.FieldDescriptor.LABEL_REPEATED:
+        # is_repeated, not label: upb's label getter warns from C, and under pytest's
+        # warnings-as-errors that left an exception pending (a SystemError in the next len()).
+        if field.is_repeated:
             out[field.name] = converted
         else:
             assert len(converted) == 1, f"{key}: one block expected"
