@@ -127,6 +127,10 @@ def test_counts_per_type_and_hour(
         ("2026-11-29", 1),
         ("2026-11-30", 1),
     ]
+    # The default window before an until in year 1 starts at the warehouse's first instant.
+    earliest = api_client.get("/api/v1/events/count", params={"until": "0001-01-01T01:01:01Z"})
+    assert earliest.status_code == 200, earliest.text
+    assert earliest.json()["total"] == 0
 
 
 def test_ndjson_export_streams_the_range(

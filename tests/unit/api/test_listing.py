@@ -130,6 +130,22 @@ def test_a_listing_without_since_covers_the_default_window_on_every_page(
     assert export.headers["x-result-count"] == "5"
 
 
+def test_the_default_window_stops_at_the_first_representable_time(harness_factory) -> None:
+    # An until within the window's length of year 1 used to overflow the window's start (500).
+    api = harness_factory([record("e")])
+    early = "0001-01-01T01:01:01Z"
+    counts = api.client.get("/api/v1/events/count", params={"until": early})
+    assert counts.status_code == 200, counts.text
+    assert counts.json()["total"] == 0
+    assert counts.json()["since"].startswith("0001-01-01T00:00:00")
+    listing = api.client.get("/api/v1/events", params={"until": early})
+    assert listing.status_code == 200, listing.text
+    assert listing.json()["items"] == []
+    first = api.client.get("/api/v1/events/count", params={"until": "0001-01-01T00:00:00Z"})
+    assert first.status_code == 422
+    assert first.json()["error"]["field"] == "until"
+
+
 def test_events_of_two_sources_with_one_id_are_two_events_in_pages(harness_factory) -> None:
     api = harness_factory(
         [record("same", source="//a"), record("same", source="//b"), record("other")]

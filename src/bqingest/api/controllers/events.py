@@ -66,6 +66,17 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+_EARLIEST: Final = datetime.min.replace(tzinfo=UTC)
+
+
+def _window_start(end: datetime, limits: ReadLimits) -> datetime:
+    """The default window's start before ``end``: no earlier than the first representable time
+    (an ``until`` in year 1 would otherwise overflow the subtraction)."""
+    if end - _EARLIEST <= limits.default_window:
+        return _EARLIEST
+    return end - limits.default_window
+
+
 def _asked(params: ListParams | CountParams) -> EventFilter:
     """The filters as the request states them (what a cursor is bound to)."""
     if params.since is not None and params.until is not None and params.since >= params.until:
@@ -205,7 +216,7 @@ class EventsController:
         window, so what it scans follows the window, not the table."""
         if asked.since is not None:
             return asked
-        since = carried_since or (asked.until or self._clock()) - self._limits.default_window
+        since = carried_since or _window_start(asked.until or self._clock(), self._limits)
         if asked.until is not None and since >= asked.until:
             raise InvalidInput(
                 "until must be after since", field="until", reason=Reason.INVALID_VALUE.value
