@@ -29,6 +29,13 @@ class OperationsSettings(CoreSettings):
         description="bootstrap: keep acknowledged messages, so a restarted local pipeline can "
         "seek back.",
     )
+    reconcile_event_lookback_hours: int = Field(
+        168,
+        ge=1,
+        le=366 * 24,
+        description="reconcile in the cloud: events whose time is more than this before the "
+        "window are not counted, so the count reads recent partitions, not the whole table.",
+    )
     reconcile_grace_seconds: float = Field(
         300.0,
         ge=0,

@@ -288,7 +288,10 @@ def reconcile_counts(
     """Compare Pub/Sub's count of published messages with the warehouse's (the cloud)."""
     window = window.to_minutes()
     published = counter.count(settings.topic, window.since, window.until)
-    counts = queries.window_counts(bq, tables(settings), window.since, window.until)
+    lookback = timedelta(hours=settings.reconcile_event_lookback_hours)
+    counts = queries.window_counts(
+        bq, tables(settings), window.since, window.until, event_lookback=lookback
+    )
     ingested = counts.events
     dead_lettered = counts.dead_letters
     processed = ingested + sum(dead_lettered.values())
@@ -306,7 +309,10 @@ def reconcile_counts(
         sli=ingested / processed if processed else None,
         notes=[
             "counts only: the cloud keeps no ledger, so no id can be named; the SLI is "
-            "events / (events + dead letters)"
+            "events / (events + dead letters)",
+            f"events whose time is more than {settings.reconcile_event_lookback_hours} h before "
+            "the window are not counted (BQINGEST_RECONCILE_EVENT_LOOKBACK_HOURS): a backfill "
+            "of older events shows as missing",
         ],
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from google.cloud import bigquery
@@ -112,22 +112,71 @@ def dead_letter_messages(
     return {row["message_id"] for row in rows}
 
 
+FAILURE_CLOCK_MARGIN: Final = timedelta(hours=1)
+"""How far before its publish time a dead letter's ``failed_at`` may fall (the pipeline's clock
+against Pub/Sub's): the dead-letter count reads partitions from the window's start less this."""
+
+
+_EARLIEST: Final = datetime.min.replace(tzinfo=UTC)
+
+
+def _before(moment: datetime, span: timedelta) -> datetime:
+    """``moment - span``, no earlier than the first representable time."""
+    return moment - span if moment - _EARLIEST > span else _EARLIEST
+
+
+def events_count_sql(events_table: str) -> str:
+    """Distinct messages of the window in ``events``. ``time`` (the partition column) is bounded
+    below by ``@earliest_time``, so the query reads the window's partitions and the lookback's
+    rather than the whole table; ``publish_time`` alone prunes nothing."""
+    return (
+        f"SELECT COUNT(DISTINCT message_id) AS n FROM `{events_table}` "  # noqa: S608
+        "WHERE time >= @earliest_time AND publish_time >= @since AND publish_time < @until"
+    )
+
+
+def dead_letters_count_sql(dead_letter_table: str) -> str:
+    """Distinct messages of the window in ``dead_letters``, by reason, pruned on ``failed_at``
+    (the partition column; a message fails after it is published)."""
+    return (
+        "SELECT reason, COUNT(DISTINCT message_id) AS n "  # noqa: S608
+        f"FROM `{dead_letter_table}` "
+        "WHERE failed_at >= @earliest_failure AND publish_time >= @since "
+        "AND publish_time < @until GROUP BY reason"
+    )
+
+
 def window_counts(
-    bq: bigquery.Client, tables: Tables, since: datetime, until: datetime
+    bq: bigquery.Client,
+    tables: Tables,
+    since: datetime,
+    until: datetime,
+    *,
+    event_lookback: timedelta,
 ) -> WindowCounts:
-    """How many distinct messages of the window reached each table (dead letters by reason)."""
+    """How many distinct messages of the window reached each table (dead letters by reason).
+
+    An event whose ``time`` is more than ``event_lookback`` before ``since`` is not counted (the
+    price of reading only recent partitions): a backfill of older events shows as missing."""
     [events] = query_all(
         bq,
-        f"SELECT COUNT(DISTINCT message_id) AS n FROM `{tables.events}` "  # noqa: S608
-        "WHERE publish_time >= @since AND publish_time < @until",
-        parameters=_window(since, until),
+        events_count_sql(tables.events),
+        parameters=[
+            *_window(since, until),
+            bigquery.ScalarQueryParameter(
+                "earliest_time", "TIMESTAMP", _before(since, event_lookback)
+            ),
+        ],
     )
     letters = query_all(
         bq,
-        "SELECT reason, COUNT(DISTINCT message_id) AS n "  # noqa: S608
-        f"FROM `{tables.dead_letters}` "
-        "WHERE publish_time >= @since AND publish_time < @until GROUP BY reason",
-        parameters=_window(since, until),
+        dead_letters_count_sql(tables.dead_letters),
+        parameters=[
+            *_window(since, until),
+            bigquery.ScalarQueryParameter(
+                "earliest_failure", "TIMESTAMP", _before(since, FAILURE_CLOCK_MARGIN)
+            ),
+        ],
     )
     return WindowCounts(
         events=int(events["n"]), dead_letters={row["reason"]: int(row["n"]) for row in letters}
