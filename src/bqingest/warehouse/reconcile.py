@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from google.cloud import bigquery
 
 from bqingest.warehouse.query import query, query_all
+from bqingest.warehouse.records import time_before
 
 CHUNK: Final = 5000  # ids per IN UNNEST(@ids) query
 
@@ -117,14 +118,6 @@ FAILURE_CLOCK_MARGIN: Final = timedelta(hours=1)
 against Pub/Sub's): the dead-letter count reads partitions from the window's start less this."""
 
 
-_EARLIEST: Final = datetime.min.replace(tzinfo=UTC)
-
-
-def _before(moment: datetime, span: timedelta) -> datetime:
-    """``moment - span``, no earlier than the first representable time."""
-    return moment - span if moment - _EARLIEST > span else _EARLIEST
-
-
 def events_count_sql(events_table: str) -> str:
     """Distinct messages of the window in ``events``. ``time`` (the partition column) is bounded
     below by ``@earliest_time``, so the query reads the window's partitions and the lookback's
@@ -164,7 +157,7 @@ def window_counts(
         parameters=[
             *_window(since, until),
             bigquery.ScalarQueryParameter(
-                "earliest_time", "TIMESTAMP", _before(since, event_lookback)
+                "earliest_time", "TIMESTAMP", time_before(since, event_lookback)
             ),
         ],
     )
@@ -174,7 +167,7 @@ def window_counts(
         parameters=[
             *_window(since, until),
             bigquery.ScalarQueryParameter(
-                "earliest_failure", "TIMESTAMP", _before(since, FAILURE_CLOCK_MARGIN)
+                "earliest_failure", "TIMESTAMP", time_before(since, FAILURE_CLOCK_MARGIN)
             ),
         ],
     )

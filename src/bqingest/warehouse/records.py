@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal
 
 from google.cloud.bigquery.table import Row
 
@@ -19,6 +19,15 @@ from bqingest.contract.schema import EVENTS
 Order = Literal["asc", "desc"]
 GroupBy = Literal["type", "source"]
 Bucket = Literal["hour", "day"]
+
+TIMESTAMP_MIN: Final = datetime.min.replace(tzinfo=UTC)
+"""The first instant BigQuery's TIMESTAMP (and Python's datetime) can hold."""
+
+
+def time_before(moment: datetime, span: timedelta) -> datetime:
+    """``moment - span``, or :data:`TIMESTAMP_MIN` where that would fall before it (a window's
+    start before a time in year 1 would otherwise overflow)."""
+    return moment - span if moment - TIMESTAMP_MIN > span else TIMESTAMP_MIN
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ from bqingest.api.serializers.events import (
 )
 from bqingest.contract import ContractError, Reason, parse_event_json
 from bqingest.warehouse.events import EventReader
-from bqingest.warehouse.records import EventFilter, Export, Position
+from bqingest.warehouse.records import EventFilter, Export, Position, time_before
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,17 +64,6 @@ class ExportStream:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-_EARLIEST: Final = datetime.min.replace(tzinfo=UTC)
-
-
-def _window_start(end: datetime, limits: ReadLimits) -> datetime:
-    """The default window's start before ``end``: no earlier than the first representable time
-    (an ``until`` in year 1 would otherwise overflow the subtraction)."""
-    if end - _EARLIEST <= limits.default_window:
-        return _EARLIEST
-    return end - limits.default_window
 
 
 def _asked(params: ListParams | CountParams) -> EventFilter:
@@ -216,7 +205,9 @@ class EventsController:
         window, so what it scans follows the window, not the table."""
         if asked.since is not None:
             return asked
-        since = carried_since or _window_start(asked.until or self._clock(), self._limits)
+        since = carried_since or time_before(
+            asked.until or self._clock(), self._limits.default_window
+        )
         if asked.until is not None and since >= asked.until:
             raise InvalidInput(
                 "until must be after since", field="until", reason=Reason.INVALID_VALUE.value
