@@ -67,16 +67,22 @@ _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 def parse_time(text: str, *, now: datetime) -> datetime:
     """ISO 8601 (UTC when it has no zone), or a duration ago: ``90s``, ``15m``, ``2h``, ``7d``."""
     relative = _RELATIVE.fullmatch(text.strip())
-    if relative:
-        return now - timedelta(seconds=float(relative.group(1)) * _UNITS[relative.group(2)])
     try:
+        if relative:
+            seconds = float(relative.group(1)) * _UNITS[relative.group(2)]
+            return now - timedelta(seconds=seconds)
         value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        value.astimezone(UTC)  # an offset can carry it outside UTC's range
+        return value
     except ValueError:
         raise ReconcileError(
             f"{text!r} is neither an ISO 8601 time (2026-11-29T07:00:00Z) nor a duration ago "
             "(90s, 15m, 2h, 7d)"
         ) from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    except OverflowError:
+        raise ReconcileError(f"{text!r} is outside 0001-01-01..9999-12-31 in UTC") from None
 
 
 @dataclass(frozen=True)

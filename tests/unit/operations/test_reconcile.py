@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -33,6 +34,14 @@ def test_times_are_iso_or_a_duration_ago(text: str, expected: datetime) -> None:
 def test_a_time_that_is_neither_says_what_is_accepted() -> None:
     with pytest.raises(ReconcileError, match="neither an ISO 8601 time"):
         parse_time("yesterday", now=NOW)
+
+
+@pytest.mark.parametrize(
+    "text", ["1000000d", "99999999999d", "1" + "0" * 400 + "h", "0001-01-01T00:00:00+01:00"]
+)
+def test_a_time_outside_utc_range_is_refused_with_the_range(text: str) -> None:
+    with pytest.raises(ReconcileError, match=re.escape("outside 0001-01-01..9999-12-31 in UTC")):
+        parse_time(text, now=NOW)
 
 
 def test_the_window_ends_before_the_grace_period() -> None:
