@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from google.cloud import bigquery
 
@@ -23,6 +24,11 @@ from bqingest.local.stack import LocalStack
 from tests.integration.conftest import unique_resources
 
 T0 = datetime(2026, 11, 29, 7, 0, tzinfo=UTC)
+NOW = T0 + timedelta(days=1)
+"""What the apps take for now: their default windows (a week before now) hold every seeded event.
+
+The app's clock is injected, not read: a fixed T0 seen through a window that follows the real
+clock empties every default listing a week after the date was written."""
 API_KEY = "integration-key-0123456789"
 
 
@@ -87,10 +93,15 @@ def api_settings(settings: LocalSettings, **overrides: Any) -> LocalSettings:
     )
 
 
+def serving(settings: LocalSettings) -> FastAPI:
+    """An app over the real clients of ``settings`` whose now is ``NOW``."""
+    return create_app(settings, clock=lambda: NOW)
+
+
 @pytest.fixture
 def api_client(bootstrapped: LocalSettings) -> Iterator[TestClient]:
     """An app on the test's own dataset and topic, with the real clients."""
-    with TestClient(create_app(api_settings(bootstrapped))) as client:
+    with TestClient(serving(api_settings(bootstrapped))) as client:
         yield client
 
 

@@ -14,7 +14,6 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from bqingest import clients
-from bqingest.api.main import create_app
 from bqingest.config import LocalSettings
 from bqingest.contract import MessageContext, parse_message
 from tests.integration.api.conftest import (
@@ -24,6 +23,7 @@ from tests.integration.api.conftest import (
     delivery,
     event,
     seed,
+    serving,
 )
 
 
@@ -66,7 +66,7 @@ def test_ids_that_look_like_sql_reach_the_query_as_a_value(
 ) -> None:
     seed(bq, bootstrapped, [delivery(event("real-1"))])
     uncached = api_settings(bootstrapped, api_negative_cache_ttl_seconds=0)
-    with TestClient(create_app(uncached)) as client:
+    with TestClient(serving(uncached)) as client:
         assert client.get(f"/api/v1/events/{event_id}").status_code == 404
         seed(bq, bootstrapped, [delivery(event(event_id))])
         assert client.get(f"/api/v1/events/{event_id}").json()["event"]["id"] == event_id
@@ -77,7 +77,7 @@ def test_a_missing_table_is_503_not_an_empty_answer(
 ) -> None:
     """bqemulator answers a query on a missing table with an empty result; we still raise."""
     broken = api_settings(bootstrapped, events_table="no_such_table")
-    with TestClient(create_app(broken)) as client, caplog.at_level(logging.CRITICAL):
+    with TestClient(serving(broken)) as client, caplog.at_level(logging.CRITICAL):
         by_id = client.get("/api/v1/some-id")
         listing = client.get("/api/v1/events")
         ready = client.get("/readyz")
@@ -188,7 +188,7 @@ def test_post_publishes_what_the_pipeline_will_accept(
 
 def test_post_to_a_missing_topic_is_503(bootstrapped: LocalSettings) -> None:
     broken = api_settings(bootstrapped, topic="no-such-topic")
-    with TestClient(create_app(broken)) as client:
+    with TestClient(serving(broken)) as client:
         response = client.post("/api/v1/events", json=event("p-2"), headers={"X-API-Key": API_KEY})
         ready = client.get("/readyz")
     assert response.status_code == 503
@@ -208,7 +208,7 @@ def paged_client(shared_dataset: LocalSettings):
     bq = clients.bigquery_client(shared_dataset.endpoints)
     seed(bq, shared_dataset, [delivery(body) for body in PAGED])
     bq.close()
-    with TestClient(create_app(api_settings(shared_dataset))) as client:
+    with TestClient(serving(api_settings(shared_dataset))) as client:
         yield client
 
 
