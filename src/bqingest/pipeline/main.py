@@ -38,8 +38,9 @@ from bqingest.pipeline.archive import PayloadArchive
 from bqingest.pipeline.errors import PipelineError
 from bqingest.pipeline.options import PipelineConfig, config_from
 from bqingest.pipeline.records import utc_now
-from bqingest.pipeline.sink import StorageWriteApi, WriteToWarehouse
+from bqingest.pipeline.sink import WriteToWarehouse
 from bqingest.pipeline.transforms import ParseAndValidate, ReadMessages
+from bqingest.pipeline.writer import StorageWriteApi
 from bqingest.telemetry import metrics_url, serve
 
 logger = logging.getLogger("bqingest.pipeline")

@@ -1,7 +1,8 @@
 """One Pub/Sub message in, one warehouse row out: the pipeline's logic as plain functions.
 
 Nothing here imports Beam, so tests and benchmarks call it directly; the DoFns in
-:mod:`bqingest.pipeline.transforms` and :mod:`bqingest.pipeline.sink` only wrap it.
+:mod:`bqingest.pipeline.transforms`, :mod:`bqingest.pipeline.writer` and
+:mod:`bqingest.pipeline.sink` only wrap it.
 
 Every message becomes exactly one :class:`RowToWrite`: an ``events`` row when the contract accepts
 it, a ``dead_letters`` row (with the raw payload, attributes and a reason code) when it does not.
