@@ -60,7 +60,7 @@ from google.protobuf import descriptor_pb2
 from google.pubsub_v1.types import PubsubMessage as PubsubMessageProto
 
 from benchmarks.bench_parse import NOW, messages
-from bqingest.pipeline.records import Destination, RowToWrite
+from bqingest.pipeline.processing import Destination, RowToWrite
 from bqingest.pipeline.sink import BATCH_ROWS, WriteToWarehouse, count_outcome
 from bqingest.pipeline.transforms import ParseAndValidate, ParseMessage, ReadMessages, decoded
 from bqingest.pipeline.writer import AppendResult, WarehouseWriter

@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from benchmarks.bench_parse import NOW, messages
 from bqingest.pipeline.metrics import ParseTally, count_written
-from bqingest.pipeline.records import Destination, RowToWrite, process_message
+from bqingest.pipeline.processing import Destination, RowToWrite, process_message
 from bqingest.pipeline.sink import tally_of
 from bqingest.pipeline.writer import WriteOutcome
 

@@ -37,7 +37,7 @@ from bqingest.pipeline import local_runner, metrics, preflight, recovery
 from bqingest.pipeline.archive import PayloadArchive
 from bqingest.pipeline.errors import PipelineError
 from bqingest.pipeline.options import PipelineConfig, config_from
-from bqingest.pipeline.records import utc_now
+from bqingest.pipeline.processing import utc_now
 from bqingest.pipeline.sink import WriteToWarehouse
 from bqingest.pipeline.transforms import ParseAndValidate, ReadMessages
 from bqingest.pipeline.writer import StorageWriteApi

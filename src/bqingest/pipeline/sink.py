@@ -24,7 +24,7 @@ from apache_beam.transforms.userstate import (
 
 from bqingest.pipeline.archive import PayloadArchive
 from bqingest.pipeline.metrics import WriteTally, count_written
-from bqingest.pipeline.records import Destination, RowToWrite, utc_now
+from bqingest.pipeline.processing import Destination, RowToWrite, utc_now
 from bqingest.pipeline.writer import (
     MAX_REQUEST_BYTES,
     OverlappedWrites,

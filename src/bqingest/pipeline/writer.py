@@ -61,8 +61,8 @@ from bqingest import clients
 from bqingest.config import Endpoints
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS, TableSpec
 from bqingest.pipeline.errors import SinkError, SinkRequestRefused, SinkUnavailable
+from bqingest.pipeline.processing import Destination, RowToWrite, sink_rejection, utc_now
 from bqingest.pipeline.proto_rows import ProtoRowSchema, schema_for
-from bqingest.pipeline.records import Destination, RowToWrite, sink_rejection, utc_now
 
 if TYPE_CHECKING:  # the archive works through Beam's filesystems; the writer only calls it
     from bqingest.pipeline.archive import PayloadArchive

@@ -12,7 +12,7 @@ import pytest
 from apache_beam.testing import test_pipeline, test_stream
 from google.api_core import exceptions
 
-from bqingest.pipeline.records import Destination, RowToWrite
+from bqingest.pipeline.processing import Destination, RowToWrite
 from bqingest.pipeline.sink import (
     ROW_OVERHEAD_BYTES,
     WriteRows,

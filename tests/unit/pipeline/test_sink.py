@@ -10,7 +10,7 @@ import pytest
 from apache_beam.testing import test_pipeline
 from google.api_core import exceptions
 
-from bqingest.pipeline.records import Destination
+from bqingest.pipeline.processing import Destination
 from bqingest.pipeline.sink import WriteToWarehouse
 from bqingest.pipeline.writer import AppendResult
 from tests.conftest import PUBLISHED

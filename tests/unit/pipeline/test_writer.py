@@ -13,8 +13,8 @@ from google.protobuf import descriptor_pb2
 
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS
 from bqingest.pipeline.errors import SinkError, SinkRequestRefused, SinkUnavailable
+from bqingest.pipeline.processing import Destination, ReceivedMessage, RowToWrite, process_message
 from bqingest.pipeline.proto_rows import schema_for
-from bqingest.pipeline.records import Destination, ReceivedMessage, RowToWrite, process_message
 from bqingest.pipeline.writer import (
     AppendResult,
     StorageWriteAppender,

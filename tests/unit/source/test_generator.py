@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bqingest.pipeline.records import Destination, ReceivedMessage, process_message
+from bqingest.pipeline.processing import Destination, ReceivedMessage, process_message
 from bqingest.source.generator import (
     EVENT_TYPES,
     MALFORMED_VARIANTS,
