@@ -28,10 +28,10 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any, Final
 
 from bqingest.contract import DEFAULT_MAX_MESSAGE_BYTES, Reason
+from bqingest.source.kinds import MessageKind
 
 ORDER_CREATED: Final = "com.bqingest.shop.order.created"
 SENSOR_READING: Final = "com.bqingest.iot.sensor.reading"
@@ -44,14 +44,6 @@ SCHEDULER_SOURCE: Final = (
     "//cloudscheduler.googleapis.com/projects/bqingest-local/locations/europe-west1/jobs/"
     "bqingest-source"
 )
-
-
-class MessageKind(StrEnum):
-    """What the source meant a message to be (recorded in the ledger)."""
-
-    VALID = "valid"
-    MALFORMED = "malformed"
-    DUPLICATE = "duplicate"
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,8 @@ import google.cloud.pubsub_v1 as pubsub_v1
 from google.api_core import exceptions
 
 from bqingest.clients import recorded_message_id
-from bqingest.source.generator import MessageKind, OutgoingMessage
+from bqingest.source.generator import OutgoingMessage
+from bqingest.source.kinds import MessageKind
 from bqingest.source.ledger import Ledger, LedgerEntry, PublishFailure
 from bqingest.source.metrics import SourceMetrics
 

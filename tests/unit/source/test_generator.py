@@ -14,8 +14,8 @@ from bqingest.source.generator import (
     MALFORMED_VARIANTS,
     SCHEDULER_TICK,
     EventGenerator,
-    MessageKind,
 )
+from bqingest.source.kinds import MessageKind
 
 NOW = datetime(2026, 11, 29, 7, tzinfo=UTC)
 LIMIT = 8192
