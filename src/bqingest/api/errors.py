@@ -20,7 +20,7 @@ the publisher). Anything else becomes a 500 that names the request id and nothin
     └── UpstreamUnavailable           unavailable             503  (+ Retry-After)
         ├── UpstreamTimeout           timeout                 503
         ├── Overloaded                overloaded              503  (request shed, queue full)
-        ├── PartlyPublished           partly_published        503  (+ accepted: the ids that were)
+        ├── BatchPartlyPublished      partly_published        503  (+ accepted: the ids that were)
         └── UpstreamResourceMissing   resource_missing        503  (+ a CRITICAL log line)
 
     ContractError (the contract's ValueError)   -> 422 invalid_input with its field and reason
@@ -182,8 +182,9 @@ class Overloaded(UpstreamUnavailable):
     code = "overloaded"
 
 
-class PublishIncomplete(UpstreamUnavailable):
-    """Pub/Sub took only some events of a batch; ``accepted`` names them."""
+class BatchPartlyPublished(UpstreamUnavailable):
+    """The answer to a batch Pub/Sub took only in part: ``accepted`` names the events it took, by
+    id (the publisher reports it as :class:`~bqingest.api.publisher.PubSubPartialFailure`)."""
 
     code = "partly_published"
 

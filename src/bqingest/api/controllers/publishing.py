@@ -15,9 +15,9 @@ from typing import Any, Final
 
 import pydantic_core
 
-from bqingest.api.errors import InvalidInput, PayloadTooLarge, PublishIncomplete
+from bqingest.api.errors import BatchPartlyPublished, InvalidInput, PayloadTooLarge
 from bqingest.api.metrics import ApiMetrics
-from bqingest.api.publisher import EventPublisher, PartlyPublished
+from bqingest.api.publisher import EventPublisher, PubSubPartialFailure
 from bqingest.api.serializers.events import PublishAccepted
 from bqingest.contract import ContractError, Reason, parse_event_json
 
@@ -76,9 +76,9 @@ class PublishController:
             raise
         try:
             await self._publisher.publish(messages)
-        except PartlyPublished as partial:
+        except PubSubPartialFailure as partial:
             self._metrics.published_events.inc(len(partial.accepted))
-            raise PublishIncomplete(
+            raise BatchPartlyPublished(
                 f"Pub/Sub took {len(partial.accepted)} of {len(ids)} events ({partial.error}); "
                 "retry the whole request: the ids stay the same and each event is kept once",
                 accepted=[ids[i] for i in partial.accepted],
