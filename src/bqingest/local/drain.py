@@ -19,12 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from bqingest.metric_names import PipelineSeries
 from bqingest.operations.readings import Samples, ScrapeFailed, scrape
-
-# The pipeline's series (bqingest.pipeline.metrics.Series; the local stack does not import the
-# pipeline, which would load Apache Beam into `bqingest up`). A unit test keeps them equal.
-MESSAGES_READ: Final = "bqingest_pipeline_messages_read_total"
-ROWS_WRITTEN: Final = "bqingest_pipeline_rows_written_total"
 
 QUIET_SECONDS: Final = 1.0
 """No new read for this long, with every read written: the pipeline holds nothing more."""
@@ -75,7 +71,10 @@ def wait_until_written(
             samples = read_metrics(url)
         except ScrapeFailed as exc:
             return Drain(False, int(read), int(written), clock() - started, error=str(exc))
-        read, written = samples.total(MESSAGES_READ), samples.total(ROWS_WRITTEN)
+        read, written = (
+            samples.total(PipelineSeries.MESSAGES_READ),
+            samples.total(PipelineSeries.ROWS_WRITTEN),
+        )
         now = clock()
         if read != last_read:
             last_read, unchanged_since = read, now
