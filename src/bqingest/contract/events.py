@@ -29,6 +29,7 @@ from typing import Annotated, Any, Final, Literal
 import msgspec
 import pydantic_core
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic.config import JsonDict
 
 from bqingest.contract.errors import REASON_BY_ERROR_TYPE, ContractError, Reason
 from bqingest.contract.ids import ID_PATTERN, INVALID_ID_MESSAGE
@@ -41,6 +42,19 @@ CONTENT_TYPE_ATTRIBUTE: Final = "content-type"
 
 EXTENSION_NAME: Final = re.compile(r"[a-z0-9]{1,20}")
 """What an extension attribute's name may be: lowercase alphanumerics, at most 20."""
+
+EXAMPLE_ID: Final = "order-000042"
+EXAMPLE_EVENT: Final[JsonDict] = {
+    "specversion": "1.0",
+    "id": EXAMPLE_ID,
+    "source": "//shop.example.com/orders",
+    "type": "com.example.order.created",
+    "subject": "orders/42",
+    "time": "2026-11-29T07:00:00Z",
+    "datacontenttype": "application/json",
+    "data": {"order_id": "42", "amount": 12.5, "currency": "EUR"},
+}
+"""The example event of the contract's schema and of the API's documentation."""
 
 EventId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
@@ -59,20 +73,7 @@ class CloudEvent(BaseModel):
         extra="allow",
         frozen=True,
         strict=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "specversion": "1.0",
-                    "id": "order-000042",
-                    "source": "//shop.example.com/orders",
-                    "type": "com.example.order.created",
-                    "subject": "orders/42",
-                    "time": "2026-11-29T07:00:00Z",
-                    "datacontenttype": "application/json",
-                    "data": {"order_id": "42", "amount": 12.5, "currency": "EUR"},
-                }
-            ]
-        },
+        json_schema_extra={"examples": [EXAMPLE_EVENT]},
     )
 
     specversion: Literal["1.0"] = Field(description="CloudEvents version; only 1.0 is accepted.")
