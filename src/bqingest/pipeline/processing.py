@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
@@ -139,8 +139,3 @@ def sink_rejection(row: RowToWrite, reason: str, *, now: datetime) -> RowToWrite
     """The dead letter for an ``events`` row that BigQuery refused to store."""
     error = ContractError(Reason.SINK_REJECTED, f"BigQuery refused the row: {reason}"[:1000])
     return _dead_letter(row.message, error, stage=Stage.SINK, now=now)
-
-
-def utc_now() -> datetime:
-    """The current time in UTC (the pipeline's only clock, replaced in tests)."""
-    return datetime.now(UTC)

@@ -22,9 +22,10 @@ from apache_beam.transforms.userstate import (
     on_timer,
 )
 
+from bqingest.clock import utc_now
 from bqingest.pipeline.archive import PayloadArchive
 from bqingest.pipeline.metrics import WriteTally, count_written
-from bqingest.pipeline.processing import Destination, RowToWrite, utc_now
+from bqingest.pipeline.processing import Destination, RowToWrite
 from bqingest.pipeline.writer import (
     MAX_REQUEST_BYTES,
     OverlappedWrites,

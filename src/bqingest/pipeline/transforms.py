@@ -35,6 +35,7 @@ from apache_beam.metrics.metric import Lineage
 from google.pubsub_v1.types import PubsubMessage as PubsubMessageProto
 
 from bqingest.clients import recorded_message_id
+from bqingest.clock import utc_now
 from bqingest.pipeline.metrics import ParseTally
 from bqingest.pipeline.processing import (
     Destination,
@@ -42,7 +43,6 @@ from bqingest.pipeline.processing import (
     RowToWrite,
     internal_error,
     process_message,
-    utc_now,
 )
 
 logger = logging.getLogger(__name__)

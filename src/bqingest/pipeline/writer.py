@@ -58,10 +58,11 @@ from google.cloud.bigquery_storage_v1 import BigQueryWriteClient, types
 from google.protobuf import descriptor_pb2
 
 from bqingest import clients
+from bqingest.clock import utc_now
 from bqingest.config import Endpoints
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS, TableSpec
 from bqingest.pipeline.errors import SinkError, SinkRequestRefused, SinkUnavailable
-from bqingest.pipeline.processing import Destination, RowToWrite, sink_rejection, utc_now
+from bqingest.pipeline.processing import Destination, RowToWrite, sink_rejection
 from bqingest.pipeline.proto_rows import ProtoRowSchema, schema_for
 
 if TYPE_CHECKING:  # the archive works through Beam's filesystems; the writer only calls it

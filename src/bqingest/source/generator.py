@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from bqingest.clock import utc_now
 from bqingest.contract import DEFAULT_MAX_MESSAGE_BYTES, Reason
 from bqingest.source.kinds import MessageKind
 
@@ -66,10 +67,6 @@ class OutgoingMessage:
     malformed)."""
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -86,7 +83,7 @@ class EventGenerator:
     malformed_fraction: float = 0.0
     duplicate_fraction: float = 0.0
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
-    clock: Callable[[], datetime] = _utc_now
+    clock: Callable[[], datetime] = utc_now
     history_size: int = 1000
 
     def __post_init__(self) -> None:

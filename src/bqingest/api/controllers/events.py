@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from bqingest.api.cache import EventCache, RenderedEvent
@@ -32,6 +32,7 @@ from bqingest.api.serializers.events import (
     ndjson_lines,
     page_json,
 )
+from bqingest.clock import utc_now
 from bqingest.contract import Reason
 from bqingest.warehouse.events import EventReader
 from bqingest.warehouse.records import EventFilter, Export, Position, time_before
@@ -51,10 +52,6 @@ class ExportStream:
 
     total_rows: int
     chunks: AsyncIterator[bytes]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _asked(params: ListParams | CountParams) -> EventFilter:
@@ -126,7 +123,7 @@ class EventsController:
         pool: WarehousePool,
         cache: EventCache,
         limits: ReadLimits,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._reader = reader
         self._pool = pool
