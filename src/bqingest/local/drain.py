@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from bqingest.local.polling import until_deadline
 from bqingest.metric_names import PipelineSeries
 from bqingest.operations.readings import Samples, ScrapeFailed, scrape
 
@@ -66,7 +67,7 @@ def wait_until_written(
     last_read: float | None = None
     unchanged_since = started
     read = written = 0.0
-    while True:
+    for _ in until_deadline(timeout=timeout, interval=interval, clock=clock, sleep=sleep):
         try:
             samples = read_metrics(url)
         except ScrapeFailed as exc:
@@ -80,6 +81,4 @@ def wait_until_written(
             last_read, unchanged_since = read, now
         if written >= read and now - unchanged_since >= quiet:
             return Drain(True, int(read), int(written), now - started)
-        if now - started >= timeout:
-            return Drain(False, int(read), int(written), now - started)
-        sleep(interval)
+    return Drain(False, int(read), int(written), clock() - started)
