@@ -30,8 +30,8 @@ from functools import partial
 
 from bqingest.contract import MessageContext, event_row, parse_message
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS
+from bqingest.pipeline.processing import Destination, ReceivedMessage, process_message
 from bqingest.pipeline.proto_rows import schema_for
-from bqingest.pipeline.records import Destination, ReceivedMessage, process_message
 from bqingest.source.generator import EventGenerator
 
 MESSAGES = 20_000
