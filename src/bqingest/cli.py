@@ -147,9 +147,27 @@ def api_hash_key(
     generate: Annotated[
         bool, typer.Option("--generate", help="Make a new random key and print it too.")
     ] = False,
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name", help="Print a scoped key (JSON) with this name; else a bare digest."
+        ),
+    ] = None,
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help="read or write (repeat for both).")
+    ] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="A source it may publish as; 'prefix*' or '*' (repeat)."),
+    ] = None,
 ) -> None:
     """Print the digest of an API key (read from stdin) for BQINGEST_API_KEYS."""
+    import json
+
+    from pydantic import ValidationError
+
     from bqingest.api.security import generate_api_key, hash_api_key
+    from bqingest.config import ApiKeySpec
 
     if generate:
         key = generate_api_key()
@@ -167,7 +185,23 @@ def api_hash_key(
     except ValueError as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False)
         raise typer.Exit(1) from None
-    console.print(f"BQINGEST_API_KEYS={digest}", highlight=False, soft_wrap=True)
+    if name is None:
+        console.print(f"BQINGEST_API_KEYS={digest}", highlight=False, soft_wrap=True)
+        return
+    try:
+        spec = ApiKeySpec(
+            name=name, scopes=tuple(scope or ("read",)), sources=tuple(source or ()), digest=digest
+        )
+    except ValidationError as exc:
+        err_console.print(f"error: {exc}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    entry = json.dumps(spec.model_dump(mode="json"))
+    console.print(
+        f"one entry of the JSON array in BQINGEST_API_KEYS: {entry}",
+        highlight=False,
+        soft_wrap=True,
+        markup=False,
+    )
 
 
 # --- Ingestion: source, pipeline, dead letters --------------------------------------------------

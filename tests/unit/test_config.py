@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -109,7 +110,8 @@ def test_as_environment_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:
         data_dir=Path("state/elsewhere"),
     )
     env = original.as_environment()
-    assert env["BQINGEST_API_KEYS"] == f"sha256:{'a' * 64},sha256:{'b' * 64}"
+    keys = json.loads(env["BQINGEST_API_KEYS"])
+    assert [key["digest"] for key in keys] == [f"sha256:{'a' * 64}", f"sha256:{'b' * 64}"]
     assert env["BQINGEST_PUBLIC_READ"] == "false"
     assert "BQINGEST_PUBSUB_EMULATOR_JAR" not in env  # unset stays unset
     for name, value in env.items():

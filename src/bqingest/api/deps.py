@@ -17,6 +17,7 @@ from bqingest.api.controllers.events import EventsController
 from bqingest.api.controllers.probes import ProbesController
 from bqingest.api.controllers.publishing import PublishController
 from bqingest.api.security import API_KEY_HEADER, ApiKeys
+from bqingest.config import ApiKeySpec
 
 
 @dataclass(frozen=True)
@@ -79,13 +80,15 @@ async def require_read_access(request: Request, api_key: ApiKeyDep) -> None:
     """Reads are open when ``public_read``; otherwise they need a valid key (401/403)."""
     controllers = _controllers(request)
     if not controllers.public_read:
-        controllers.api_keys.check(api_key)
+        controllers.api_keys.check(api_key, "read")
 
 
-async def require_write_access(request: Request, api_key: ApiKeyDep) -> None:
-    """Writes always need a valid key (401 without one, 403 with a wrong one)."""
-    _controllers(request).api_keys.check(api_key)
+async def require_write_access(request: Request, api_key: ApiKeyDep) -> ApiKeySpec:
+    """Writes always need a valid key with the write scope (401 without one, 403 with a wrong
+    one or one without the scope); the key is returned for the source check and the stamp."""
+    return _controllers(request).api_keys.check(api_key, "write")
 
 
 ReadAccess: Any = Depends(require_read_access)
 WriteAccess: Any = Depends(require_write_access)
+WriterKeyDep = Annotated[ApiKeySpec, Depends(require_write_access)]

@@ -15,6 +15,7 @@ the publisher). Anything else becomes a 500 that names the request id and nothin
     │   └── RangeTooLarge             range_too_large         422  (narrow since/until)
     ├── MissingApiKey                 unauthenticated         401  (+ WWW-Authenticate)
     ├── InvalidApiKey                 forbidden               403
+    │   └── KeyNotAllowed             not_allowed             403  (scope or source; + field)
     ├── PayloadTooLarge               payload_too_large       413
     ├── UnsupportedMediaType          unsupported_media_type  415
     └── UpstreamUnavailable           unavailable             503  (+ Retry-After)
@@ -154,6 +155,13 @@ class MissingApiKey(ApiError):
 class InvalidApiKey(ApiError):
     status_code = 403
     code = "forbidden"
+
+
+class KeyNotAllowed(InvalidApiKey):
+    """A valid key asked for what it may not do: a scope it lacks, or a source it may not
+    publish as (``field`` names the event's source)."""
+
+    code = "not_allowed"
 
 
 class PayloadTooLarge(ApiError):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final, Protocol
 
 import google.cloud.pubsub_v1 as pubsub_v1
@@ -32,7 +32,8 @@ from bqingest.api.errors import Overloaded, UpstreamTimeout, translate_google_er
 from bqingest.config import ApiSettings
 
 PUBLISH_ATTRIBUTES: Final = {"content-type": "application/cloudevents+json"}
-"""Informative only: the contract tells the mode by the absence of ce- attributes."""
+"""Informative only: the contract tells the mode by the absence of ce- attributes. The publish
+controller adds the name of the key that published (``bqingest-key``)."""
 PUBLISH_PERMISSION: Final = "pubsub.topics.publish"
 _TRANSIENT: Final = (
     exceptions.Aborted,
@@ -60,8 +61,8 @@ class PubSubPartialFailure(Exception):
 class EventPublisher(Protocol):
     """Publishing validated events (structured-mode JSON) to the events topic."""
 
-    async def publish(self, messages: Sequence[bytes]) -> list[str]:
-        """Publish every message; return Pub/Sub's message ids, in order.
+    async def publish(self, messages: Sequence[bytes], attributes: Mapping[str, str]) -> list[str]:
+        """Publish every message with ``attributes``; return Pub/Sub's message ids, in order.
 
         Raise on failure: :class:`PubSubPartialFailure` when some messages were accepted.
         """
@@ -104,7 +105,7 @@ class PubSubPublisher:
                 client = self._client
         return client
 
-    async def publish(self, messages: Sequence[bytes]) -> list[str]:
+    async def publish(self, messages: Sequence[bytes], attributes: Mapping[str, str]) -> list[str]:
         client = self._publisher()
         futures: list[asyncio.Future[str]] = []
         failure: BaseException | None = None
@@ -115,7 +116,7 @@ class PubSubPublisher:
                     message,
                     retry=self._retry,
                     timeout=self._timeout,
-                    **PUBLISH_ATTRIBUTES,
+                    **attributes,
                 )
             except FlowControlLimitError as exc:  # nothing more is queued: the rest waits
                 failure = Overloaded(

@@ -4,6 +4,10 @@ A key is a long random secret (``bqingest api hash-key --generate`` makes one), 
 SHA-256 digest is enough to keep the stored form useless to a reader of the configuration; a
 password hash (slow by design) would only slow every request. Keys travel in ``X-API-Key``
 because on Cloud Run ``Authorization`` carries the Google identity token of the IAM invoker check.
+
+Each key has a name, scopes (``read``, ``write``) and the sources it may publish as
+(:class:`~bqingest.config.ApiKeySpec`); :meth:`ApiKeys.check` returns the key that matched, and
+the routes and the publish controller check what it may do.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, Literal
 
-from bqingest.api.errors import InvalidApiKey, MissingApiKey
+from bqingest.api.errors import InvalidApiKey, KeyNotAllowed, MissingApiKey
+from bqingest.config import ApiKeySpec
 
 API_KEY_HEADER: Final = "X-API-Key"
 DIGEST_PREFIX: Final = "sha256:"
@@ -39,19 +44,27 @@ def generate_api_key() -> str:
 class ApiKeys:
     """The configured keys, checked without revealing by timing which (if any) matched."""
 
-    def __init__(self, digests: Sequence[str]) -> None:
-        self._digests = [bytes.fromhex(d.removeprefix(DIGEST_PREFIX)) for d in digests]
+    def __init__(self, keys: Sequence[ApiKeySpec | str]) -> None:
+        specs = [ApiKeySpec.from_bare_digest(k) if isinstance(k, str) else k for k in keys]
+        self._keys = [(bytes.fromhex(k.digest.removeprefix(DIGEST_PREFIX)), k) for k in specs]
 
     def __bool__(self) -> bool:
-        return bool(self._digests)
+        return bool(self._keys)
 
-    def check(self, presented: str | None) -> None:
-        """Return if ``presented`` is a configured key; raise 401 if absent, 403 if wrong."""
+    def check(
+        self, presented: str | None, scope: Literal["read", "write"] | None = None
+    ) -> ApiKeySpec:
+        """The configured key ``presented`` is; raise 401 if absent, 403 if wrong or if it
+        lacks ``scope``."""
         if not presented:
             raise MissingApiKey(f"this request needs an API key in the {API_KEY_HEADER} header")
         digest = hashlib.sha256(presented.encode()).digest()
-        matched = False
-        for candidate in self._digests:  # every candidate, no early exit
-            matched |= hmac.compare_digest(digest, candidate)
-        if not matched:
+        matched: ApiKeySpec | None = None
+        for candidate, key in self._keys:  # every candidate, no early exit
+            if hmac.compare_digest(digest, candidate):
+                matched = key
+        if matched is None:
             raise InvalidApiKey("the API key is not valid")
+        if scope is not None and scope not in matched.scopes:
+            raise KeyNotAllowed(f"the API key {matched.name!r} has no {scope} scope")
+        return matched

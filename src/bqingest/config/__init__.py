@@ -22,7 +22,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TypeVar
 
-from bqingest.config.api import ApiSettings, UnsafeSettings
+from bqingest.config.api import ApiKeySpec, ApiSettings, UnsafeSettings
 from bqingest.config.core import CoreSettings, Endpoints, Environment
 from bqingest.config.local import LocalSettings
 from bqingest.config.operations import OperationsSettings
@@ -39,6 +39,7 @@ def load(kind: type[S]) -> S:
 
 
 __all__ = [
+    "ApiKeySpec",
     "ApiSettings",
     "CoreSettings",
     "Endpoints",

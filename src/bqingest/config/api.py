@@ -2,16 +2,100 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from bqingest import formats
 from bqingest.config.core import CoreSettings
 
 _API_KEY_DIGEST = re.compile(formats.API_KEY_DIGEST)
+_KEY_NAME = re.compile(formats.API_KEY_NAME)
+ANY_SOURCE = "*"
+"""In a key's ``sources``: every source (a trailing ``*`` elsewhere matches a prefix)."""
+
+
+class ApiKeySpec(BaseModel):
+    """One API key as configured: a name, what it may do, the sources it may publish as, and the
+    SHA-256 digest of the secret (never the secret).
+
+    A bare digest (the format before keys had scopes) is the key ``key-<first 8 hex>`` with
+    both scopes and every source: an existing deployment keeps exactly what it could do.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="Stamped on every event the key publishes.")
+    scopes: tuple[Literal["read", "write"], ...] = Field(min_length=1)
+    sources: tuple[str, ...] = ()
+    digest: str
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if not _KEY_NAME.fullmatch(value):
+            raise ValueError(f"a key name is {formats.API_KEY_NAME_TEXT}, not {value[:80]!r}")
+        return value
+
+    @field_validator("digest")
+    @classmethod
+    def _check_digest(cls, value: str) -> str:
+        if not _API_KEY_DIGEST.fullmatch(value):
+            raise ValueError(
+                "each key must be stored as 'sha256:<64 lowercase hex>', never in clear: "
+                "make one with `bqingest api hash-key`"
+            )
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _check_sources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for source in value:
+            if not source or len(source) > 512 or not source.isprintable():
+                raise ValueError(f"a source pattern is 1-512 printable characters: {source!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _write_needs_sources(self) -> ApiKeySpec:
+        if "write" in self.scopes and not self.sources:
+            raise ValueError(
+                f"key {self.name!r} has the write scope but no sources: list the sources it "
+                f'may publish as, or ["{ANY_SOURCE}"] for any'
+            )
+        return self
+
+    @classmethod
+    def from_bare_digest(cls, digest: str) -> ApiKeySpec:
+        """A key in the old format: both scopes, any source (what it could always do)."""
+        name = "key-" + digest.removeprefix("sha256:")[:8]
+        return cls(name=name, scopes=("read", "write"), sources=(ANY_SOURCE,), digest=digest)
+
+    def may_publish_as(self, source: str) -> bool:
+        """Whether this key may publish events whose ``source`` is ``source``."""
+        if "write" not in self.scopes:
+            return False
+        for pattern in self.sources:
+            if pattern.endswith("*"):
+                if source.startswith(pattern[:-1]):
+                    return True
+            elif source == pattern:
+                return True
+        return False
+
+
+def _key_spec(value: object) -> object:
+    if isinstance(value, str):
+        if not _API_KEY_DIGEST.fullmatch(value.strip()):
+            raise ValueError(
+                "each key must be stored as 'sha256:<64 lowercase hex>' or as an object "
+                '{"name", "scopes", "sources", "digest"}, never in clear: make one with '
+                "`bqingest api hash-key`"
+            )
+        return ApiKeySpec.from_bare_digest(value.strip())
+    return value
 
 
 class UnsafeSettings(ValueError):
@@ -28,10 +112,13 @@ class ApiSettings(CoreSettings):
     # Auth: keys are stored as digests only (`bqingest api hash-key` makes one). Outside local
     # the API refuses to start with POST enabled and no key, or closed reads and no key
     # (check_api_is_safe): turning HTTP ingestion off or opening reads is an explicit choice.
-    api_keys: Annotated[tuple[str, ...], NoDecode] = Field(
+    api_keys: Annotated[tuple[ApiKeySpec, ...], NoDecode] = Field(
         (),
-        description="API key digests, comma-separated 'sha256:<64 hex>' (`bqingest api "
-        "hash-key`). Clients send the key in the X-API-Key header.",
+        description='API keys, as a JSON array of {"name", "scopes": ["read", '
+        '"write"], "sources": [source or prefix*], "digest": "sha256:<64 hex>"} '
+        "(`bqingest api hash-key --name N --scope S --source SRC` prints one); a bare "
+        "comma-separated list of digests (the old format) still works, each a key with both "
+        "scopes and every source. Clients send the key in the X-API-Key header.",
     )
     public_read: bool = Field(
         False,
@@ -138,18 +225,25 @@ class ApiSettings(CoreSettings):
     @classmethod
     def _split_api_keys(cls, value: object) -> object:
         if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
+            if value.lstrip().startswith("["):
+                try:
+                    value = json.loads(value)
+                except ValueError as exc:
+                    raise ValueError(f"BQINGEST_API_KEYS is not valid JSON: {exc}") from None
+            else:
+                value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            return tuple(_key_spec(item) for item in value)
         return value
 
     @field_validator("api_keys")
     @classmethod
-    def _check_api_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for digest in value:
-            if not _API_KEY_DIGEST.fullmatch(digest):
-                raise ValueError(
-                    "each key must be stored as 'sha256:<64 lowercase hex>', never in clear: "
-                    "make one with `bqingest api hash-key`"
-                )
+    def _check_api_keys(cls, value: tuple[ApiKeySpec, ...]) -> tuple[ApiKeySpec, ...]:
+        for what in ("name", "digest"):
+            seen = [getattr(key, what) for key in value]
+            duplicates = sorted({item for item in seen if seen.count(item) > 1})
+            if duplicates:
+                raise ValueError(f"two keys have the same {what}: {duplicates[0]}")
         return value
 
     def check_api_is_safe(self) -> None:

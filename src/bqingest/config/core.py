@@ -8,6 +8,7 @@ than silently sending production traffic to a laptop port. Resource names match 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,6 +182,8 @@ class CoreSettings(BaseSettings):
                 continue
             if isinstance(value, bool):
                 text = "true" if value else "false"
+            elif isinstance(value, tuple | list) and any(isinstance(i, dict) for i in value):
+                text = json.dumps(list(value))  # structured items (API keys): a JSON array
             elif isinstance(value, tuple | list):
                 text = ",".join(str(item) for item in value)
             else:

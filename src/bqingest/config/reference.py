@@ -52,6 +52,38 @@ are refused and `BQINGEST_PROJECT` is required. Terraform sets the cloud's value
 """
 
 
+FOOTER = """
+## API keys (`BQINGEST_API_KEYS`)
+
+A key has a **name** (1-63 lowercase letters, digits and hyphens), **scopes** (`read`, `write` or
+both) and, with `write`, the **sources** it may publish as: a source exactly, a prefix ending in
+`*`, or `*` for any. The value is a JSON array; only the key's SHA-256 digest is stored:
+
+```sh
+bqingest api hash-key --generate                      # a new key (give it to the client)
+echo "$KEY" | bqingest api hash-key --name shop --scope write \\
+    --source //shop.example.com/orders --source '//shop.example.com/returns/*'
+# -> one entry: {"name": "shop", "scopes": ["write"], "sources": [...], "digest": "sha256:..."}
+printf '%s' '[{"name": "shop", ...}, {"name": "dashboard", "scopes": ["read"], ...}]' |
+  gcloud secrets versions add bqingest-api-keys --data-file=-
+```
+
+The API refuses to start on a malformed value and names the entry: not JSON, an unknown field, a
+name or digest used twice, a digest that is not `sha256:<64 hex>` (a key in clear), `write`
+without `sources`. A POST whose key lacks `write` gets 403 `not_allowed`; one whose event names a
+source the key may not use gets 403 `not_allowed` with `field` pointing at that event's `source`,
+and nothing of the batch is published. Every published event carries the key's name in the Pub/Sub
+attribute `bqingest-key` (stored in the events table's `attributes`); the API sets it from the key,
+never from the request.
+
+**Old values keep working unchanged.** A comma-separated list of bare digests (the format before
+keys had scopes) still parses; each is the key `key-<first 8 hex of the digest>` with both scopes
+and every source, which is exactly what it could do before. Chosen so that a deploy with old keys
+neither gains nor silently loses write (a read-only default would stop every producer at the next
+deploy); to narrow a key, replace its digest with a JSON entry.
+"""
+
+
 def _default(info: FieldInfo) -> str:
     extra = info.json_schema_extra
     if isinstance(extra, dict) and "default_text" in extra:
@@ -87,7 +119,7 @@ def rows() -> list[str]:
 
 def render() -> str:
     """The whole ``docs/configuration.md``."""
-    return HEADER + "\n".join(rows()) + "\n"
+    return HEADER + "\n".join(rows()) + "\n" + FOOTER
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -145,12 +145,14 @@ class FakePublisher:
     """The :class:`~bqingest.api.publisher.EventPublisher` protocol, keeping what it was given."""
 
     published: list[bytes] = field(default_factory=list)
+    attributes: list[dict[str, str]] = field(default_factory=list)
     fail: Exception | None = None
 
-    async def publish(self, messages: Sequence[bytes]) -> list[str]:
+    async def publish(self, messages: Sequence[bytes], attributes: Mapping[str, str]) -> list[str]:
         if self.fail is not None:
             raise self.fail
         self.published.extend(messages)
+        self.attributes.extend(dict(attributes) for _ in messages)
         return [str(len(self.published) - len(messages) + i) for i in range(len(messages))]
 
     def check(self) -> None:

@@ -197,3 +197,39 @@ def test_publisher_failures_are_503(api: ApiHarness, failure: Exception, code: s
 def test_the_published_event_parses_with_the_contract(api: ApiHarness) -> None:
     post(api, {**EVENT, "tenant": "acme"})
     assert parse_event_json(api.publisher.published[0]).extensions == {"tenant": "acme"}
+
+
+@pytest.mark.parametrize("shortfall", [-1, 0, 1, 40, 80, 200])
+def test_the_api_and_the_pipeline_apply_one_size_rule(harness_factory, shortfall: int) -> None:
+    """An event is 202 exactly when the pipeline will take it: the size counts the Pub/Sub
+    attributes the API publishes with, as the pipeline does (before, a body of the limit got 202
+    and was then dead-lettered too_large)."""
+    limit = 2048
+    api = harness_factory(max_message_bytes=limit)
+    skeleton = json.dumps({**EVENT, "data": ""}, separators=(",", ":")).encode()
+    event = {**EVENT, "data": "x" * (limit - shortfall - len(skeleton))}
+    response = post(api, event)
+    body = json.dumps(event, separators=(",", ":")).encode()
+    assert len(body) == limit - shortfall
+    context = (
+        MessageContext(
+            message_id="m", publish_time=datetime.now(UTC), attributes=api.publisher.attributes[0]
+        )
+        if api.publisher.attributes
+        else None
+    )
+    if response.status_code == 202:
+        assert context is not None
+        parse_message(api.publisher.published[0], context, max_bytes=limit)
+    else:
+        assert response.status_code == 422
+        assert response.json()["error"]["reason"] == "too_large"
+        attributes = {"content-type": "application/cloudevents+json", "bqingest-key": "k"}
+        with pytest.raises(ValueError, match="bytes"):
+            parse_message(
+                body,
+                MessageContext(
+                    message_id="m", publish_time=datetime.now(UTC), attributes=attributes
+                ),
+                max_bytes=limit,
+            )

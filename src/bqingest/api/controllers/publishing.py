@@ -15,11 +15,13 @@ from typing import Any, Final
 
 import pydantic_core
 
-from bqingest.api.errors import BatchPartlyPublished, InvalidInput, PayloadTooLarge
+from bqingest.api.errors import BatchPartlyPublished, InvalidInput, KeyNotAllowed, PayloadTooLarge
 from bqingest.api.metrics import ApiMetrics
-from bqingest.api.publisher import EventPublisher, PubSubPartialFailure
+from bqingest.api.publisher import PUBLISH_ATTRIBUTES, EventPublisher, PubSubPartialFailure
 from bqingest.api.serializers.events import PublishAccepted
+from bqingest.config import ApiKeySpec
 from bqingest.contract import ContractError, Reason, parse_event_json
+from bqingest.contract.events import message_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,9 @@ class PublishLimits:
 IDEMPOTENCY_NAMESPACE: Final = uuid.UUID("0f6c9d2e-6a43-5d0e-9b1f-2f3a8c7d4e15")
 """Ids derived from an Idempotency-Key are uuid5(this, "<key>/<index in the request>")."""
 IDEMPOTENCY_KEY: Final = re.compile(r"[\x21-\x7e]{1,255}")
+KEY_ATTRIBUTE: Final = "bqingest-key"
+"""The Pub/Sub attribute naming the API key that published an event (stored in ``attributes``).
+Set here from the key that authenticated the request, never from anything the producer sends."""
 
 
 def derived_id(idempotency_key: str, index: int) -> str:
@@ -61,8 +66,12 @@ class PublishController:
     def max_body_bytes(self) -> int:
         return self._limits.max_body_bytes
 
-    async def publish(self, body: bytes, *, idempotency_key: str | None = None) -> PublishAccepted:
-        """Validate one event or a batch with the contract, publish them, return their ids."""
+    async def publish(
+        self, body: bytes, *, key: ApiKeySpec, idempotency_key: str | None = None
+    ) -> PublishAccepted:
+        """Validate one event or a batch with the contract, check that ``key`` may publish as
+        each event's source, publish them stamped with the key's name, return their ids."""
+        attributes = {**PUBLISH_ATTRIBUTES, KEY_ATTRIBUTE: key.name}
         try:
             if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
                 raise InvalidInput(
@@ -70,12 +79,15 @@ class PublishController:
                     field="Idempotency-Key",
                     reason=Reason.INVALID_VALUE.value,
                 )
-            messages, ids = self._messages(body, idempotency_key)
+            messages, ids = self._messages(body, idempotency_key, key, attributes)
         except InvalidInput as exc:
             self._metrics.rejected_events.labels(exc.reason or "invalid").inc()
             raise
+        except KeyNotAllowed:
+            self._metrics.rejected_events.labels("source_not_allowed").inc()
+            raise
         try:
-            await self._publisher.publish(messages)
+            await self._publisher.publish(messages, attributes)
         except PubSubPartialFailure as partial:
             self._metrics.published_events.inc(len(partial.accepted))
             raise BatchPartlyPublished(
@@ -86,9 +98,12 @@ class PublishController:
         self._metrics.published_events.inc(len(messages))
         return PublishAccepted(ids=ids, count=len(ids))
 
-    def _messages(self, body: bytes, key: str | None) -> tuple[list[bytes], list[str]]:
+    def _messages(
+        self, body: bytes, key: str | None, api_key: ApiKeySpec, attributes: dict[str, str]
+    ) -> tuple[list[bytes], list[str]]:
+        context = _Context(api_key, attributes)
         if body.lstrip()[:1] != b"[":
-            return self._message(body, None, prefix="", key=key, index=0)
+            return self._message(body, None, prefix="", key=key, index=0, context=context)
         try:
             # NaN and infinities parse here so that the contract names the event and field.
             items = pydantic_core.from_json(body)
@@ -105,14 +120,21 @@ class PublishController:
         for index, item in enumerate(items):
             raw = pydantic_core.to_json(item)
             item_messages, item_ids = self._message(
-                raw, item, prefix=f"[{index}]", key=key, index=index
+                raw, item, prefix=f"[{index}]", key=key, index=index, context=context
             )
             messages += item_messages
             ids += item_ids
         return messages, ids
 
     def _message(
-        self, raw: bytes, parsed: Any, *, prefix: str, key: str | None, index: int
+        self,
+        raw: bytes,
+        parsed: Any,
+        *,
+        prefix: str,
+        key: str | None,
+        index: int,
+        context: _Context,
     ) -> tuple[list[bytes], list[str]]:
         """One validated event as the message to publish (its id derived from the key if it
         had none; without a key an id is required)."""
@@ -120,6 +142,12 @@ class PublishController:
             event = parse_event_json(raw)
         except ContractError as exc:
             raise InvalidInput.from_contract(exc, prefix=prefix) from None
+        if not context.api_key.may_publish_as(event.source):
+            raise KeyNotAllowed(
+                f"the API key {context.api_key.name!r} may not publish events of source "
+                f"{event.source[:200]!r}",
+                field=f"{prefix}.source" if prefix else "source",
+            )
         event_id = event.id
         message = raw
         if event_id is None:
@@ -135,13 +163,23 @@ class PublishController:
             document = parsed if parsed is not None else pydantic_core.from_json(raw)
             message = pydantic_core.to_json({**document, "id": event_id})
         limit = self._limits.max_message_bytes
-        if len(message) > limit:
+        size = message_size(message, context.attributes)
+        if size > limit:
             raise InvalidInput(
-                f"the event is {len(message)} bytes, over the limit of {limit} bytes",
+                f"the event is {size} bytes with its Pub/Sub attributes, over the limit of "
+                f"{limit} bytes",
                 field=prefix or None,
                 reason=Reason.TOO_LARGE.value,
             )
         return [message], [event_id]
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every event of one request is checked and published with."""
+
+    api_key: ApiKeySpec
+    attributes: dict[str, str]
 
 
 def _unparsable(body: bytes) -> ContractError:

@@ -30,6 +30,7 @@ from bqingest.api.deps import (
     PublishControllerDep,
     ReadAccess,
     WriteAccess,
+    WriterKeyDep,
     events_controller,
 )
 from bqingest.api.errors import (
@@ -61,7 +62,10 @@ EVENT_MEDIA_TYPES: Final = frozenset(
 
 _AUTH_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     401: {"description": "No API key (X-API-Key)."},
-    403: {"description": "The API key is not valid."},
+    403: {
+        "description": "The API key is not valid, lacks the scope, or may not publish as the "
+        "event's source (`not_allowed`, `field` names it)."
+    },
 }
 _BY_ID_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     200: {
@@ -189,6 +193,7 @@ _BODY_EXAMPLES: Final = {
 
 
 async def publish_events(
+    key: WriterKeyDep,
     body: Annotated[bytes, Depends(read_event_body)],
     controller: PublishControllerDep,
     idempotency_key: Annotated[
@@ -200,7 +205,7 @@ async def publish_events(
         ),
     ] = None,
 ) -> PublishAccepted:
-    return await controller.publish(body, idempotency_key=idempotency_key)
+    return await controller.publish(body, key=key, idempotency_key=idempotency_key)
 
 
 def register(app: FastAPI, *, public_read: bool, post_enabled: bool) -> None:
