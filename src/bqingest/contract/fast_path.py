@@ -24,6 +24,8 @@ from bqingest.contract.events import (
     BINARY_PREFIX,
     CONTENT_TYPE_ATTRIBUTE,
     DEFAULT_MAX_MESSAGE_BYTES,
+    EXTENSION_INT_MAX,
+    EXTENSION_INT_MIN,
     EXTENSION_NAME,
     CloudEvent,
     MessageContext,
@@ -86,6 +88,9 @@ _FAST_MAX_BRACKETS: Final = 150
 with more brackets than this (a bound on its depth) goes to the reference. A body of at most
 twice as many bytes cannot hold more, and is not counted."""
 
+_LONG_DIGITS: Final = re.compile(rb"\d{19}").search
+"""Integers of at most 18 digits are within INT64 (the reference checks wider ones)."""
+
 _FAST_TIME: Final = re.compile(
     r"\d{4}-\d\d-\d\dT(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?"
     r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
@@ -141,6 +146,8 @@ def _fast_event(fields: Mapping[str, Any], data: Any, context: MessageContext) -
                 continue
             if type(value) not in _EXTENSION_TYPES or _EXTENSION_NAME_MATCH(name) is None:
                 return None
+            if type(value) is int and not EXTENSION_INT_MIN <= value <= EXTENSION_INT_MAX:
+                return None
             extensions[name] = value
     return ValidEvent(
         "1.0", event_id, source, kind, subject, time, datacontenttype, dataschema, data, extensions
@@ -148,7 +155,13 @@ def _fast_event(fields: Mapping[str, Any], data: Any, context: MessageContext) -
 
 
 def _fast_json(body: bytes) -> Any:
-    """What msgspec decodes ``body`` to when that is what pydantic would decode; else _ABSENT."""
+    """What msgspec decodes ``body`` to when that is what pydantic would decode; else _ABSENT.
+
+    A body with a run of 19 digits or more may hold an integer wider than BigQuery's JSON type
+    stores: the reference walks it.
+    """
+    if _LONG_DIGITS(body) is not None:
+        return _ABSENT
     if (
         len(body) > 2 * _FAST_MAX_BRACKETS
         and body.count(b"[") + body.count(b"{") > _FAST_MAX_BRACKETS

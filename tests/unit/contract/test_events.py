@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import json
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -192,6 +194,50 @@ class TestRejections:
         with pytest.raises(ContractError) as caught:
             parse_event_json(body)
         assert caught.value.reason is Reason.INVALID_VALUE
+
+    @pytest.mark.parametrize(
+        ("data", "where"),
+        [
+            (b"1" + b"0" * 4299, "data"),  # the review's 4,300-digit integer
+            (b'{"n": 18446744073709551616}', "data.n"),  # 2^64
+            (b'{"a": [1, {"n": -9223372036854775809}]}', "data.a[1].n"),  # -2^63 - 1
+        ],
+    )
+    def test_integers_bigquery_cannot_store_are_refused(self, data: bytes, where: str) -> None:
+        body = structured(data=0).replace(b'"data": 0', b'"data": ' + data)
+        error = reject(body)
+        assert (error.reason, error.field) == (Reason.INVALID_VALUE, where)
+        assert "-2^63..2^64-1" in error.message
+        assert reject(data, BINARY_ATTRIBUTES).reason is Reason.INVALID_VALUE
+        with pytest.raises(ContractError):
+            parse_event_json(body)
+
+    def test_integers_at_the_edges_of_int64_and_uint64_are_kept(self) -> None:
+        data = {"min": -(2**63), "max": 2**64 - 1}
+        assert parse_message(structured(data=data), context()).data == data
+
+    @pytest.mark.parametrize("value", [2**31, -(2**31) - 1, 10**30])
+    def test_extension_integers_are_32_bit(self, value: int) -> None:
+        error = reject(structured(level=value))
+        assert (error.reason, error.field) == (Reason.INVALID_VALUE, "level")
+        assert parse_message(structured(level=2**31 - 1), context()).extensions == {
+            "level": 2**31 - 1
+        }
+
+    def test_checking_data_takes_memory_for_its_depth_not_its_size(self) -> None:
+        """The review's body: 1 MiB of ``[{}, {}, ...]`` took 64 MiB to parse; 40 of those went
+        to a path string per pending value in the NaN check."""
+        items = (1024 * 1024 - 100) // 3
+        body = structured(data=0).replace(
+            b'"data": 0', b'"data": [' + b",".join([b"{}"] * items) + b"]"
+        )
+        tracemalloc.start()
+        try:
+            parse_event_json(body)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak < 32 * len(body)  # the decoded tree itself is about 24 bytes per byte
 
     def test_large_but_finite_numbers_are_kept(self) -> None:
         event = parse_message(structured(data={"x": 1e308, "y": -2.5e-300}), context())
