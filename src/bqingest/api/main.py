@@ -123,6 +123,7 @@ def create_app(
                 max_events=settings.api_post_max_events,
                 max_message_bytes=settings.max_message_bytes,
                 max_body_bytes=settings.api_post_max_bytes,
+                max_inflight_bytes=settings.api_post_max_inflight_bytes,
             ),
             metrics=metrics,
         ),

@@ -130,6 +130,14 @@ class ApiSettings(CoreSettings):
     api_post_max_bytes: int = Field(
         1024 * 1024, ge=1024, le=10 * 1024 * 1024, description="Body size limit of one POST."
     )
+    api_post_max_inflight_bytes: int = Field(
+        8 * 1024 * 1024,
+        ge=1024,
+        le=1024**3,
+        description="Bytes of POST bodies being read, parsed and published at once; beyond it a "
+        "POST gets 503 overloaded. Parsing takes up to about 32 times a body's size, so count "
+        "32 times this in the instance's memory.",
+    )
     api_publish_timeout_seconds: float = Field(
         10.0, gt=0, le=60, description="Deadline for Pub/Sub to accept a POST's events."
     )
@@ -245,6 +253,15 @@ class ApiSettings(CoreSettings):
             if duplicates:
                 raise ValueError(f"two keys have the same {what}: {duplicates[0]}")
         return value
+
+    @model_validator(mode="after")
+    def _inflight_holds_a_post(self) -> ApiSettings:
+        if self.api_post_max_inflight_bytes < self.api_post_max_bytes:
+            raise ValueError(
+                "BQINGEST_API_POST_MAX_INFLIGHT_BYTES must be at least "
+                "BQINGEST_API_POST_MAX_BYTES, or no POST of the largest size could pass"
+            )
+        return self
 
     def check_api_is_safe(self) -> None:
         """Refuse to serve the API with a configuration nobody should run in the cloud."""

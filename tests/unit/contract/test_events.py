@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import tracemalloc
-
 import json
+import tracemalloc
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest

@@ -17,6 +17,7 @@ declared one costs microseconds per request); the OpenAPI document says the same
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any, Final
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
@@ -162,8 +163,12 @@ async def get_event_canonical(id: CanonicalEventIdPath, request: Request) -> Res
     return await get_event(id, request)
 
 
-async def read_event_body(request: Request, controller: PublishControllerDep) -> bytes:
-    """The raw body, refused early when its media type or size is wrong."""
+async def read_event_body(
+    request: Request, controller: PublishControllerDep
+) -> AsyncIterator[bytes]:
+    """The raw body, refused early when its media type or size is wrong, or when more bytes of
+    POSTs than the bound are in flight (503); its bytes count against that bound until the
+    request ends."""
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in EVENT_MEDIA_TYPES:
         raise UnsupportedMediaType(f"send JSON: one of {', '.join(sorted(EVENT_MEDIA_TYPES))}")
@@ -171,12 +176,17 @@ async def read_event_body(request: Request, controller: PublishControllerDep) ->
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+    inflight = controller.inflight
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
-    return bytes(body)
+    try:
+        async for chunk in request.stream():
+            inflight.take(len(chunk))
+            body += chunk
+            if len(body) > limit:
+                raise PayloadTooLarge(f"the body is over the limit of {limit} bytes")
+        yield bytes(body)
+    finally:
+        inflight.give(len(body))
 
 
 _EVENT_SCHEMA: Final = CloudEvent.model_json_schema()
