@@ -20,14 +20,18 @@ How a bundle is written (:class:`WarehouseWriter`, plain Python, no Beam):
 * **row errors** (BigQuery names the rows it refuses; the rest of the request is not written) send
   the named rows to ``dead_letters`` (stage ``sink``, reason ``sink_rejected``) and append the rest
   again;
-* **UNKNOWN** refusing the whole request without naming rows is how bqemulator answers one
-  malformed JSON value: the request is split in halves until the refused rows are isolated, and
-  each of those is dead-lettered;
-* any **other** error refusing the whole request (the table lacks a column the contract writes,
-  say: BigQuery names bad rows in ``row_errors``, so a request-level error is about the request)
-  is not a bad row: :class:`SinkRequestRefused` is raised with the cause, nothing is
-  dead-lettered, and the bundle fails and is retried (Dataflow) or the pipeline stops and
-  recovers on restart (local) once the cause is fixed;
+* **INVALID_ARGUMENT** or **UNKNOWN** refusing the whole request without naming rows may come
+  from one row (bqemulator answers UNKNOWN for one malformed JSON value; BigQuery
+  INVALID_ARGUMENT for a request it cannot take): the request is split in halves until the
+  refused rows are alone, and those are dead-lettered, but only when the split shows that the
+  table takes the other rows. A refused request of one row, a split in which no row is written
+  (the table lacks a column the contract writes, say) or one that needs more than
+  :data:`MAX_BISECT_APPENDS` appends is about the request or the table, not rows: it is treated
+  as below;
+* any **other** error refusing the whole request is not a bad row: :class:`SinkRequestRefused`
+  is raised with the cause, nothing is dead-lettered, and the bundle fails and is retried
+  (Dataflow) or the pipeline stops and recovers on restart (local) once the cause is fixed
+  (rows a split wrote before are written again then: readers see each ``(source, id)`` once);
 * a row whose encoding alone is larger than one request may carry is refused before any append
   and dead-lettered (``sink_rejected``), so it never wedges the stream;
 * an empty response is treated as UNAVAILABLE: after a server restart, the client's default retry
@@ -183,6 +187,21 @@ class WriteOutcome:
     retries: int = 0
 
 
+BISECTED: Final = (exceptions.Unknown, exceptions.InvalidArgument)
+"""Whole-request refusals that may come from one row: BigQuery answers INVALID_ARGUMENT for a
+request it cannot take (a value, or the request's size), bqemulator UNKNOWN for a malformed JSON
+value. The request is split to find out (:meth:`WarehouseWriter._bisect_request`)."""
+MAX_BISECT_APPENDS: Final = 64
+"""Appends one refused request may take to isolate its bad rows: about 20 find one bad row in
+1,000; beyond it the refusal is taken to be about the table."""
+
+
+@dataclass
+class _BisectBudget:
+    appends: int
+    gave_up: bool = False
+
+
 @dataclass
 class _Encoded:
     row: RowToWrite
@@ -297,12 +316,50 @@ class WarehouseWriter:
         if chunk:
             yield chunk
 
+    def _bisect_request(
+        self,
+        table_id: str,
+        schema: ProtoRowSchema,
+        chunk: list[_Encoded],
+        refusal: exceptions.GoogleAPICallError,
+        outcome: WriteOutcome,
+    ) -> tuple[list[RowToWrite], list[tuple[RowToWrite, str]]]:
+        """Split a request BigQuery refused as a whole until the refused rows are alone; they are
+        bad rows only if others of the request were written. A request of one row, a split in
+        which no row is written, or one that needs more than :data:`MAX_BISECT_APPENDS` appends
+        (more than a few rows refused) is about the request or the table, not rows: nothing is
+        dead-lettered and :class:`SinkRequestRefused` is raised."""
+        if len(chunk) > 1:
+            budget = _BisectBudget(MAX_BISECT_APPENDS)
+            written: list[RowToWrite] = []
+            rejected: list[tuple[RowToWrite, str]] = []
+            middle = len(chunk) // 2
+            for half in (chunk[:middle], chunk[middle:]):
+                ok, refused = self._append_chunk(table_id, schema, half, outcome, budget)
+                written += ok
+                rejected += refused
+            if written and not budget.gave_up:
+                return written, rejected
+        raise self._refused(table_id, len(chunk), refusal) from refusal
+
+    @staticmethod
+    def _refused(
+        table_id: str, rows: int, exc: exceptions.GoogleAPICallError
+    ) -> SinkRequestRefused:
+        return SinkRequestRefused(
+            f"BigQuery refused the whole append of {rows} row(s) to {table_id} "
+            f"({type(exc).__name__}: {exc.message or exc}); nothing was written or "
+            "dead-lettered: fix the cause (a table whose schema lags the contract: run "
+            "`bqingest bootstrap` locally or apply Terraform) and the rows are written"
+        )
+
     def _append_chunk(
         self,
         table_id: str,
         schema: ProtoRowSchema,
         chunk: list[_Encoded],
         outcome: WriteOutcome,
+        budget: _BisectBudget | None = None,
     ) -> tuple[list[RowToWrite], list[tuple[RowToWrite, str]]]:
         pending = chunk
         rejected: list[tuple[RowToWrite, str]] = []
@@ -312,6 +369,11 @@ class WarehouseWriter:
             logger.warning("append to %s failed (%s); retrying", table_id, error)
 
         while pending:
+            if budget is not None:
+                if budget.appends <= 0:  # given up: the caller raises SinkRequestRefused
+                    budget.gave_up = True
+                    return [], rejected
+                budget.appends -= 1
             rows = [item.data for item in pending]
             try:
                 result = self._retried(
@@ -322,24 +384,21 @@ class WarehouseWriter:
                     f"writing {len(pending)} row(s) to {table_id} still fails after "
                     f"{self._retry_timeout:g}s of retries: {exc.cause}"
                 ) from exc
-            except exceptions.Unknown as exc:  # bqemulator: one row refused, none named
+            except BISECTED as exc:  # a whole request refused, no row named: split it
+                if budget is None:  # the request as batched: the evidence is judged here
+                    return self._bisect_request(table_id, schema, pending, exc, outcome)
                 if len(pending) == 1:
-                    rejected.append((pending[0].row, str(exc.message or exc)))
+                    rejected.append((pending[0].row, f"{type(exc).__name__}: {exc.message or exc}"))
                     return [], rejected
                 middle = len(pending) // 2
                 written: list[RowToWrite] = []
                 for half in (pending[:middle], pending[middle:]):
-                    ok, refused = self._append_chunk(table_id, schema, half, outcome)
+                    ok, refused = self._append_chunk(table_id, schema, half, outcome, budget)
                     written += ok
                     rejected += refused
                 return written, rejected
             except exceptions.GoogleAPICallError as exc:
-                raise SinkRequestRefused(
-                    f"BigQuery refused the whole append of {len(pending)} row(s) to {table_id} "
-                    f"({type(exc).__name__}: {exc.message or exc}); nothing was written or "
-                    "dead-lettered: fix the cause (a table whose schema lags the contract: run "
-                    "`bqingest bootstrap` locally or apply Terraform) and the rows are written"
-                ) from exc
+                raise self._refused(table_id, len(pending), exc) from exc
             if not result.row_errors:
                 return [item.row for item in pending], rejected
             refused_rows = {i: m for i, m in result.row_errors.items() if 0 <= i < len(pending)}

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from google.api_core import exceptions
+from google.cloud.bigquery_storage_v1 import types
 from google.protobuf import descriptor_pb2
 
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS
@@ -16,6 +17,7 @@ from bqingest.pipeline.errors import SinkError, SinkRequestRefused, SinkUnavaila
 from bqingest.pipeline.processing import Destination, ReceivedMessage, RowToWrite, process_message
 from bqingest.pipeline.proto_rows import schema_for
 from bqingest.pipeline.writer import (
+    MAX_BISECT_APPENDS,
     AppendResult,
     StorageWriteAppender,
     WarehouseWriter,
@@ -142,13 +144,79 @@ def test_a_request_level_refusal_is_not_a_bad_row_and_loses_nothing(
     refusal = exceptions.InvalidArgument(
         "Input schema has more fields than BigQuery schema, extra fields: 'dataschema'"
     )
-    appender = FakeAppender(*[refusal] * 10)
+    appender = FakeAppender(*[refusal] * 100)
     with pytest.raises(SinkRequestRefused, match="extra fields: 'dataschema'") as caught:
         writer(appender, retry_clock).write([event(n) for n in range(6)] + [rejected(1)])
     assert "nothing was written or dead-lettered" in str(caught.value)
-    assert len(appender.calls) == 1  # not split, not retried
+    # Split to find out (1 + 2 * 6 - 2 appends), no row of it taken: the table, not rows.
+    assert len(appender.calls) == 11
     assert appender.written == {}
     assert retry_clock.sleeps == []
+
+
+def refuse(*bad: str, error: type[Exception] = exceptions.InvalidArgument):
+    """An appender outcome refusing, as a whole request, any request that holds a ``bad`` id."""
+
+    def outcome(rows: list[dict]) -> object:
+        if any(row.get("id") in bad for row in rows):
+            return error("The proto field mismatched with BigQuery field")
+        return AppendResult()
+
+    return outcome
+
+
+def test_an_invalid_argument_request_is_bisected_down_to_the_refused_row() -> None:
+    appender = FakeAppender(*[refuse("e5")] * 100)
+    outcome = writer(appender).write([event(n) for n in range(8)])
+    assert sorted(ids(appender.written[TABLES[Destination.EVENTS]])) == [
+        f"e{n}" for n in range(8) if n != 5
+    ]
+    [letter] = appender.written[TABLES[Destination.DEAD_LETTERS]]
+    assert (letter["reason"], json.loads(letter["raw_payload"])["id"]) == ("sink_rejected", "e5")
+    assert "InvalidArgument" in letter["error_message"]
+    assert outcome.sink_rejected == 1
+
+
+def test_a_refused_request_of_one_row_is_not_taken_for_a_bad_row() -> None:
+    appender = FakeAppender(*[refuse("e0")] * 10)
+    with pytest.raises(SinkRequestRefused):
+        writer(appender).write([event(0)])
+    assert len(appender.calls) == 1
+
+
+def test_a_split_that_finds_many_refused_rows_gives_up_and_dead_letters_nothing() -> None:
+    bad = [f"e{n}" for n in range(0, 1000, 25)]  # 40 rows spread over the request
+    appender = FakeAppender(*[refuse(*bad)] * 1000)
+    with pytest.raises(SinkRequestRefused):
+        writer(appender).write([event(n) for n in range(1000)])
+    assert len(appender.calls) <= 1 + MAX_BISECT_APPENDS
+    assert TABLES[Destination.DEAD_LETTERS] not in appender.written
+
+
+def test_no_append_request_exceeds_the_storage_write_api_limit() -> None:
+    """10 MB per AppendRowsRequest, descriptor and framing included, whatever the batch holds:
+    rows of 1 MB, rows near the per-row bound, and many small rows."""
+    client = FakeWriteClient([])
+
+    class Recording(StorageWriteAppender):
+        def append(self, table_id, descriptor, rows):
+            client.responses = [types.AppendRowsResponse()]
+            return super().append(table_id, descriptor, rows)
+
+    def sized(n: int, size: int) -> RowToWrite:
+        body = {"specversion": "1.0", "id": f"e{n}", "source": "//s", "type": "t"}
+        body["data"] = "x" * size
+        message = ReceivedMessage(json.dumps(body).encode(), {}, f"m{n}", PUBLISHED)
+        return process_message(message, max_bytes=10 * 1024 * 1024, now=NOW)
+
+    batch = [sized(n, 1_000_000) for n in range(12)]
+    batch += [sized(100 + n, 8 * 1024 * 1024 - 2000) for n in range(2)]
+    batch += [sized(1000 + n, 10) for n in range(12_000)]
+    appender = Recording(client, timeout=5)  # type: ignore[arg-type]
+    WarehouseWriter(appender, tables=TABLES, clock=lambda: NOW).write(batch)
+    sizes = [types.AppendRowsRequest.pb(request).ByteSize() for request in client.requests]
+    assert len(sizes) >= 4
+    assert max(sizes) < 10_000_000
 
 
 def test_a_row_larger_than_one_append_is_dead_lettered_before_any_append() -> None:
