@@ -48,3 +48,4 @@ class PipelineSeries(StrEnum):
     SINK_RETRIES = "bqingest_pipeline_sink_retries_total"
     DEAD_LETTERS = "bqingest_pipeline_dead_letters_total"
     FRESHNESS_SECONDS = "bqingest_pipeline_freshness_seconds"
+    SINK_BLOCKED = "bqingest_pipeline_sink_blocked"

@@ -433,6 +433,7 @@ def test_alert_policies_cover_issue_7() -> None:
         "dataflow_system_lag",
         "oldest_unacked_message",
         "pipeline_dead_letters",
+        "pipeline_sink_blocked",
         "ingest_volume",
         "api_5xx_ratio",
         "reconcile_missing",
@@ -644,8 +645,9 @@ def test_counter_names_are_module_variables_with_defaults() -> None:
     assert {n for n in config.variables if n.startswith("pipeline_counter_")} == {
         "pipeline_counter_events_written",
         "pipeline_counter_dead_lettered",
+        "pipeline_counter_sink_blocked",
     }
-    assert counters() == {"rows_written_events", "rows_written_dead_letters"}
+    assert counters() == {"rows_written_events", "rows_written_dead_letters", "sink_blocked"}
     everything = json.dumps(config.files) + (MODULE / "dashboard.json").read_text()
     for name in counters():
         assert f"'{name}'" not in everything, f"counter {name} written out instead of a variable"
@@ -659,6 +661,7 @@ def test_counter_names_are_counters_the_pipeline_defines() -> None:
     assert counters() <= defined, counters() - defined
     assert variables()["pipeline_counter_events_written"] == Count.ROWS_WRITTEN_EVENTS.value
     assert variables()["pipeline_counter_dead_lettered"] == Count.ROWS_WRITTEN_DEAD_LETTERS.value
+    assert variables()["pipeline_counter_sink_blocked"] == Count.SINK_BLOCKED.value
     assert "dead_letters_not_json" in defined and "events_written" not in defined
 
 

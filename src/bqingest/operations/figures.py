@@ -88,6 +88,7 @@ class Figures:
     dead_letters: dict[tuple[str, str], float] | None = None  # (reason, stage) -> count
     dead_letters_in_window: dict[tuple[str, str], float] | None = None
     sink_retries: float | None = None
+    sink_blocked: list[str] | None = None  # the kinds of error blocking the sink now
     freshness_p50: float | None = None  # over the window
     freshness_p95: float | None = None
     freshness_rows: float | None = None
@@ -159,6 +160,9 @@ def _pipeline_figures(
     values["parsed"] = pipeline.total(PipelineSeries.EVENTS_PARSED)
     values["rejected"] = pipeline.total(PipelineSeries.PARSE_REJECTED)
     values["sink_retries"] = pipeline.total(PipelineSeries.SINK_RETRIES)
+    values["sink_blocked"] = sorted(
+        kind for (kind,), v in pipeline.by(PipelineSeries.SINK_BLOCKED, "kind").items() if v
+    )
     written = {
         table: v for (table,), v in pipeline.by(PipelineSeries.ROWS_WRITTEN, "table").items()
     }

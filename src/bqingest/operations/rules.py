@@ -12,6 +12,9 @@ Each failure says which rule and why; any failure makes the status unhealthy.
                   ``max_freshness_seconds``
 ``sink``          no dead letter at the sink stage or with reason ``internal_error``
                   during the window (the system's faults, not the producers')
+``sink_blocked``  the pipeline does not report its sink as blocked (appends failing for a
+                  reason that is not a row's: a missing table, no permission, BigQuery
+                  down); the detail names the error's kind
 ``api_errors``    API 5xx share of requests during the window within ``max_api_error_ratio``
 ================  ==================================================================
 """
@@ -114,6 +117,18 @@ def checks(first: Reading, last: Reading, thresholds: Thresholds) -> list[Check]
             + ", ".join(f"{r} ({s}) {v:.0f}" for (r, s), v in sorted(system_faults.items()))
             if system_faults
             else "no sink-stage or internal_error dead letter",
+        )
+    )
+    blocked = seen.sink_blocked or []
+    results.append(
+        Check(
+            "sink_blocked",
+            not blocked,
+            f"the pipeline's writes to BigQuery are blocked: {', '.join(blocked)}; rows are held "
+            "and retried (docs/runbook.md, Pipeline sink blocked"
+            + ("; a missing table: `bqingest bootstrap`)" if "not_found" in blocked else ")")
+            if blocked
+            else "the sink writes",
         )
     )
     ratio = seen.api_5xx

@@ -19,7 +19,18 @@ Beam metric                   Prometheus series
 ``sink_rejected``             ``bqingest_pipeline_sink_rejected_total``
 ``sink_retries``              ``bqingest_pipeline_sink_retries_total``
 ``publish_to_write_lag_ms``   ``bqingest_pipeline_freshness_seconds{published}`` (histogram)
+``sink_blocked``              ``bqingest_pipeline_sink_blocked{kind}`` (gauge: 1 while blocked)
+``sink_blocked_<kind>``       (the same, by the error's kind)
 ============================  ==============================================================
+
+**Blocked.** The sink is blocked while an append keeps failing for a reason that is not a row's
+(:func:`sink_blocked`): BigQuery unavailable, the table missing (``not_found``), no permission
+(``permission_denied``), or a whole request refused (``invalid_argument``). Each failed attempt
+adds one to ``sink_blocked`` and ``sink_blocked_<kind>`` (``kind``: the gRPC status code in
+lowercase, :data:`SINK_BLOCKED_KINDS`), and sets the gauge of that kind to 1 until a write
+succeeds (:func:`sink_unblocked`). Cloud Monitoring alerts on ``sink_blocked``
+(terraform/modules/monitoring/sink_blocked.tf), ``bqingest status`` on the gauge
+(:mod:`bqingest.operations.rules`).
 
 ``published`` is ``after_start`` for messages published after this process started and
 ``before_start`` for older ones: what the local runner's recovery reads again, or a backlog
@@ -48,8 +59,9 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Final
 
+import grpc
 from apache_beam.metrics.metric import Metrics
-from prometheus_client import CollectorRegistry, Counter, ProcessCollector
+from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector
 from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
@@ -75,6 +87,20 @@ class Count(StrEnum):
     ROWS_WRITTEN_DEAD_LETTERS = "rows_written_dead_letters"
     SINK_REJECTED = "sink_rejected"
     SINK_RETRIES = "sink_retries"
+    SINK_BLOCKED = "sink_blocked"
+
+
+SINK_BLOCKED_KINDS: Final = (
+    *(code.name.lower() for code in grpc.StatusCode if code is not grpc.StatusCode.OK),
+    "other",
+)
+"""What blocked the sink: a gRPC status code in lowercase (``not_found``, ``unavailable``...),
+or ``other``."""
+
+
+def sink_blocked_counter_name(kind: str) -> str:
+    """``sink_blocked_<kind>``: the Beam counter of failed appends of that kind."""
+    return f"sink_blocked_{kind}"
 
 
 def dead_letter_counter_name(reason: str) -> str:
@@ -85,7 +111,11 @@ def dead_letter_counter_name(reason: str) -> str:
 def beam_counter_names() -> frozenset[str]:
     """Every Beam counter name the pipeline defines (what Cloud Monitoring's metric_name holds)."""
     return frozenset(
-        [*(count.value for count in Count), *(dead_letter_counter_name(r) for r in Reason)]
+        [
+            *(count.value for count in Count),
+            *(dead_letter_counter_name(r) for r in Reason),
+            *(sink_blocked_counter_name(k) for k in SINK_BLOCKED_KINDS),
+        ]
     )
 
 
@@ -103,6 +133,20 @@ _ROWS_WRITTEN: Final = Counter(
     PipelineSeries.ROWS_WRITTEN,
     "Rows written to BigQuery, by table (events, dead_letters).",
     ["table"],
+    registry=REGISTRY,
+)
+_SINK_BLOCKED: Final = Gauge(
+    PipelineSeries.SINK_BLOCKED,
+    "1 while appends to BigQuery keep failing for a reason that is not a row's, by the error's "
+    "kind (a gRPC status code: not_found, unavailable, permission_denied...); 0 once a write "
+    "succeeds.",
+    ["kind"],
+    registry=REGISTRY,
+)
+_SINK_BLOCKED_ATTEMPTS: Final = Counter(
+    "bqingest_pipeline_sink_blocked_attempts",
+    "Appends to BigQuery that failed for a reason that is not a row's, by the error's kind.",
+    ["kind"],
     registry=REGISTRY,
 )
 _TWINS: Final[dict[Count, Any]] = {
@@ -129,7 +173,37 @@ _TWINS: Final[dict[Count, Any]] = {
         "Appends to BigQuery retried after a transient error.",
         registry=REGISTRY,
     ),
-}
+}  # Count.SINK_BLOCKED is counted by kind, in sink_blocked()
+_blocked_kinds: set[str] = set()  # kinds whose gauge is 1
+_blocked_lock: Final = threading.Lock()
+
+
+def sink_blocked(kind: str) -> None:
+    """An append failed for a reason that is not a row's (module docstring, Blocked): count it
+    and show the sink as blocked by ``kind`` until a write succeeds."""
+    if kind not in SINK_BLOCKED_KINDS:
+        kind = "other"
+    _beam_counter(Count.SINK_BLOCKED.value).inc()
+    _beam_counter(sink_blocked_counter_name(kind)).inc()
+    _SINK_BLOCKED_ATTEMPTS.labels(kind).inc()
+    with _blocked_lock:
+        for other in _blocked_kinds - {kind}:
+            _SINK_BLOCKED.labels(other).set(0)
+        _blocked_kinds.clear()
+        _blocked_kinds.add(kind)
+        _SINK_BLOCKED.labels(kind).set(1)
+
+
+def sink_unblocked() -> None:
+    """A write succeeded: the sink is not blocked (any more)."""
+    if not _blocked_kinds:  # the common case: no lock
+        return
+    with _blocked_lock:
+        for kind in _blocked_kinds:
+            _SINK_BLOCKED.labels(kind).set(0)
+        _blocked_kinds.clear()
+
+
 _DEAD_LETTERS: Final = Counter(
     PipelineSeries.DEAD_LETTERS,
     "Dead-letter rows written, by reason code and stage (parse, sink).",

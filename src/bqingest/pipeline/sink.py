@@ -24,7 +24,7 @@ from apache_beam.transforms.userstate import (
 
 from bqingest.clock import utc_now
 from bqingest.pipeline.archive import PayloadArchive
-from bqingest.pipeline.metrics import WriteTally, count_written
+from bqingest.pipeline.metrics import WriteTally, count_written, sink_blocked, sink_unblocked
 from bqingest.pipeline.processing import Destination, RowToWrite
 from bqingest.pipeline.writer import (
     MAX_REQUEST_BYTES,
@@ -64,7 +64,12 @@ def _shared_writer(
     channel is opened once per process and lives as long as it: gRPC clients are thread-safe.
     """
     return WarehouseWriter(
-        connect(), tables=dict(tables), retry_timeout=retry_timeout, archive=archive
+        connect(),
+        tables=dict(tables),
+        retry_timeout=retry_timeout,
+        archive=archive,
+        blocked=sink_blocked,
+        unblocked=sink_unblocked,
     )
 
 

@@ -34,6 +34,10 @@ How a bundle is written (:class:`WarehouseWriter`, plain Python, no Beam):
   (rows a split wrote before are written again then: readers see each ``(source, id)`` once);
 * a row whose encoding alone is larger than one request may carry is refused before any append
   and dead-lettered (``sink_rejected``), so it never wedges the stream;
+* every failed attempt that is not about a row (each retried error, and the refusal or give-up
+  that ends them) is reported to ``blocked`` with its kind (:func:`error_kind`), and a write that
+  succeeds to ``unblocked``: the pipeline's metrics show the stage as blocked while it is
+  (:func:`bqingest.pipeline.metrics.sink_blocked`);
 * an empty response is treated as UNAVAILABLE: after a server restart, the client's default retry
   re-opens the stream with an exhausted request iterator and returns no response at all, which
   would otherwise look like success. The sink therefore calls ``append_rows`` with ``retry=None``
@@ -97,6 +101,18 @@ RETRYABLE: Final = (
 # The Storage Write API takes requests up to 10 MB; leave room for the descriptor and framing.
 MAX_REQUEST_BYTES: Final = 8 * 1024 * 1024
 MAX_REQUEST_ROWS: Final = 10_000
+
+
+def error_kind(error: BaseException) -> str:
+    """What kind of error blocks the sink: its gRPC status code in lowercase (``not_found``,
+    ``unavailable``, ``permission_denied``...), or ``other``."""
+    code = getattr(error, "grpc_status_code", None)
+    name = getattr(code, "name", None)
+    return name.lower() if isinstance(name, str) else "other"
+
+
+def _ignore(*_: object) -> None:
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,8 +241,12 @@ class WarehouseWriter:
         archive: PayloadArchive | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        blocked: Callable[[str], None] = _ignore,
+        unblocked: Callable[[], None] = _ignore,
     ) -> None:
         self._appender = appender
+        self._blocked = blocked
+        self._unblocked = unblocked
         self._archive = archive
         self._tables = dict(tables)
         self._retry_timeout = retry_timeout
@@ -262,6 +282,7 @@ class WarehouseWriter:
                     f"{self._tables[Destination.DEAD_LETTERS]}, which leaves them nowhere to go: "
                     f"{details}"
                 )
+        self._unblocked()
         return outcome
 
     def _archived(self, row: RowToWrite) -> RowToWrite:
@@ -340,6 +361,7 @@ class WarehouseWriter:
                 rejected += refused
             if written and not budget.gave_up:
                 return written, rejected
+        self._blocked(error_kind(refusal))
         raise self._refused(table_id, len(chunk), refusal) from refusal
 
     @staticmethod
@@ -366,6 +388,7 @@ class WarehouseWriter:
 
         def retrying(error: Exception) -> None:
             outcome.retries += 1
+            self._blocked(error_kind(error))
             logger.warning("append to %s failed (%s); retrying", table_id, error)
 
         while pending:
@@ -398,6 +421,7 @@ class WarehouseWriter:
                     rejected += refused
                 return written, rejected
             except exceptions.GoogleAPICallError as exc:
+                self._blocked(error_kind(exc))
                 raise self._refused(table_id, len(pending), exc) from exc
             if not result.row_errors:
                 return [item.row for item in pending], rejected

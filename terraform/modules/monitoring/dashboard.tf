@@ -16,6 +16,7 @@ locals {
     processing_correctness_goal           = var.processing_correctness_goal
     reconcile_missing_metric              = local.reconcile_missing_metric
     runbook_url                           = var.runbook_url
+    sink_blocked                          = local.sink_blocked
     subscription                          = var.subscription
     topic                                 = var.topic
   }

@@ -159,3 +159,20 @@ def test_publish_failures_sink_dead_letters_and_api_errors_fail() -> None:
     assert not results["sink"][0] and "sink_rejected (sink) 1" in results["sink"][1]
     assert "not_json" not in results["sink"][1]  # the producers' errors are not the system's
     assert results["api_errors"] == (False, "20.0% of 10 API request(s) answered 5xx (limit 5%)")
+
+
+def test_a_sink_the_pipeline_reports_blocked_fails_with_the_error_kind() -> None:
+    first, last = healthy_pair()
+    blocked = Samples(
+        {
+            **last.samples[PIPELINE].values,
+            ("bqingest_pipeline_sink_blocked", frozenset({("kind", "not_found")})): 1.0,
+            ("bqingest_pipeline_sink_blocked", frozenset({("kind", "unavailable")})): 0.0,
+        }
+    )
+    last = Reading(at=last.at, samples={**last.samples, PIPELINE: blocked}, errors={})
+    ok, detail = verdicts(first, last)["sink_blocked"]
+    assert not ok
+    assert "blocked: not_found" in detail and "unavailable" not in detail
+    assert "bqingest bootstrap" in detail
+    assert verdicts(*healthy_pair())["sink_blocked"] == (True, "the sink writes")

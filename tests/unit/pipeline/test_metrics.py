@@ -104,3 +104,28 @@ def test_a_batch_is_counted_once_by_table_reason_and_freshness() -> None:
     assert delta(fresh, published="after_start", le="1.0") == 2
     assert delta(fresh, published="after_start", le="+Inf") == 3
     assert delta(f"{Series.FRESHNESS_SECONDS}_sum") == pytest.approx(3.9)
+
+
+def test_the_sink_shows_as_blocked_by_the_errors_kind_until_a_write_succeeds() -> None:
+    def gauges() -> dict[str, float]:
+        samples = Samples.parse(generate_latest(REGISTRY).decode())
+        return {k: v for (k,), v in samples.by(Series.SINK_BLOCKED, "kind").items() if v}
+
+    attempts = Samples.parse(generate_latest(REGISTRY).decode()).total(
+        "bqingest_pipeline_sink_blocked_attempts_total", kind="not_found"
+    )
+    metrics.sink_blocked("not_found")
+    metrics.sink_blocked("not_found")
+    assert gauges() == {"not_found": 1.0}
+    metrics.sink_blocked("unavailable")  # the latest kind is the one shown
+    assert gauges() == {"unavailable": 1.0}
+    metrics.sink_unblocked()
+    assert gauges() == {}
+    after = Samples.parse(generate_latest(REGISTRY).decode()).total(
+        "bqingest_pipeline_sink_blocked_attempts_total", kind="not_found"
+    )
+    assert after - attempts == 2
+    metrics.sink_blocked("no such kind")
+    assert gauges() == {"other": 1.0}
+    metrics.sink_unblocked()
+    assert {"sink_blocked", "sink_blocked_not_found"} <= metrics.beam_counter_names()

@@ -358,3 +358,33 @@ def test_a_truncated_dead_letter_has_its_whole_body_archived(tmp_path) -> None:
     writer(bare).write([letter])
     [kept] = bare.written[TABLES[Destination.DEAD_LETTERS]]
     assert kept["payload_truncated"] is True and "payload_uri" not in kept
+
+
+def test_failures_that_are_not_a_rows_report_the_sink_blocked_with_their_kind(
+    retry_clock: RetryClock,
+) -> None:
+    """The events table deleted under the pipeline: NotFound on every attempt, then written."""
+    reports: list[str] = []
+    missing = exceptions.NotFound("Table p-roject:d.events not found")
+    appender = FakeAppender(missing, missing, missing)
+    w = writer(
+        appender, retry_clock, blocked=reports.append, unblocked=lambda: reports.append("ok")
+    )
+    w.write([event(1)])
+    assert reports == ["not_found", "not_found", "not_found", "ok"]
+    reports.clear()
+    appender = FakeAppender(exceptions.InvalidArgument("extra fields"))
+    w = writer(
+        appender, retry_clock, blocked=reports.append, unblocked=lambda: reports.append("ok")
+    )
+    with pytest.raises(SinkRequestRefused):
+        w.write([event(1)])
+    assert reports == ["invalid_argument"]
+    # Row errors are the rows', not a block.
+    reports.clear()
+    appender = FakeAppender(AppendResult({0: "bad"}))
+    w = writer(
+        appender, retry_clock, blocked=reports.append, unblocked=lambda: reports.append("ok")
+    )
+    w.write([event(0), event(1)])
+    assert reports == ["ok"]
