@@ -483,16 +483,24 @@ def _describe_validation_error(exc: ValidationError) -> str:
     return "invalid settings: " + "; ".join(parts)
 
 
+def _print_error(message: str) -> None:
+    """An error's text as it is: it may quote data (a dead letter's URI, a table name), which
+    must never be read as rich markup."""
+    from rich.text import Text
+
+    err_console.print(Text("error:", style="red") + Text(" " + message), highlight=False)
+
+
 def main() -> None:
     """Entry point of the ``bqingest`` console script."""
     try:
         app()
     except ValidationError as exc:
-        err_console.print(f"[red]error:[/] {_describe_validation_error(exc)}", highlight=False)
+        _print_error(_describe_validation_error(exc))
         sys.exit(1)
     except (LocalStackError, BootstrapError, UnsafeSettings) as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        _print_error(str(exc))
         sys.exit(1)
     except (PipelineError, ReplayError, OperationsError, MetricsPortUnavailable) as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
+        _print_error(str(exc))
         sys.exit(1)

@@ -25,6 +25,7 @@ from bqingest.config import LocalSettings
 from bqingest.local.processes import ManagedProcess
 from bqingest.local.services import bqingest_command, http_ok
 from bqingest.local.stack import LocalStack
+from bqingest.metric_names import PipelineSeries
 from bqingest.operations.readings import Samples, scrape
 from bqingest.operations.reconcile import Window, reconcile_counts
 from bqingest.source.kinds import MessageKind
@@ -261,6 +262,43 @@ def test_reconcile_finds_nothing_missing_then_a_deleted_id(system: System) -> No
     table = system.bqingest("reconcile", "--since", since, "--grace", "0")
     assert table.returncode == 1
     assert f"missing: {victim}" in table.stdout
+
+
+def test_a_deleted_events_table_shows_as_a_blocked_sink_until_bootstrap(system: System) -> None:
+    """The review's deletion: the events table dropped under the running stack. The pipeline
+    holds the rows, its metrics show the sink blocked by not_found, `bqingest status` fails the
+    sink_blocked rule, and after `bqingest bootstrap` every event arrives once."""
+    settings = system.settings
+    system.bq.delete_table(settings.events_table_id)
+    publisher = clients.publisher_client(settings.endpoints)
+    ids = [f"blocked-{n}" for n in range(5)]
+    for event_id in ids:
+        body = {"specversion": "1.0", "id": event_id, "source": "//blocked", "type": "t"}
+        publisher.publish(settings.topic_path, json.dumps(body).encode()).result(timeout=30)
+
+    def blocked() -> dict[str, float]:
+        samples = system.scrape(settings.pipeline_metrics_port)
+        return {k: v for (k,), v in samples.by(PipelineSeries.SINK_BLOCKED, "kind").items() if v}
+
+    wait_until(lambda: blocked() == {"not_found": 1.0}, timeout=90, what="the sink blocked")
+    result = system.bqingest("status", "--once", "--interval", "1")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "sink_blocked: the pipeline's writes to BigQuery are blocked: not_found" in " ".join(
+        result.stdout.split()
+    )
+    subscriber = clients.subscriber_client(settings.endpoints)
+    bootstrap(settings, bigquery_client=system.bq, publisher=publisher, subscriber=subscriber)
+    subscriber.close()
+
+    def arrived() -> bool:
+        rows = warehouse.query_all(
+            system.bq,
+            f"SELECT id FROM `{settings.events_table_id}` WHERE source = '//blocked'",
+        )
+        return sorted(row["id"] for row in rows) == ids
+
+    wait_until(arrived, timeout=120, what="the held events")
+    wait_until(lambda: blocked() == {}, timeout=30, what="the sink unblocked")
 
 
 def test_status_once_on_a_system_whose_pipeline_stopped(system: System) -> None:

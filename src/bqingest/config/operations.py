@@ -15,6 +15,23 @@ class OperationsSettings(CoreSettings):
 
     group: ClassVar[str] = "operations"
 
+    @property
+    def dead_letter_archive(self) -> str | None:
+        """The archive the pipeline writes whole dead-letter bodies to: ``deadletters show
+        --payload-out`` and ``replay`` open nothing outside it. Locally the pipeline's default
+        (``bqingest pipeline``); elsewhere only what is set."""
+        if self.dead_letter_payloads:
+            return self.dead_letter_payloads
+        if self.is_local:
+            return str((self.data_dir / "dead-letter-payloads").resolve())
+        return None
+
+    dead_letter_payloads: str | None = Field(
+        None,
+        description="Where the whole body of a dead letter too long for its row is stored (a "
+        "directory or gs://BUCKET/PATH). Unset: <data dir>/dead-letter-payloads locally; on "
+        "Dataflow the template's parameter of the same name (Terraform sets it).",
+    )
     ack_deadline_seconds: int = Field(
         60, ge=10, le=600, description="bootstrap: the subscription's ack deadline."
     )

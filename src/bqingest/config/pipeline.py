@@ -31,7 +31,8 @@ class PipelineSettings(CoreSettings):
         None,
         description="Where the whole body of a dead letter too long for its row is stored (a "
         "directory or gs://BUCKET/PATH). Unset: <data dir>/dead-letter-payloads locally; on "
-        "Dataflow the template's parameter of the same name (Terraform sets it).",
+        "Dataflow the template's parameter of the same name (Terraform sets it). `deadletters "
+        "show --payload-out` and `replay` read archived bodies from under it only.",
     )
     pipeline_metrics_port: int | None = Field(
         None,

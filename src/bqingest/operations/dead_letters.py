@@ -22,6 +22,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Final
 
 import google.cloud.pubsub_v1 as pubsub_v1
@@ -40,9 +41,27 @@ class ReplayError(ValueError):
     """A replay request that cannot be carried out as asked (nothing published)."""
 
 
-def whole_body(letter: DeadLetter) -> bytes:
+def under_archive(uri: str, archive: str) -> bool:
+    """Whether ``uri`` names an object inside ``archive`` (a directory, or a ``gs://`` prefix):
+    no other scheme, no ``..`` segment, no symlink out of a local directory."""
+    if archive.startswith("gs://"):
+        inside = uri.startswith(archive.rstrip("/") + "/")
+        return inside and ".." not in uri.split("/") and "\\" not in uri
+    if "://" in uri:
+        return False
+    try:
+        return Path(uri).resolve().is_relative_to(Path(archive).resolve())
+    except (OSError, ValueError):
+        return False
+
+
+def whole_body(letter: DeadLetter, *, archive: str | None) -> bytes:
     """The message body as received: the row's ``raw_payload``, or, when the row holds only a
-    prefix, the archived object (``payload_uri``; a directory locally, ``gs://`` in the cloud)."""
+    prefix, the archived object (``payload_uri``; a directory locally, ``gs://`` in the cloud).
+
+    A row is data anybody who can write the table could have written: its ``payload_uri`` is
+    opened only when it lies inside ``archive`` (where the pipeline archives), and the body is
+    returned only when the row records its SHA-256 and the body matches it."""
     if not letter.payload_truncated:
         return letter.raw_payload
     if not letter.payload_uri:
@@ -51,10 +70,25 @@ def whole_body(letter: DeadLetter) -> bytes:
             f"of {letter.payload_bytes} bytes and its whole body was not archived "
             "(the pipeline ran without --dead_letter_payloads): replay it with --payload"
         )
+    if archive is None:
+        raise ReplayError(
+            f"dead letter {letter.dead_letter_id} keeps its whole body in an archive: set "
+            "BQINGEST_DEAD_LETTER_PAYLOADS to the pipeline's (gs://BUCKET/PATH) to read it"
+        )
+    if not under_archive(letter.payload_uri, archive):
+        raise ReplayError(
+            f"dead letter {letter.dead_letter_id} names a payload_uri outside the archive "
+            f"{archive}: refusing to open {letter.payload_uri!r}"
+        )
+    if not letter.payload_sha256:
+        raise ReplayError(
+            f"dead letter {letter.dead_letter_id} records no SHA-256 of its archived body: "
+            "refusing to use a body that cannot be checked; replay it with --payload"
+        )
     from bqingest.pipeline.archive import read_archived  # Beam's file systems: local, gs://
 
     body = read_archived(letter.payload_uri)
-    if letter.payload_sha256 and hashlib.sha256(body).hexdigest() != letter.payload_sha256:
+    if hashlib.sha256(body).hexdigest() != letter.payload_sha256:
         raise ReplayError(
             f"the archived body of {letter.dead_letter_id} at {letter.payload_uri} does not match "
             "the SHA-256 its row recorded: it was changed after the pipeline wrote it"
@@ -74,13 +108,13 @@ class Fix:
     def changes_payload(self) -> bool:
         return self.payload is not None
 
-    def apply(self, letter: DeadLetter) -> tuple[bytes, dict[str, str]]:
+    def apply(self, letter: DeadLetter, *, archive: str | None) -> tuple[bytes, dict[str, str]]:
         attributes = {
             k: v for k, v in letter.attributes.items() if k not in set(self.drop_attributes)
         }
         attributes.update(self.set_attributes)
         attributes[REPLAY_ATTRIBUTE] = letter.dead_letter_id
-        data = self.payload if self.payload is not None else whole_body(letter)
+        data = self.payload if self.payload is not None else whole_body(letter, archive=archive)
         return data, attributes
 
 
@@ -105,6 +139,7 @@ def replay(
     dry_run: bool = False,
     clock: Callable[[], datetime] = utc_now,
     timeout: float = 60.0,
+    archive: str | None = None,
 ) -> ReplayResult:
     """Republish the selected dead letters that were never replayed (module docstring)."""
     if selection.is_empty:
@@ -132,7 +167,11 @@ def replay(
     for letter in candidates:
         if letter.dead_letter_id not in owned:
             continue
-        data, attributes = fix.apply(letter)
+        try:
+            data, attributes = fix.apply(letter, archive=archive)
+        except ReplayError as exc:  # its body cannot be trusted or read: released, reported
+            result.failed[letter.dead_letter_id] = str(exc)
+            continue
         try:
             futures.append((letter, publisher.publish(topic_path, data, **attributes)))
         except (ValueError, exceptions.GoogleAPIError) as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,12 +71,35 @@ def selection(
 
 
 _CONTROL: Final = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_HIDDEN_CATEGORIES: Final = frozenset({"Cf", "Zl", "Zp"})
+"""Format characters (bidi overrides such as U+202E, zero-width ones) and line and paragraph
+separators: each changes what the operator sees without being seen."""
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return (
+        f"\\x{code:02x}"
+        if code <= 0xFF
+        else f"\\u{code:04x}"
+        if code <= 0xFFFF
+        else f"\\U{code:08x}"
+    )
+
+
+def _visible(text: str) -> str:
+    text = _CONTROL.sub(lambda m: _escape(m.group()), text)
+    if text.isascii():
+        return text
+    return "".join(_escape(c) if unicodedata.category(c) in _HIDDEN_CATEGORIES else c for c in text)
 
 
 def safe(text: str) -> Text:
     """Text from a producer, shown as is: control characters (a terminal's escape sequences, a
-    carriage return that would overwrite the line) as ``\\xNN``, and never read as rich markup."""
-    return Text(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
+    carriage return that would overwrite the line) as ``\\xNN``, format characters and line or
+    paragraph separators (Unicode Cf, Zl, Zp: a U+202E that reverses what follows) as
+    ``\\uNNNN``, and never read as rich markup."""
+    return Text(_visible(text))
 
 
 def _preview(payload: bytes, width: int = 60) -> Text:
@@ -165,7 +189,7 @@ def run_show(
         raise ReplayError(f"no dead letter {dead_letter_id} in {settings.dead_letter_table_id}")
     print_one(console, letters[0])
     if payload_out is not None:
-        payload_out.write_bytes(whole_body(letters[0]))
+        payload_out.write_bytes(whole_body(letters[0], archive=settings.dead_letter_archive))
         console.print(f"raw payload written to {payload_out}", highlight=False)
     return 0
 
@@ -217,6 +241,7 @@ def run_replay(
         selection=chosen,
         fix=fix,
         dry_run=dry_run,
+        archive=settings.dead_letter_archive,
     )
     if dry_run:
         print_list(console, result.selected)
@@ -227,7 +252,10 @@ def run_replay(
     for dead_letter_id in result.already_claimed:
         console.print(f"skipped {dead_letter_id}: replayed by another run", highlight=False)
     for dead_letter_id, error in result.failed.items():
-        console.print(f"[red]failed[/] {dead_letter_id}: {error} (released)", highlight=False)
+        console.print(
+            Text("failed", style="red") + Text(" ") + safe(f"{dead_letter_id}: {error} (released)"),
+            highlight=False,
+        )
     console.print(
         f"{len(result.published)} replayed, {len(result.already_claimed)} already replayed, "
         f"{len(result.failed)} failed"

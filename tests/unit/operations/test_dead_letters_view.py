@@ -77,10 +77,78 @@ def test_the_whole_body_comes_from_the_archive_and_is_checked(tmp_path: Path) ->
         payload_truncated=True,
         payload_uri=str(archived),
     )
-    assert whole_body(truncated) == body
-    assert whole_body(letter(b"{}")) == b"{}"
+    archive = str(tmp_path)
+    assert whole_body(truncated, archive=archive) == body
+    assert whole_body(letter(b"{}"), archive=archive) == b"{}"
     archived.write_bytes(b"y" * 100)
     with pytest.raises(ReplayError, match="does not match"):
-        whole_body(truncated)
+        whole_body(truncated, archive=archive)
     with pytest.raises(ReplayError, match="not archived"):
-        whole_body(dataclasses.replace(truncated, payload_uri=None))
+        whole_body(dataclasses.replace(truncated, payload_uri=None), archive=archive)
+
+
+def test_bidi_and_other_invisible_characters_are_escaped() -> None:
+    """U+202E reverses what follows on the operator's terminal; U+2028/2029 break lines; U+200B
+    and U+2066 hide. Each is shown as its code point."""
+    hostile = "id-\u202egnp.exe \u2028next\u2029para \u200bzero \u2066iso\u2069 é ok"
+    console = Console(record=True, width=300)
+    print_one(console, letter(payload=hostile.encode(), error_message=hostile))
+    shown = console.export_text()
+    for char in ("\u202e", "\u2028", "\u2029", "\u200b", "\u2066", "\u2069"):
+        assert char not in shown
+        assert f"\\u{ord(char):04x}" in shown
+    assert "é ok" in shown  # letters stay letters
+
+
+def test_only_bodies_inside_the_archive_and_with_a_hash_are_opened(tmp_path: Path) -> None:
+    body = b"x" * 100
+    archive = tmp_path / "dead-letter-payloads"
+    archive.mkdir()
+    outside = tmp_path / "secret.txt"
+    outside.write_bytes(body)
+    (archive / "dl1.bin").write_bytes(body)
+    truncated = letter(
+        payload=body[:10],
+        payload_bytes=100,
+        payload_sha256=hashlib.sha256(body).hexdigest(),
+        payload_truncated=True,
+        payload_uri=str(archive / "dl1.bin"),
+    )
+    assert whole_body(truncated, archive=str(archive)) == body
+    for uri in (
+        str(outside),
+        str(archive / ".." / "secret.txt"),
+        "/etc/passwd",
+        "gs://other-bucket/dead-letter-payloads/dl1.bin",
+        "http://169.254.169.254/computeMetadata/v1/",
+    ):
+        with pytest.raises(ReplayError, match="outside the archive"):
+            whole_body(dataclasses.replace(truncated, payload_uri=uri), archive=str(archive))
+    (archive / "link.bin").symlink_to(outside)
+    with pytest.raises(ReplayError, match="outside the archive"):
+        whole_body(
+            dataclasses.replace(truncated, payload_uri=str(archive / "link.bin")),
+            archive=str(archive),
+        )
+    with pytest.raises(ReplayError, match="no SHA-256"):
+        whole_body(dataclasses.replace(truncated, payload_sha256=None), archive=str(archive))
+    with pytest.raises(ReplayError, match="BQINGEST_DEAD_LETTER_PAYLOADS"):
+        whole_body(truncated, archive=None)
+
+
+def test_gs_uris_must_lie_under_the_archive_prefix() -> None:
+    from bqingest.operations.dead_letters import under_archive
+
+    archive = "gs://acme-dl/dead-letter-payloads"
+    assert under_archive("gs://acme-dl/dead-letter-payloads/dl1.bin", archive)
+    assert not under_archive("gs://acme-dl/dead-letter-payloads-x/dl1.bin", archive)
+    assert not under_archive("gs://acme-dl/dead-letter-payloads/../keys.json", archive)
+    assert not under_archive("/var/dead-letter-payloads/dl1.bin", archive)
+
+
+def test_command_errors_are_printed_as_text_never_as_markup(capsys) -> None:
+    from bqingest import cli
+
+    cli._print_error("refusing to open '[/]' and '[red]x[/]'")
+    err = capsys.readouterr().err
+    assert "refusing to open '[/]' and '[red]x[/]'" in err

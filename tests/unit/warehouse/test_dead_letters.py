@@ -35,10 +35,10 @@ LETTER = DeadLetter(
 def test_a_fix_replaces_the_body_and_edits_attributes_and_marks_the_replay() -> None:
     data, attributes = Fix(
         payload=b"{}", set_attributes={"origin": "fixed"}, drop_attributes=("ce-old",)
-    ).apply(LETTER)
+    ).apply(LETTER, archive=None)
     assert data == b"{}"
     assert attributes == {"origin": "fixed", REPLAY_ATTRIBUTE: "dl1"}
-    data, attributes = Fix().apply(LETTER)
+    data, attributes = Fix().apply(LETTER, archive=None)
     assert data == LETTER.raw_payload
     assert attributes == {**LETTER.attributes, REPLAY_ATTRIBUTE: "dl1"}
 
