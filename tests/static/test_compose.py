@@ -55,7 +55,7 @@ def cli_paths() -> set[tuple[str, ...]]:
 
 def test_compose_runs_the_whole_system() -> None:
     assert set(services()) == {"pubsub", "bigquery", "bootstrap", "pipeline", "source", "api"}
-    assert services()["api"]["ports"] == ["8000:8000"]
+    assert services()["api"]["ports"] == ["127.0.0.1:8000:8000"]
 
 
 @pytest.mark.parametrize("name", sorted(services()))
@@ -140,3 +140,16 @@ def test_named_volumes_are_declared() -> None:
             source = str(volume).split(":", 1)[0]
             if not source.startswith((".", "/")):
                 assert source in declared, f"{name}: volume {source} is not declared"
+
+
+def test_published_ports_bind_the_loopback_only() -> None:
+    """The emulators have no authentication and the local API opens reads: published on
+    0.0.0.0 (compose's default) anyone on the network reaches them."""
+    published = [
+        (name, str(port))
+        for name, service in services().items()
+        for port in service.get("ports", [])
+    ]
+    assert published
+    for name, port in published:
+        assert port.startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"

@@ -603,6 +603,43 @@ def test_api_image_serves_the_app_factory_with_a_stdlib_healthcheck() -> None:
 
 
 @pytest.mark.parametrize(
+    ("peer", "forwarded_for", "seen"),
+    [
+        # Cloud Run's proxy hop (link-local, reachable only inside the sandbox) appends the
+        # address it saw: that one is the client, whatever the client wrote before it.
+        ("169.254.169.126", "6.6.6.6, 198.51.100.7", "198.51.100.7"),
+        # Anyone else's X-Forwarded-For is ignored: the peer is the client.
+        ("203.0.113.9", "1.2.3.4", "203.0.113.9"),
+        ("10.0.0.5", "1.2.3.4", "10.0.0.5"),
+    ],
+)
+def test_the_image_trusts_x_forwarded_for_from_the_proxy_hop_only(
+    peer: str, forwarded_for: str, seen: str
+) -> None:
+    import asyncio
+
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    _, _, env = image_commands()
+    trusted = env["UVICORN_FORWARDED_ALLOW_IPS"]
+    assert "*" not in trusted
+    clients: list[object] = []
+
+    async def app(scope, receive, send) -> None:
+        clients.append(scope["client"][0])
+
+    middleware = ProxyHeadersMiddleware(app, trusted_hosts=trusted)
+    scope = {
+        "type": "http",
+        "client": (peer, 4321),
+        "scheme": "http",
+        "headers": [(b"x-forwarded-for", forwarded_for.encode())],
+    }
+    asyncio.run(middleware(scope, None, None))
+    assert clients == [seen]
+
+
+@pytest.mark.parametrize(
     "where",
     [
         # docker compose: no PORT, BQINGEST_API_PORT says where to listen.
