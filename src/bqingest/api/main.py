@@ -163,11 +163,15 @@ def create_app(
             {"name": "health", "description": "Probes and metrics."},
         ],
         telemetry=NO_OPENTELEMETRY,
+        # Swagger UI and ReDoc load their scripts from a CDN, unpinned: only on a developer's
+        # machine. /openapi.json (no script) is served everywhere.
+        docs_url="/docs" if settings.is_local else None,
+        redoc_url="/redoc" if settings.is_local else None,
     )
     app.state.controllers = controllers
     errors.install(app)
     events.register(app, public_read=settings.public_read, post_enabled=settings.api_post_enabled)
-    probes.register(app)
+    probes.register(app, public_read=settings.public_read)
     app.add_middleware(
         RequestObservability,
         metrics=metrics,

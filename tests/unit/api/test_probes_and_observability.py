@@ -7,6 +7,7 @@ import logging
 import threading
 
 import pytest
+from fastapi.testclient import TestClient
 from google.api_core import exceptions as google
 
 from bqingest.api.logs import RequestContext, current_request, parse_trace
@@ -194,3 +195,74 @@ def test_stack_traces_go_in_the_message_and_request_ids_outside_a_request_do_not
     assert inside["request_id"] == "r-1"
     assert inside["logging.googleapis.com/trace"] == ""
     assert "request_id" not in outside
+
+
+def test_readyz_answers_a_flood_of_probes_with_one_round_of_checks(api: ApiHarness) -> None:
+    """Each answer costs two Google calls through the warehouse pool: one round per TTL."""
+    for _ in range(20):
+        assert api.client.get("/readyz").status_code == 200
+    assert api.warehouse.calls.count("check") == 1
+
+
+def test_readyz_checks_again_once_its_answer_is_old() -> None:
+    import asyncio
+
+    from bqingest.api.controllers.probes import ProbesController
+    from bqingest.api.metrics import build_metrics
+    from bqingest.api.pool import WarehousePool
+
+    now = [0.0]
+    calls: list[str] = []
+    metrics = build_metrics()
+    pool = WarehousePool(threads=1, queue_size=1, deadline=1.0, metrics=metrics)
+    controller = ProbesController(
+        checks={"warehouse": lambda: calls.append("check")},
+        pool=pool,
+        deadline=1.0,
+        registry=metrics.registry,
+        ttl=2.0,
+        clock=lambda: now[0],
+    )
+
+    async def probe() -> None:
+        await controller.readiness()
+
+    try:
+        asyncio.run(probe())
+        now[0] = 1.9
+        asyncio.run(probe())
+        assert calls == ["check"]
+        now[0] = 2.1
+        asyncio.run(probe())
+        assert calls == ["check", "check"]
+    finally:
+        pool.shutdown()
+
+
+def test_metrics_need_a_read_key_when_reads_do(harness_factory) -> None:
+    from tests.unit.api.conftest import API_KEY
+
+    closed = harness_factory(public_read=False)
+    assert closed.client.get("/metrics").status_code == 401
+    assert closed.client.get("/metrics", headers={"X-API-Key": API_KEY}).status_code == 200
+    assert harness_factory().client.get("/metrics").status_code == 200  # public reads
+
+
+def test_swagger_ui_is_served_locally_only(harness_factory, tmp_path) -> None:
+    from bqingest.api.main import create_app
+    from bqingest.api.security import hash_api_key
+    from bqingest.config import ApiSettings
+    from tests.unit.api.conftest import API_KEY, FakePublisher, FakeWarehouse
+
+    assert harness_factory().client.get("/docs").status_code == 200
+    cloud = ApiSettings(  # type: ignore[call-arg]
+        _env_file=None,
+        environment="prod",
+        project="acme-data-prod",
+        api_keys=hash_api_key(API_KEY),
+    )
+    app = create_app(cloud, reader=FakeWarehouse(), publisher=FakePublisher())
+    with TestClient(app) as client:
+        assert client.get("/docs").status_code == 404
+        assert client.get("/redoc").status_code == 404
+        assert client.get("/openapi.json").status_code == 200

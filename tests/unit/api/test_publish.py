@@ -233,3 +233,19 @@ def test_the_api_and_the_pipeline_apply_one_size_rule(harness_factory, shortfall
                 ),
                 max_bytes=limit,
             )
+
+
+def test_an_unmapped_partial_publish_error_gives_its_code_never_its_text(
+    api: ApiHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bqingest.api.publisher import PubSubPartialFailure
+
+    secret = "projects/acme-data-prod/topics/bqingest-events refused the message"
+    api.publisher.fail = PubSubPartialFailure([0], google.InvalidArgument(secret))
+    events = [{**EVENT, "id": f"e-{n}"} for n in range(2)]
+    with caplog.at_level("WARNING"):
+        response = post(api, events)
+    assert response.status_code == 503
+    assert "acme-data-prod" not in response.text and "bqingest-events" not in response.text
+    assert "(invalid_argument)" in response.json()["error"]["message"]
+    assert secret in caplog.text  # the whole error is logged

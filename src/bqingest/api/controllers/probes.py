@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
+from typing import Final
 
 from prometheus_client import CollectorRegistry, generate_latest
 
@@ -16,8 +17,14 @@ from bqingest.api.serializers.probes import Check, Readiness
 logger = logging.getLogger("bqingest.api.probes")
 
 
+READINESS_TTL_SECONDS: Final = 2.0
+"""How long one readiness answer serves every probe: each answer costs two Google calls through
+the warehouse pool, so a flood of probes would otherwise shed real reads with 503."""
+
+
 class ProbesController:
-    """Readiness over the dependencies' checks, each within the readiness deadline."""
+    """Readiness over the dependencies' checks, each within the readiness deadline, the answer
+    kept for :data:`READINESS_TTL_SECONDS` (probes that arrive while it is computed wait for it)."""
 
     def __init__(
         self,
@@ -26,14 +33,28 @@ class ProbesController:
         pool: WarehousePool,
         deadline: float,
         registry: CollectorRegistry,
+        ttl: float = READINESS_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._checks = dict(checks)
         self._pool = pool
         self._deadline = deadline
         self._registry = registry
+        self._ttl = ttl
+        self._clock = clock
+        self._answer: tuple[float, Readiness] | None = None
+        self._lock = asyncio.Lock()
 
     async def readiness(self) -> Readiness:
-        """Every dependency probed at once."""
+        """The last answer if it is recent, else every dependency probed at once."""
+        async with self._lock:
+            if self._answer is not None and self._clock() - self._answer[0] < self._ttl:
+                return self._answer[1]
+            answer = await self._probe_all()
+            self._answer = (self._clock(), answer)
+            return answer
+
+    async def _probe_all(self) -> Readiness:
         names = list(self._checks)
         results = await asyncio.gather(
             *(self._probe(f"check_{name}", self._checks[name]) for name in names)

@@ -8,6 +8,7 @@ Idempotency-Key and the ids derived from it, the bounds of one request).
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import msgspec
 import pydantic_core
 
 from bqingest.api.errors import (
+    ApiError,
     BatchPartlyPublished,
     InvalidInput,
     KeyNotAllowed,
@@ -64,6 +66,8 @@ class InflightBytes:
     def give(self, size: int) -> None:
         self.used -= size
 
+
+logger = logging.getLogger("bqingest.api.publishing")
 
 IDEMPOTENCY_NAMESPACE: Final = uuid.UUID("0f6c9d2e-6a43-5d0e-9b1f-2f3a8c7d4e15")
 """Ids derived from an Idempotency-Key are uuid5(this, "<key>/<index in the request>")."""
@@ -124,9 +128,18 @@ class PublishController:
             await self._publisher.publish(messages, attributes)
         except PubSubPartialFailure as partial:
             self._metrics.published_events.inc(len(partial.accepted))
+            # The client gets the error's code only; the error itself (which may name the
+            # project and the topic) goes to the log.
+            logger.warning(
+                "Pub/Sub took %d of %d events, then: %r",
+                len(partial.accepted),
+                len(ids),
+                partial.error,
+            )
             raise BatchPartlyPublished(
-                f"Pub/Sub took {len(partial.accepted)} of {len(ids)} events ({partial.error}); "
-                "retry the whole request: the ids stay the same and each event is kept once",
+                f"Pub/Sub took {len(partial.accepted)} of {len(ids)} events "
+                f"({_error_code(partial.error)}); retry the whole request: the ids stay the "
+                "same and each event is kept once",
                 accepted=[ids[i] for i in partial.accepted],
             ) from partial
         self._metrics.published_events.inc(len(messages))
@@ -243,6 +256,15 @@ class _Context:
 
     api_key: ApiKeySpec
     attributes: dict[str, str]
+
+
+def _error_code(error: BaseException) -> str:
+    """What a client may learn of an upstream error: the tree's code, or the gRPC status."""
+    if isinstance(error, ApiError):
+        return error.code
+    status = getattr(error, "grpc_status_code", None)
+    name = getattr(status, "name", None)
+    return name.lower() if isinstance(name, str) else "unknown"
 
 
 def _unparsable(body: bytes) -> ContractError:

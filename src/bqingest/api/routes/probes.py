@@ -8,7 +8,7 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from bqingest.api.deps import ProbesControllerDep
+from bqingest.api.deps import ProbesControllerDep, ReadAccess
 from bqingest.api.serializers.probes import Alive, Readiness
 
 
@@ -31,8 +31,9 @@ _METRICS_EXAMPLE: Final = (
 )
 
 
-def register(app: FastAPI) -> None:
-    """Add the probes and the metrics endpoint to ``app``."""
+def register(app: FastAPI, *, public_read: bool = True) -> None:
+    """Add the probes and the metrics endpoint to ``app``; the metrics need the same key as
+    reads unless reads are public (they name routes, volumes and error rates)."""
     app.add_api_route(
         "/healthz",
         healthz,
@@ -55,6 +56,8 @@ def register(app: FastAPI) -> None:
         methods=["GET"],
         tags=["health"],
         summary="Prometheus metrics",
+        description="Needs an API key with the read scope unless reads are public.",
+        dependencies=[] if public_read else [ReadAccess],
         response_class=Response,
         responses={200: {"content": {CONTENT_TYPE_LATEST: {"example": _METRICS_EXAMPLE}}}},
     )
