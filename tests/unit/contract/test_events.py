@@ -211,6 +211,10 @@ class TestRejections:
         with pytest.raises(ContractError):
             parse_event_json(body)
 
+    def test_a_lone_surrogate_bigquery_could_not_store_is_refused(self) -> None:
+        body = structured(data=0).replace(b'"data": 0', b'"data": {"k": "\\ud800"}')
+        assert reject(body).reason is Reason.NOT_JSON
+
     def test_integers_at_the_edges_of_int64_and_uint64_are_kept(self) -> None:
         data = {"min": -(2**63), "max": 2**64 - 1}
         assert parse_message(structured(data=data), context()).data == data
