@@ -14,6 +14,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from bqingest import clients
+from bqingest.api.security import hash_api_key
 from bqingest.config import LocalSettings
 from bqingest.contract import MessageContext, parse_message
 from tests.integration.api.conftest import (
@@ -180,8 +181,10 @@ def test_post_publishes_what_the_pipeline_will_accept(
         )
         parsed.append(parse_message(message.data, context))
     assert sorted(e.id for e in parsed) == sorted(ids)
+    key_name = "key-" + hash_api_key(API_KEY).removeprefix("sha256:")[:8]  # a bare digest
     assert all(
-        dict(m.message.attributes) == {"content-type": "application/cloudevents+json"}
+        dict(m.message.attributes)
+        == {"content-type": "application/cloudevents+json", "bqingest-key": key_name}
         for m in received
     )
 
