@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bqingest.errors import BqingestError
+
 
 class Reason(StrEnum):
     """Closed set of rejection reasons, stored verbatim in ``dead_letters.reason``."""
@@ -42,7 +44,7 @@ class Reason(StrEnum):
     """An unexpected error while processing this message; the message is kept for replay."""
 
 
-class ContractError(ValueError):
+class ContractError(BqingestError, ValueError):
     """A message or request that does not satisfy the event contract.
 
     ``field`` names the offending attribute when there is one (``"time"``, ``"id"``...).

@@ -28,6 +28,7 @@ import google.cloud.pubsub_v1 as pubsub_v1
 from google.api_core import exceptions
 from google.cloud import bigquery
 
+from bqingest.operations.errors import OperationsError
 from bqingest.warehouse import dead_letters as queries
 from bqingest.warehouse.dead_letters import Selection
 from bqingest.warehouse.records import DeadLetter
@@ -35,7 +36,7 @@ from bqingest.warehouse.records import DeadLetter
 REPLAY_ATTRIBUTE: Final = "bqingest-replay-of"
 
 
-class ReplayError(ValueError):
+class ReplayError(OperationsError, ValueError):
     """A replay request that cannot be carried out as asked (nothing published)."""
 
 
