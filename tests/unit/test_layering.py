@@ -1,4 +1,4 @@
-"""The package's parts import each other in one direction only (docs/adr/0006-package-layout.md).
+"""The package's parts import each other in one direction only (docs/adr/0007-package-layout.md).
 
 Read from the source with ``ast``: every ``import`` and ``from ... import`` of ``bqingest.*``,
 function-level ones included, is an edge between two parts; each part may depend only on the
