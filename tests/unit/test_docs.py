@@ -175,3 +175,26 @@ def test_the_reference_check_flags_what_does_not_exist(text: str) -> None:
 )
 def test_the_reference_check_accepts_what_exists(text: str) -> None:
     assert stale_references(REPO / "x.py", text) == []
+
+
+def _readme_section(title: str) -> str:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    return readme.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readme_map_names_every_part_of_the_package() -> None:
+    """A module or package added under src/bqingest appears in the map and the import sentence."""
+    from tests.unit.test_layering import ALLOWED
+
+    section = _readme_section("Repository map")
+    package = REPO / "src" / "bqingest"
+    for entry in sorted(package.iterdir()):
+        if entry.name in {"__init__.py", "__main__.py", "py.typed", "__pycache__"}:
+            continue
+        if entry.is_dir() or entry.suffix == ".py":
+            name = f"{entry.name}/" if entry.is_dir() else entry.name
+            assert f"`{name}`" in section or f"/{name}`" in section, f"the map leaves out {name}"
+    sentence = " ".join(section.split("Imports point one way", 1)[1].split())
+    for part in set(ALLOWED) - {"__main__", "cli"}:
+        assert re.search(rf"\b{part}\b", sentence), f"the import sentence leaves out {part}"
+    assert "warehouse <- {pipeline, api}" in sentence  # the edge ADR 0007 gives the pipeline
