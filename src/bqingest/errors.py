@@ -24,6 +24,8 @@ root)::
     ├── ApiError                    api.errors: answered deliberately, mapped to HTTP there
     │   └── ...                     (its tree and status codes are drawn in api/errors.py)
     ├── PartlyPublished             api.publisher: Pub/Sub took part of a batch
+    ├── PublishDenied               api.publisher: may not publish to the topic (also
+    │                               google.api_core's Forbidden, which the API translates)
     ├── OperationsError             operations.errors: an operator command cannot proceed
     │   ├── EmulatorUnreachable
     │   ├── ReconcileError
