@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,18 @@ def test_the_cli_prints_any_bqingest_error_as_one_line_and_exits_1(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == "error: the thing failed: do this\n"
+
+
+def test_the_root_s_docstring_draws_every_class_outside_the_api_s_own_tree() -> None:
+    """The tree in bqingest/errors.py cannot leave a class out. The API's subtree is drawn in
+    api/errors.py (its names there are being reconciled on another branch)."""
+    import bqingest.errors
+
+    drawn = bqingest.errors.__doc__ or ""
+    missing = [
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in _exceptions_defined_in_bqingest()
+        if cls.__module__ != "bqingest.api.errors"
+        and not re.search(rf"[─ ]{cls.__name__}\b", drawn)
+    ]
+    assert missing == []
