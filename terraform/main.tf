@@ -14,6 +14,11 @@ terraform {
       source  = "hashicorp/google-beta"
       version = "6.50.0"
     }
+    # time_sleep: waits for IAM grants to propagate before what needs them starts.
+    time = {
+      source  = "hashicorp/time"
+      version = "0.13.1"
+    }
   }
 }
 
@@ -163,12 +168,14 @@ module "cloud_run_api" {
   min_instances         = var.api_min_instances
   max_instances         = var.api_max_instances
   deletion_protection   = var.deletion_protection
+  iam_propagation_wait  = var.iam_propagation_wait
   invokers = {
     invoker = module.iam.api_invoker_member
   }
 
-  # The runtime account's dataset and topic grants exist before the first revision starts.
-  depends_on = [module.bigquery, module.pubsub]
+  # The runtime account's dataset and topic grants exist, propagated, before the first revision
+  # starts (its secret grant waits in the module).
+  depends_on = [time_sleep.runtime_grants_propagated]
 }
 
 module "dataflow" {
@@ -188,8 +195,9 @@ module "dataflow" {
   machine_type            = var.dataflow_machine_type
   max_workers             = var.dataflow_max_workers
 
-  # Workers need their subscription, dataset, bucket and registry grants, and the NAT, at start-up.
-  depends_on = [module.artifact_registry, module.bigquery, module.network, module.pubsub, module.storage]
+  # Workers need their project roles (roles/dataflow.worker), subscription, dataset, bucket and
+  # registry grants, propagated, and the NAT, at start-up.
+  depends_on = [time_sleep.runtime_grants_propagated, module.network]
 }
 
 module "scheduler" {
@@ -219,8 +227,8 @@ module "reconcile" {
   topic                 = module.pubsub.topic_name
   deletion_protection   = var.deletion_protection
 
-  # The account's dataset grant and project roles exist before the first run.
-  depends_on = [module.bigquery, module.iam]
+  # The account's dataset grant and project roles exist, propagated, before the first run.
+  depends_on = [time_sleep.runtime_grants_propagated]
 }
 
 module "monitoring" {

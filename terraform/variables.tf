@@ -128,6 +128,22 @@ variable "github_repository" {
 variable "github_repository_id" {
   type        = string
   description = "Numeric id of that repository (gh api repos/OWNER/NAME --jq .id): Workload Identity Federation accepts only its jobs, in the GitHub Environment of this environment's name, on its deployment branch (deployer) or in a pull request (planner)."
+
+  validation {
+    condition     = can(regex("^[1-9][0-9]{0,19}$", var.github_repository_id))
+    error_message = "github_repository_id must be your repository's numeric id (gh api repos/OWNER/NAME --jq .id): terraform.tfvars ships the placeholder 000000000."
+  }
+}
+
+variable "iam_propagation_wait" {
+  type        = string
+  description = "How long a first apply waits after granting the runtime accounts, before the Dataflow job, the API and the reconcile job start as them (IAM propagation)."
+  default     = "90s"
+
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.iam_propagation_wait)) && try(tonumber(trimsuffix(var.iam_propagation_wait, "s")) >= 60, false)
+    error_message = "iam_propagation_wait must be seconds, at least 60s, e.g. 90s."
+  }
 }
 
 variable "max_message_bytes" {

@@ -421,9 +421,11 @@ def fake_tools(tmp_path: Path, *, image_exists: bool) -> tuple[dict[str, str], P
     bin_dir.mkdir()
     log = tmp_path / "calls.log"
     describe_exit = 0 if image_exists else 1
+    # Once pushed, describe knows the image and prints its digest when asked for it.
     (bin_dir / "gcloud").write_text(
         f'#!/bin/sh\necho "gcloud $*" >> "{log}"\n'
-        f'case "$*" in *"images describe"*) exit {describe_exit} ;; esac\nexit 0\n'
+        f'case "$*" in *"images describe"*"--format"*) echo "{DIGEST}"; exit 0 ;;\n'
+        f'  *"images describe"*) exit {describe_exit} ;; esac\nexit 0\n'
     )
     (bin_dir / "docker").write_text(f'#!/bin/sh\necho "docker $*" >> "{log}"\n')
     for tool_path in bin_dir.iterdir():
@@ -433,6 +435,7 @@ def fake_tools(tmp_path: Path, *, image_exists: bool) -> tuple[dict[str, str], P
 
 
 IMAGE_REF = "europe-west1-docker.pkg.dev/bqingest-prod/bqingest/api:" + "f" * 40
+DIGEST = "sha256:" + "0123456789abcdef" * 4
 
 
 def test_push_image_builds_and_pushes_a_new_tag(tmp_path: Path) -> None:
@@ -442,10 +445,25 @@ def test_push_image_builds_and_pushes_a_new_tag(tmp_path: Path) -> None:
     calls = log.read_text().splitlines()
     assert calls[0] == "gcloud auth configure-docker europe-west1-docker.pkg.dev --quiet"
     assert calls[1] == f"gcloud artifacts docker images describe {IMAGE_REF}"
-    assert calls[2].startswith(f"docker build --pull --file Dockerfile --tag {IMAGE_REF} ")
+    # Built for Cloud Run's and Dataflow's architecture whatever the machine (an ARM laptop).
+    assert calls[2].startswith(
+        f"docker build --pull --platform linux/amd64 --file Dockerfile --tag {IMAGE_REF} "
+    )
     assert f"org.opencontainers.image.revision={'f' * 40}" in calls[2]
     assert calls[2].endswith(" .")
     assert calls[3] == f"docker push {IMAGE_REF}"
+    # Terraform gets the image by digest: what was pushed, not what a tag may later name.
+    lines = result.stdout.splitlines()
+    assert f"digest={DIGEST}" in lines
+    assert f"image={IMAGE_REF.rsplit(':', 1)[0]}@{DIGEST}" in lines
+
+
+def test_push_image_refuses_an_image_without_a_digest(tmp_path: Path) -> None:
+    env, log = fake_tools(tmp_path, image_exists=True)
+    gcloud = Path(env["PATH"].split(os.pathsep)[0]) / "gcloud"
+    gcloud.write_text(gcloud.read_text().replace(DIGEST, ""))
+    result = run_script("push_image.sh", "Dockerfile", IMAGE_REF, env=env)
+    assert result.returncode == 1 and "no digest" in result.stderr
 
 
 def test_push_image_reuses_an_existing_tag(tmp_path: Path) -> None:
@@ -454,3 +472,4 @@ def test_push_image_reuses_an_existing_tag(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "already exists: not rebuilt" in result.stdout
     assert not any(c.startswith("docker") for c in log.read_text().splitlines())
+    assert f"digest={DIGEST}" in result.stdout.splitlines()

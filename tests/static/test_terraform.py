@@ -29,6 +29,7 @@ CHECKOV = tf.REPO / ".venv-tools" / "bin" / "checkov"
 BASIC_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
 ROOT_FILES = {
+    "iam_propagation.tf",
     "main.tf",
     "variables.tf",
     "outputs.tf",
@@ -102,7 +103,7 @@ def test_providers_are_pinned(directory: Path) -> None:
     assert ">= 1.6.0, < 2.0.0" in versions, f"{config.name}: required_version missing"
     assert required, f"{config.name}: no required_providers"
     for provider in required:
-        assert provider["source"] in {"hashicorp/google", "hashicorp/google-beta"}
+        assert provider["source"] in {"hashicorp/google", "hashicorp/google-beta", "hashicorp/time"}
         # Which version exactly: test_provider_schema.py (the one validated against).
 
 
@@ -395,7 +396,7 @@ def test_cloud_run_environment_is_the_settings_names() -> None:
     assert plain["BQINGEST_PUBLIC_READ"] == "false"
     assert plain["BQINGEST_API_HOST"] == "0.0.0.0"
     assert secret_names == ["BQINGEST_API_KEYS"]
-    assert container["startup_probe"][0]["http_get"][0]["path"] == "/readyz"
+    assert container["startup_probe"][0]["http_get"][0]["path"] == "/healthz"
     assert container["liveness_probe"][0]["http_get"][0]["path"] == "/healthz"
     assert "command" not in container and "args" not in container
 

@@ -83,8 +83,8 @@ variable "github_repository_id" {
   description = "Numeric id of the only GitHub repository whose workflows may impersonate the deployer or the planner (gh api repos/OWNER/NAME --jq .id)."
 
   validation {
-    condition     = can(regex("^[0-9]{1,20}$", var.github_repository_id))
-    error_message = "github_repository_id must be the repository's numeric id."
+    condition     = can(regex("^[1-9][0-9]{0,19}$", var.github_repository_id))
+    error_message = "github_repository_id must be the repository's numeric id (gh api repos/OWNER/NAME --jq .id), not the placeholder 000000000."
   }
 }
 
