@@ -1,4 +1,4 @@
-"""The google, google-beta and time provider schemas, and a validator of Terraform blocks against them.
+"""The google, google-beta and time provider schemas, and a validator of Terraform blocks.
 
 No terraform binary or provider plugin runs here. The CDK for Terraform bindings published on
 PyPI (``cdktf-cdktf-provider-google``, ``-google-beta``) are generated from a provider's schema

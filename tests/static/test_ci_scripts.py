@@ -327,13 +327,21 @@ def service() -> Iterator[tuple[FakeService, str]]:
         thread.join(timeout=5)
 
 
-def smoke(url: str, event_id: str, *, key: str | None, summary: Path, timeout: str = "3"):
-    env = {"SMOKE_ID_TOKEN": TOKEN, "GITHUB_STEP_SUMMARY": str(summary)}
+def smoke(
+    url: str,
+    event_id: str,
+    *,
+    key: str | None,
+    summary: Path,
+    timeout: str = "3",
+    environment: str = "local",
+):
+    env = {"SMOKE_ID_TOKEN": TOKEN, "GITHUB_STEP_SUMMARY": str(summary), "SMOKE_API_KEY": ""}
     if key is not None:
         env["SMOKE_API_KEY"] = key
     return run_script(
         "smoke_test.py", "check", "--url", url, "--event-id", event_id,
-        "--timeout", timeout, "--interval", "0.05", env=env,
+        "--timeout", timeout, "--interval", "0.05", "--environment", environment, env=env,
     )  # fmt: skip
 
 
@@ -371,6 +379,24 @@ def test_smoke_test_without_a_key_checks_reads_are_refused(
     result = smoke(url, "smoke-abc-1-1", key=None, summary=tmp_path / "s.md")
     assert result.returncode == 0, result.stdout
     assert "HTTP 401 as configured" in result.stdout
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_smoke_test_requires_a_key_outside_local(
+    service: tuple[FakeService, str], tmp_path: Path, environment: str
+) -> None:
+    """Without a key nothing reaches Dataflow or BigQuery: a broken pipeline would pass."""
+    _, url = service
+    result = smoke(url, "x", key=None, summary=tmp_path / "s.md", environment=environment)
+    assert result.returncode == 2 and "SMOKE_API_KEY is not set" in result.stderr
+
+
+def test_the_deployment_always_publishes_and_reads_back() -> None:
+    workflow = (REPO / ".github" / "workflows" / "deployment.yml").read_text()
+    smoke_step = workflow.split("- name: Smoke test", 1)[1]
+    assert 'if [ -n "$SMOKE_API_KEY" ]' not in smoke_step
+    assert 'gcloud pubsub topics publish "$TOPIC"' in smoke_step
+    assert '--environment "$ENVIRONMENT"' in smoke_step
 
 
 @pytest.mark.parametrize(
@@ -459,7 +485,7 @@ def test_push_image_builds_and_pushes_a_new_tag(tmp_path: Path) -> None:
 
 
 def test_push_image_refuses_an_image_without_a_digest(tmp_path: Path) -> None:
-    env, log = fake_tools(tmp_path, image_exists=True)
+    env, _log = fake_tools(tmp_path, image_exists=True)
     gcloud = Path(env["PATH"].split(os.pathsep)[0]) / "gcloud"
     gcloud.write_text(gcloud.read_text().replace(DIGEST, ""))
     result = run_script("push_image.sh", "Dockerfile", IMAGE_REF, env=env)

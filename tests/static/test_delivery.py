@@ -462,46 +462,55 @@ def test_terraform_outputs_the_workflows_read_exist_in_every_environment() -> No
         assert read <= set(tf.load(str(root)).outputs), root.name
 
 
-def test_images_go_to_terraforms_artifact_registry_repository() -> None:
-    repository = tf.load(str(ENV_ROOTS[0])).variables["artifact_registry_repository"].default
+def test_registry_and_bucket_names_come_from_terraform_outputs() -> None:
+    """No workflow rebuilds a registry or bucket name from variables and a hard-coded repository:
+    a renamed repository (artifact_registry_repository) or bucket would push and write where
+    nothing reads."""
     for path in (DEPLOYMENT, TERRAFORM_PLAN):
-        workflow = dc.load_yaml(path)
-        envs = [job.get("env", {}) for job in workflow["jobs"].values()]
-        values = {e["ARTIFACT_REPOSITORY"] for e in envs if "ARTIFACT_REPOSITORY" in e}
-        assert values == {repository}, path.name
+        text = path.read_text()
+        assert "ARTIFACT_REPOSITORY" not in text, path.name
+        assert "-docker.pkg.dev/" not in text, path.name
+        assert "-bqingest-dataflow" not in text, path.name
+        assert "output -raw artifact_registry_repository_url" in text, path.name
     refs = dc.step_named(DEPLOYMENT, "deploy", "Image and template references of this commit")
-    script = refs["run"]
-    assert (
-        'registry="${GCP_REGION}-docker.pkg.dev/${GCP_PROJECT_ID}/${ARTIFACT_REPOSITORY}"' in script
-    )
-    assert "TF_VAR_api_image=${registry}/api:${GITHUB_SHA}" in script
+    assert "output -raw dataflow_bucket" in refs["run"]
+
+
+STUB_OUTPUTS = """#!/usr/bin/env bash
+case "$*" in
+  *"output -raw artifact_registry_repository_url") echo -n "$REGISTRY" ;;
+  *"output -raw dataflow_bucket") echo -n "$BUCKET" ;;
+  *) exit 1 ;;
+esac
+"""
 
 
 def test_the_references_the_deployment_computes_pass_terraforms_checks(tmp_path: Path) -> None:
     script = dc.step_named(DEPLOYMENT, "deploy", "Image and template references of this commit")[
         "run"
     ]
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    (stubs / "terraform").write_text(STUB_OUTPUTS)
+    (stubs / "terraform").chmod(0o755)
     env_file = tmp_path / "github_env"
     sha = "0123456789abcdef0123456789abcdef01234567"
-    code, printed, outputs = run_step_script(
-        script,
-        {
-            "GCP_REGION": "us-central1",
-            "GCP_PROJECT_ID": "bqingest-dev",
-            "ARTIFACT_REPOSITORY": "bqingest",
-            "GITHUB_SHA": sha,
-            "GITHUB_ENV": str(env_file),
-        },
-        tmp_path,
-    )
+    registry = "us-central1-docker.pkg.dev/bqingest-dev/images"
+    bucket = "bqingest-dev-bqingest-dataflow"
+    env = {
+        "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}",
+        "TF_ROOT": "terraform",
+        "REGISTRY": registry,
+        "BUCKET": bucket,
+        "GITHUB_SHA": sha,
+        "GITHUB_ENV": str(env_file),
+    }
+    code, printed, outputs = run_step_script(script, env, tmp_path)
     assert code == 0, printed
     values = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
     image = values["TF_VAR_api_image"]
-    assert image == f"us-central1-docker.pkg.dev/bqingest-dev/bqingest/api:{sha}"
+    assert image == f"{registry}/api:{sha}"
     spec = values["TF_VAR_dataflow_container_spec_gcs_path"]
-    # The bucket is the one Terraform creates (local.dataflow_bucket) ...
-    bucket_expression = tf.load(str(ENV_ROOTS[0])).locals["dataflow_bucket"]
-    bucket = bucket_expression.replace("${var.project_id}", "bqingest-dev")
     assert spec == f"gs://{bucket}/templates/bqingest-pipeline-{sha}.json"
     # ... and the path passes the dataflow module's validation of container_spec_gcs_path.
     condition = next(
@@ -513,6 +522,10 @@ def test_the_references_the_deployment_computes_pass_terraforms_checks(tmp_path:
     assert pattern
     assert re.search(pattern.group(1).replace("\\\\", "\\"), spec)
     assert f"api_image={image}" in outputs
+    # Never deployed (no outputs): refused with a pointer to the first apply.
+    env["REGISTRY"] = ""
+    code, printed, _ = run_step_script(script, env, tmp_path)
+    assert code == 1 and "first apply" in printed
 
 
 def test_the_dataflow_job_the_deployment_replaces_is_terraforms() -> None:
@@ -904,7 +917,13 @@ def fallback_step() -> dict[str, Any]:
 
 
 def run_fallback(
-    tmp_path: Path, *, apply_log: str, state: str, message: str, allow_replace: str = ""
+    tmp_path: Path,
+    *,
+    apply_log: str,
+    state: str,
+    message: str,
+    allow_replace: str = "",
+    environment: str = "dev",
 ) -> tuple[int, str, list[str]]:
     stubs = tmp_path / "stubs"
     stubs.mkdir()
@@ -934,7 +953,7 @@ def run_fallback(
         "GITHUB_OUTPUT": str(tmp_path / "output"),
         "GITHUB_STEP_SUMMARY": str(summary),
         "GCP_REGION": "us-central1",
-        "ENVIRONMENT": "dev",
+        "ENVIRONMENT": environment,
         "DATAFLOW_JOB": DATAFLOW_JOB_ADDRESS,
         "DATAFLOW_ALLOW_REPLACE": allow_replace,
         "TF_ROOT": "terraform",
@@ -1000,3 +1019,78 @@ def test_a_refused_update_is_not_replaced_where_replacing_is_off(tmp_path: Path)
     )
     assert code == 1 and not replaced(calls), printed
     assert "DATAFLOW_ALLOW_REPLACE" in printed
+
+
+def test_unset_replace_policy_refuses_in_prod(tmp_path: Path) -> None:
+    """DATAFLOW_ALLOW_REPLACE unset must not drain prod's job: only an explicit true does."""
+    code, printed, calls = run_fallback(
+        tmp_path,
+        apply_log=TERRAFORM_UPDATE_ERROR,
+        state="JOB_STATE_FAILED",
+        message=INCOMPATIBLE,
+        environment="prod",
+    )
+    assert code == 1 and not replaced(calls), printed
+    assert "DATAFLOW_ALLOW_REPLACE" in printed
+
+
+def test_explicit_replace_policy_replaces_in_prod(tmp_path: Path) -> None:
+    code, printed, calls = run_fallback(
+        tmp_path,
+        apply_log=TERRAFORM_UPDATE_ERROR,
+        state="JOB_STATE_FAILED",
+        message=INCOMPATIBLE,
+        allow_replace="true",
+        environment="prod",
+    )
+    assert code == 0 and replaced(calls), printed
+
+
+def test_an_update_that_outlasts_the_wait_gives_the_import_step(tmp_path: Path) -> None:
+    """The replacement job still running after the provider's 20 minutes: the state keeps the
+    old job, and later creates would get 409. The step fails with the runbook's import."""
+    timed_out = TERRAFORM_UPDATE_ERROR.replace(
+        'has terminated with state "JOB_STATE_FAILED"', 'is in state "JOB_STATE_PENDING"'
+    )
+    code, printed, calls = run_fallback(
+        tmp_path, apply_log=timed_out, state="JOB_STATE_RUNNING", message=""
+    )
+    assert code == 1 and not replaced(calls), printed
+    assert f"terraform import {DATAFLOW_JOB_ADDRESS} {REPLACEMENT_JOB}" in printed
+    runbook = (dc.REPO / "docs" / "runbook.md").read_text()
+    assert f"terraform import {DATAFLOW_JOB_ADDRESS} JOB_ID" in runbook
+
+
+def test_a_create_while_the_job_runs_is_refused_with_the_import_step(tmp_path: Path) -> None:
+    step = dc.step_named(DEPLOYMENT, "deploy", "How the Dataflow job rolls")
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    (stubs / "terraform").write_text("#!/usr/bin/env bash\necho -n bqingest-pipeline\n")
+    (stubs / "gcloud").write_text(
+        "#!/usr/bin/env bash\n"
+        'echo \'[{"id": "2026-12-01_00_00_00-7", "name": "bqingest-pipeline", '
+        '"state": "Running"}]\'\n'
+    )
+    for tool in stubs.iterdir():
+        tool.chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / ".ci").symlink_to(dc.REPO / ".ci")
+    job = change(DATAFLOW_JOB_ADDRESS, ["create"], None, {"name": "bqingest-pipeline"})
+    (work / "plan.json").write_text(json.dumps(plan_json(job)))
+    env = {
+        "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GCP_REGION": "us-central1",
+        "ENVIRONMENT": "dev",
+        "DATAFLOW_JOB": DATAFLOW_JOB_ADDRESS,
+        "DATAFLOW_ALLOW_REPLACE": "",
+        "TF_ROOT": "terraform",
+    }
+    result = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
+        env=env, cwd=work, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"terraform import {DATAFLOW_JOB_ADDRESS} 2026-12-01_00_00_00-7" in result.stdout
