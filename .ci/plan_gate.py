@@ -50,10 +50,8 @@ def _is_view(change: dict[str, Any]) -> bool:
 
 def data_losses(plan: Any) -> list[tuple[str, str]]:
     """(address, what happens) for each stateful resource the plan deletes or replaces."""
-    if (
-        not isinstance(plan, dict)
-        or ("resource_changes" not in plan
-        and "format_version" not in plan)
+    if not isinstance(plan, dict) or (
+        "resource_changes" not in plan and "format_version" not in plan
     ):
         raise InputError("not a plan: expected the output of terraform show -json PLANFILE")
     changes = plan.get("resource_changes") or []
