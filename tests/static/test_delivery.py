@@ -336,7 +336,8 @@ def test_deployment_is_tested_first() -> None:
     jobs = dc.load_yaml(DEPLOYMENT)["jobs"]
     assert jobs["test"]["uses"] == "./.github/workflows/testing.yml"
     assert "workflow_call" in dc.load_yaml(TESTING)["on"]
-    assert set(jobs["deploy"]["needs"]) == {"target", "test"}
+    assert set(jobs["plan"]["needs"]) == {"target", "test"}
+    assert set(jobs["deploy"]["needs"]) == {"target", "plan"}
     # The deployment branches are tested by the deployment workflow, not twice.
     assert dc.load_yaml(TESTING)["on"]["push"]["branches-ignore"] == ["dev", "staging", "main"]
 
@@ -375,17 +376,18 @@ def test_each_workflow_acts_as_its_own_identity() -> None:
     required = {name for name, spec in action["inputs"].items() if spec.get("required")}
     accounts = {}
     for path in (DEPLOYMENT, TERRAFORM_PLAN):
-        for job in dc.load_yaml(path)["jobs"].values():
+        for name, job in dc.load_yaml(path)["jobs"].items():
             for step in job.get("steps", []):
                 if step.get("uses") == "./.github/actions/gcp-terraform":
                     assert required <= set(step["with"]) <= set(action["inputs"]), path.name
                     assert step["with"]["project-id"] == "${{ vars.GCP_PROJECT_ID }}"
                     variable = step["with"]["service-account-variable"]
                     assert step["with"]["service-account"] == f"${{{{ vars.{variable} }}}}"
-                    accounts[path.name] = variable
+                    accounts[f"{path.name}:{name}"] = variable
     assert accounts == {
-        "deployment.yml": "GCP_DEPLOYER_SERVICE_ACCOUNT",
-        "terraform.yml": "GCP_PLANNER_SERVICE_ACCOUNT",
+        "deployment.yml:plan": "GCP_PLANNER_SERVICE_ACCOUNT",
+        "deployment.yml:deploy": "GCP_DEPLOYER_SERVICE_ACCOUNT",
+        "terraform.yml:plan": "GCP_PLANNER_SERVICE_ACCOUNT",
     }
     outputs = tf.load(str(tf.ROOT)).outputs
     assert {"deployer_service_account", "planner_service_account"} <= set(outputs)
@@ -397,16 +399,18 @@ def test_each_workflow_acts_as_its_own_identity() -> None:
 def test_deployments_wait_for_the_state_lock_and_plans_take_none() -> None:
     """The deployment's plan and apply wait for a lock someone else holds instead of failing;
     pull requests' plans are read-only and take no lock at all."""
-    for path, want in ((DEPLOYMENT, "-lock-timeout="), (TERRAFORM_PLAN, "-lock=false")):
+    for path, job, want, least in (
+        (DEPLOYMENT, "deploy", "-lock-timeout=", 3),
+        (DEPLOYMENT, "plan", "-lock=false", 1),
+        (TERRAFORM_PLAN, "plan", "-lock=false", 1),
+    ):
         commands = [
             line
-            for step in dc.load_yaml(path)["jobs"]["deploy" if path == DEPLOYMENT else "plan"][
-                "steps"
-            ]
+            for step in dc.load_yaml(path)["jobs"][job]["steps"]
             for line in str(step.get("run", "")).replace("\\\n", " ").splitlines()
             if re.search(r"terraform -chdir=\S+ (plan|apply) ", line)
         ]
-        assert len(commands) >= (4 if path == DEPLOYMENT else 1), commands
+        assert len(commands) >= least, commands
         for command in commands:
             assert want in command, f"{path.name}: {command}"
 
@@ -1062,7 +1066,7 @@ def test_an_update_that_outlasts_the_wait_gives_the_import_step(tmp_path: Path) 
 
 
 def test_a_create_while_the_job_runs_is_refused_with_the_import_step(tmp_path: Path) -> None:
-    step = dc.step_named(DEPLOYMENT, "deploy", "How the Dataflow job rolls")
+    step = dc.step_named(DEPLOYMENT, "plan", "How the Dataflow job rolls")
     stubs = tmp_path / "bin"
     stubs.mkdir()
     (stubs / "terraform").write_text("#!/usr/bin/env bash\necho -n bqingest-pipeline\n")
@@ -1094,3 +1098,52 @@ def test_a_create_while_the_job_runs_is_refused_with_the_import_step(tmp_path: P
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"terraform import {DATAFLOW_JOB_ADDRESS} 2026-12-01_00_00_00-7" in result.stdout
+
+
+# --- reviewed plans: the plan exists, in the run, before the approval; the apply applies it -------
+
+# Inputs of the artifact actions at the pinned commits (their action.yml).
+UPLOAD_ARTIFACT_INPUTS = {
+    "name", "path", "if-no-files-found", "retention-days", "compression-level", "overwrite",
+    "include-hidden-files", "archive",
+}  # fmt: skip
+DOWNLOAD_ARTIFACT_INPUTS = {
+    "name", "artifact-ids", "path", "pattern", "merge-multiple", "github-token", "repository",
+    "run-id", "skip-decompress", "digest-mismatch",
+}  # fmt: skip
+
+
+def test_the_plan_is_made_and_shown_before_the_approval_and_applied_as_saved() -> None:
+    jobs = dc.load_yaml(DEPLOYMENT)["jobs"]
+    plan, deploy = jobs["plan"], jobs["deploy"]
+    # The plan job is not in the protected environment (no approval before it), as the planner.
+    assert plan["environment"] == "${{ needs.target.outputs.environment }}-plan"
+    assert deploy["environment"]["name"] == "${{ needs.target.outputs.environment }}"
+    plan_runs = "\n".join(str(s.get("run", "")) for s in plan["steps"])
+    deploy_runs = "\n".join(str(s.get("run", "")) for s in deploy["steps"])
+    assert "-out=deploy.tfplan" in plan_runs and "GITHUB_STEP_SUMMARY" in plan_runs
+    assert "plan_gate.py plan.json" in plan_runs
+    # Nothing is built or written before the approval.
+    assert "push_image.sh" not in plan_runs and "flex-template build" not in plan_runs
+    # The deploy job applies the saved plan, and plans nothing of its own first.
+    (upload,) = [s for s in plan["steps"] if "actions/upload-artifact@" in str(s.get("uses"))]
+    (download,) = [s for s in deploy["steps"] if "actions/download-artifact@" in str(s.get("uses"))]
+    assert set(upload["with"]) <= UPLOAD_ARTIFACT_INPUTS
+    assert set(download["with"]) <= DOWNLOAD_ARTIFACT_INPUTS
+    assert upload["with"]["name"] == download["with"]["name"]
+    assert "${{ github.sha }}" in upload["with"]["name"]
+    saved = upload["with"]["path"].split()
+    assert {"terraform/deploy.tfplan", "terraform/.terraform.lock.hcl", "plan.json"} <= set(saved)
+    assert upload["with"]["include-hidden-files"] is True  # the lock file
+    order = [s.get("uses", s.get("name")) for s in deploy["steps"]]
+    assert order.index(download["uses"]) < order.index("./.github/actions/gcp-terraform")
+    applies = [
+        line
+        for line in deploy_runs.replace("\\\n", " ").splitlines()
+        if "terraform -chdir" in line and " apply " in line and "-replace=" not in line
+    ]
+    assert applies and all(
+        line.rstrip().split(" 2>&1")[0].endswith("deploy.tfplan") for line in applies
+    )
+    before_apply = deploy_runs.split(" apply ", 1)[0]
+    assert "-out=deploy.tfplan" not in before_apply

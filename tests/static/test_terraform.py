@@ -586,6 +586,12 @@ TOKEN = {
         ({"repository_id": "987654321"}, None),
         ({"environment": "dev"}, None),
         ({"environment": "dev", "event_name": "pull_request", "ref": "refs/pull/7/merge"}, None),
+        # The deployment's plan job, before any review: the planner, never the deployer.
+        ({"environment": "prod-plan"}, "plan"),
+        ({"environment": "prod-plan", "event_name": "workflow_dispatch"}, "plan"),
+        ({"environment": "prod-plan", "ref": "refs/heads/feature"}, None),
+        ({"environment": "prod-plan", "event_name": "pull_request", "ref": "refs/pull/7/merge"}, None),
+        ({"environment": "dev-plan"}, None),
     ],
 )
 def test_workload_identity_admits_the_deploy_branch_and_pull_requests_only(
