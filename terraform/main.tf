@@ -80,7 +80,6 @@ module "iam" {
   github_repository_id         = var.github_repository_id
   github_environment           = var.environment
   github_deploy_ref            = local.deploy_refs[var.environment]
-  dataflow_worker_runs_queries = var.dataflow_worker_runs_queries
 
   depends_on = [module.project_services]
 }
@@ -107,6 +106,9 @@ module "storage" {
   force_destroy = !var.deletion_protection
   object_users = {
     pipeline = module.iam.dataflow_worker_member
+  }
+  admins = {
+    deployer = module.iam.deployer_member
   }
   bucket_readers = {
     planner = module.iam.planner_member
@@ -138,10 +140,12 @@ module "bigquery" {
   events_partition_expiration_days       = var.events_partition_expiration_days
   dead_letters_partition_expiration_days = var.dead_letters_partition_expiration_days
   data_viewers = {
-    api       = module.iam.api_reader_member
     reconcile = module.iam.reconcile_member
   }
-  data_editors = {
+  events_readers = {
+    api = module.iam.api_reader_member
+  }
+  table_appenders = {
     pipeline = module.iam.dataflow_worker_member
   }
 

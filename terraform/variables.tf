@@ -69,12 +69,6 @@ variable "dataflow_max_workers" {
   default     = 3
 }
 
-variable "dataflow_worker_runs_queries" {
-  type        = bool
-  description = "Grant the pipeline's account roles/bigquery.jobUser, needed only if the pipeline runs BigQuery queries."
-  default     = false
-}
-
 variable "dead_letters_partition_expiration_days" {
   type        = number
   description = "Days a day-partition of dead_letters is kept; null keeps them forever."

@@ -642,9 +642,12 @@ def test_each_ci_identity_is_impersonated_by_its_access_only() -> None:
     )
 
 
-def test_the_deployer_administers_only_the_runtime_accounts() -> None:
+def test_the_deployer_administers_no_service_account() -> None:
     """No project-wide service-account or workload-identity administration: the deployer could
-    take over any account of the project with it (a default compute account, its own)."""
+    take over any account of the project with it (a default compute account, its own). And no
+    serviceAccountAdmin on single accounts either: with it the deployer could grant itself token
+    creation on a runtime account. It may attach the runtime accounts (serviceAccountUser) and
+    mint the invoker's identity tokens, and nothing more."""
     iam = tf.load(str(tf.MODULES / "iam"))
     project_roles = set(iam.locals["deployer_project_roles"])
     assert not project_roles & {
@@ -655,16 +658,17 @@ def test_the_deployer_administers_only_the_runtime_accounts() -> None:
         "roles/iam.workloadIdentityPoolAdmin",
         "roles/resourcemanager.projectIamAdmin",
     }
-    admin = iam.resources[
-        ("google_service_account_iam_member", "deployer_administers_runtime_accounts")
-    ]
-    assert admin["role"] == "roles/iam.serviceAccountAdmin"
-    assert tf.unwrap(admin["for_each"]) == "local.runtime_accounts"
-    assert set(iam.locals["runtime_accounts"]) == {
-        "api_invoker",
-        "api_reader",
-        "dataflow_worker",
-        "reconcile",
+    on_accounts = {
+        (tf.unwrap(body["service_account_id"]), body["role"])
+        for (kind, _), body in iam.resources.items()
+        if kind == "google_service_account_iam_member"
+        and "google_service_account.deployer.email" in body["member"]
+    }
+    assert on_accounts == {
+        ("google_service_account.api_reader.name", "roles/iam.serviceAccountUser"),
+        ("google_service_account.dataflow_worker.name", "roles/iam.serviceAccountUser"),
+        ("google_service_account.reconcile.name", "roles/iam.serviceAccountUser"),
+        ("google_service_account.api_invoker.name", "roles/iam.serviceAccountOpenIdTokenCreator"),
     }
 
 

@@ -31,12 +31,6 @@ variable "dataflow_worker_account_id" {
   }
 }
 
-variable "dataflow_worker_runs_queries" {
-  type        = bool
-  description = "Grant the pipeline roles/bigquery.jobUser on the project, needed only if it runs queries (writes through the Storage Write API do not)."
-  default     = false
-}
-
 variable "deployer_account_id" {
   type        = string
   description = "Account id of the CI service account that GitHub Actions impersonates through Workload Identity Federation."
