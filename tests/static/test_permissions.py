@@ -118,6 +118,8 @@ def _binding_scope(kind: str, body: dict[str, Any]) -> str:
         (table,) = _TABLE_REF.findall(json.dumps(body["table_id"]))
         return f"table:{table}"
     return scope
+
+
 _ACCOUNT_REF = re.compile(r"google_service_account\.(\w+)\.(?:email|name)")
 
 

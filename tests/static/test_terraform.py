@@ -590,7 +590,10 @@ TOKEN = {
         ({"environment": "prod-plan"}, "plan"),
         ({"environment": "prod-plan", "event_name": "workflow_dispatch"}, "plan"),
         ({"environment": "prod-plan", "ref": "refs/heads/feature"}, None),
-        ({"environment": "prod-plan", "event_name": "pull_request", "ref": "refs/pull/7/merge"}, None),
+        (
+            {"environment": "prod-plan", "event_name": "pull_request", "ref": "refs/pull/7/merge"},
+            None,
+        ),
         ({"environment": "dev-plan"}, None),
     ],
 )
