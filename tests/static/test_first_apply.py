@@ -156,3 +156,22 @@ def test_the_documented_api_keys_secret_holds_digests(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(formats.API_KEY_DIGEST, result.stdout), result.stdout
+
+
+def test_the_deploy_doc_counts_its_manual_steps_and_names_real_tests() -> None:
+    """docs/deploy.md states how many manual steps a new project takes, lists exactly that many,
+    and every test it names as a step's check exists."""
+    doc = DEPLOY_DOC.read_text()
+    count = re.search(r"## From nothing to a green deployment: (\d+) manual steps", doc)
+    assert count, "docs/deploy.md does not state its number of manual steps"
+    section = doc[count.end() :].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (\d+) \|", section, flags=re.M)
+    assert rows == [str(i) for i in range(1, int(count.group(1)) + 1)], rows
+    named = set(re.findall(r"`(test_\w+)`", section))
+    assert named
+    defined = {
+        match
+        for path in (tf.REPO / "tests" / "static").glob("test_*.py")
+        for match in re.findall(r"^def (test_\w+)\(", path.read_text(), flags=re.M)
+    }
+    assert named <= defined, sorted(named - defined)
