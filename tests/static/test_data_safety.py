@@ -117,6 +117,12 @@ def test_the_gate_refuses_what_is_not_a_plan(tmp_path: Path) -> None:
     assert run_script("plan_gate.py", str(path)).returncode == 2
 
 
+def test_pull_request_plans_are_gated_too() -> None:
+    text = (dc.WORKFLOWS / "terraform.yml").read_text()
+    assert "python3 .ci/plan_gate.py plan.json" in text and "--allow-data-loss" not in text
+    assert '".ci/plan_gate.py"' in text
+
+
 def test_the_deployment_gates_its_plan_and_only_a_manual_run_may_override() -> None:
     workflow = dc.load_yaml(dc.WORKFLOWS / "deployment.yml")
     dispatch = workflow["on"]["workflow_dispatch"]
