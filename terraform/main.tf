@@ -93,6 +93,7 @@ module "artifact_registry" {
   readers = {
     pipeline = module.iam.dataflow_worker_member
   }
+  promotion_readers = var.image_promotion_readers
 
   depends_on = [module.project_services]
 }

@@ -18,7 +18,7 @@ variable "api_cpu" {
 
 variable "api_image" {
   type        = string
-  description = "API image to run, REGION-docker.pkg.dev/PROJECT/REPOSITORY/api:TAG. CI passes the commit's image with -var."
+  description = "API image to run, REGION-docker.pkg.dev/PROJECT/REPOSITORY/api@sha256:DIGEST (a tag is accepted, for a person's first apply). CI passes the image by digest (TF_VAR_api_image): built once in dev, promoted unchanged."
 }
 
 variable "api_max_instances" {
@@ -140,6 +140,12 @@ variable "iam_propagation_wait" {
   }
 }
 
+variable "image_promotion_readers" {
+  type        = list(string)
+  description = "The next environment's deployer and planner (serviceAccount:EMAIL, its deployer_service_account and planner_service_account outputs): staging's in dev, prod's in staging, none in prod. They may read this environment's images, to promote them by digest."
+  default     = []
+}
+
 variable "max_message_bytes" {
   type        = number
   description = "Largest message (body plus attributes) the pipeline accepts; larger ones are dead-lettered."
@@ -148,7 +154,7 @@ variable "max_message_bytes" {
 
 variable "pipeline_image" {
   type        = string
-  description = "Pipeline image (dataflow/Dockerfile), REGION-docker.pkg.dev/PROJECT/REPOSITORY/pipeline:TAG: the Flex Template launcher and the Dataflow workers' SDK container. CI passes the commit's image (TF_VAR_pipeline_image), the same it builds the template spec from."
+  description = "Pipeline image (dataflow/Dockerfile), REGION-docker.pkg.dev/PROJECT/REPOSITORY/pipeline@sha256:DIGEST: the Flex Template launcher and the Dataflow workers' SDK container. CI passes it by digest (TF_VAR_pipeline_image), the same it builds the template spec from."
 }
 
 variable "project_id" {

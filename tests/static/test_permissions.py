@@ -103,7 +103,16 @@ def identity_of_account() -> dict[str, str]:
     return {
         spec["account"]: name
         for name, spec in matrix()["identities"].items()
-        if spec.get("granted_by") != "google"
+        if "account" in spec and spec.get("granted_by") != "google"
+    }
+
+
+def identity_of_variable() -> dict[str, str]:
+    """Root variable -> identity of the matrix it names (another environment's accounts)."""
+    return {
+        spec["granted_to"]: name
+        for name, spec in matrix()["identities"].items()
+        if "granted_to" in spec
     }
 
 
@@ -123,10 +132,18 @@ def _binding_scope(kind: str, body: dict[str, Any]) -> str:
 _ACCOUNT_REF = re.compile(r"google_service_account\.(\w+)\.(?:email|name)")
 
 
+_VARIABLE_REF = re.compile(r"\bvar\.(\w+)")
+
+
 def _identities_in(value: Any) -> list[str]:
-    """Identities a module argument names (module.iam.X_member / X_email), in any shape."""
+    """Identities a module argument names (module.iam.X_member / X_email, or a root variable of
+    another environment's accounts), in any shape."""
     accounts = identity_of_account()
-    return [accounts[m] for m in _MEMBER_REF.findall(json.dumps(value)) if m in accounts]
+    variables = identity_of_variable()
+    text = json.dumps(value)
+    return [accounts[m] for m in _MEMBER_REF.findall(text) if m in accounts] + [
+        variables[v] for v in _VARIABLE_REF.findall(text) if v in variables
+    ]
 
 
 def _roles_of(body: dict[str, Any], config: tf.Config) -> list[str]:
@@ -174,8 +191,10 @@ def grants() -> tuple[Grant, ...]:
                 continue
             member = tf.unwrap(body["member"])
             if member == "each.value":
-                variable = tf.unwrap(body["for_each"]).removeprefix("var.")
-                who = _identities_in(arguments.get(variable, {}))
+                # for_each = var.X, or toset(var.X)
+                variable_ref = re.search(r"var\.(\w+)", tf.unwrap(body["for_each"]))
+                assert variable_ref, f"module {call}: cannot resolve for_each of {body}"
+                who = _identities_in(arguments.get(variable_ref.group(1), {}))
             else:
                 variable_ref = re.search(r"var\.(\w+)", member)
                 assert variable_ref, f"module {call}: cannot resolve member {member}"
@@ -282,6 +301,17 @@ def test_every_service_account_is_an_identity_of_the_matrix() -> None:
 
 
 # --- each identity can do what its code does ------------------------------------------------------
+
+
+def test_the_next_environment_may_read_this_registry_and_nothing_else() -> None:
+    """Promotion by digest: the next environment's deployer and planner read this environment's
+    images (to resolve a tag, to copy by digest) and get no other grant, nowhere else."""
+    assert identity_of_variable() == {"image_promotion_readers": "next_environment"}
+    assert tf.load(str(tf.ROOT)).variables["image_promotion_readers"].has_default
+    assert granted("next_environment") == [
+        Grant("next_environment", "roles/artifactregistry.reader", "repository")
+    ]
+    assert not [p for p in permissions_of("roles/artifactregistry.reader") if WRITES.search(p)]
 
 
 @pytest.mark.parametrize("identity", sorted(matrix()["identities"]))
