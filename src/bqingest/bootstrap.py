@@ -20,9 +20,10 @@ from google.protobuf import duration_pb2, field_mask_pb2
 
 from bqingest.config import OperationsSettings
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS, TableSpec, dedup_view_sql
+from bqingest.errors import BqingestError
 
 
-class BootstrapError(RuntimeError):
+class BootstrapError(BqingestError):
     """A resource exists in a shape bootstrap cannot safely change (a migration is needed)."""
 
 

@@ -170,8 +170,10 @@ def create_app(
     )
     app.state.controllers = controllers
     errors.install(app)
-    events.register(app, public_read=settings.public_read, post_enabled=settings.api_post_enabled)
-    probes.register(app, public_read=settings.public_read)
+    app.include_router(
+        events.router(public_read=settings.public_read, post_enabled=settings.api_post_enabled)
+    )
+    app.include_router(probes.router)
     app.add_middleware(
         RequestObservability,
         metrics=metrics,

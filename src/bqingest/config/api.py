@@ -11,6 +11,7 @@ from pydantic_settings import NoDecode
 
 from bqingest import formats
 from bqingest.config.core import CoreSettings
+from bqingest.errors import BqingestError
 
 _API_KEY_DIGEST = re.compile(formats.API_KEY_DIGEST)
 _KEY_NAME = re.compile(formats.API_KEY_NAME)
@@ -98,7 +99,7 @@ def _key_spec(value: object) -> object:
     return value
 
 
-class UnsafeSettings(ValueError):
+class UnsafeSettings(BqingestError, ValueError):
     """Valid settings that a part of the system refuses to run with outside local mode."""
 
 
