@@ -15,6 +15,11 @@ digest_of() {
 }
 valid() { [[ $1 =~ ^sha256:[0-9a-f]{64}$ ]]; }
 if digest=$(digest_of "$target") && valid "$digest"; then
+  # Promoted before: the same bytes as the source, while the source still has them.
+  if source_digest=$(digest_of "$from") && [ "$source_digest" != "$digest" ]; then
+    echo "error: $target is $digest but $from is $source_digest: this registry's tag does not hold the tested image (docs/runbook.md)" >&2
+    exit 1
+  fi
   echo "image=${target%:*}@${digest}"
   echo "source="
 elif digest=$(digest_of "$from") && valid "$digest"; then

@@ -595,14 +595,31 @@ def test_resolve_image_prefers_this_registry_then_the_source(tmp_path: Path) -> 
         f"image={TARGET_REF.rsplit(':', 1)[0]}@{DIGEST}",
         f"source={SOURCE_REF}",
     ]
+    # Promoted before, and the source's cleanup deleted it since: this registry's digest.
     here = tmp_path / "here"
     here.mkdir()
-    env, _log = promotion_tools(here, {TARGET_REF: OTHER_DIGEST, source_tag: DIGEST})
+    env, _log = promotion_tools(here, {TARGET_REF: OTHER_DIGEST})
     result = run_script("resolve_image.sh", TARGET_REF, source_tag, env=env)
     assert result.stdout.splitlines() == [
         f"image={TARGET_REF.rsplit(':', 1)[0]}@{OTHER_DIGEST}",
         "source=",
     ]
+    # Promoted before, with the same digest as the source: used as it is.
+    same = tmp_path / "same"
+    same.mkdir()
+    env, _log = promotion_tools(same, {TARGET_REF: DIGEST, source_tag: DIGEST})
+    result = run_script("resolve_image.sh", TARGET_REF, source_tag, env=env)
+    assert result.stdout.splitlines() == [
+        f"image={TARGET_REF.rsplit(':', 1)[0]}@{DIGEST}",
+        "source=",
+    ]
+    # This registry's tag holds other bytes than the source's: refused, never deployed.
+    differs = tmp_path / "differs"
+    differs.mkdir()
+    env, _log = promotion_tools(differs, {TARGET_REF: OTHER_DIGEST, source_tag: DIGEST})
+    result = run_script("resolve_image.sh", TARGET_REF, source_tag, env=env)
+    assert result.returncode == 1 and "does not hold the tested image" in result.stderr
+    assert "image=" not in result.stdout
     nowhere = tmp_path / "nowhere"
     nowhere.mkdir()
     env, _log = promotion_tools(nowhere, {})
