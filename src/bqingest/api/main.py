@@ -36,6 +36,7 @@ from bqingest.api.publisher import EventPublisher, PubSubPublisher
 from bqingest.api.routes import events, probes
 from bqingest.api.security import ApiKeys
 from bqingest.config import ApiSettings, load
+from bqingest.contract.registry import SchemaRegistry, UnknownTypes
 from bqingest.warehouse.events import EventReader, EventStore, QueryBounds
 
 DESCRIPTION = """\
@@ -102,6 +103,9 @@ def create_app(
     if publisher is None:
         publisher = pubsub = PubSubPublisher(settings)
     visibility = "public" if settings.public_read else "private"
+    schemas = SchemaRegistry.load(
+        settings.schemas_dir, unknown_types=UnknownTypes(settings.unknown_types)
+    )
     controllers = Controllers(
         events=EventsController(
             reader=reader,
@@ -129,6 +133,7 @@ def create_app(
                 max_body_bytes=settings.api_post_max_bytes,
             ),
             metrics=metrics,
+            schemas=schemas,
         ),
         probes=ProbesController(
             checks={"warehouse": reader.check, "pubsub": publisher.check},

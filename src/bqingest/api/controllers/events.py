@@ -42,6 +42,7 @@ from bqingest.api.serializers.events import (
     page_json,
 )
 from bqingest.contract import ContractError, Reason, parse_event_json
+from bqingest.contract.registry import SchemaRegistry
 from bqingest.warehouse.events import EventReader
 from bqingest.warehouse.records import EventFilter, Export, Position, time_before
 
@@ -347,11 +348,17 @@ class PublishController:
     """
 
     def __init__(
-        self, *, publisher: EventPublisher, limits: PublishLimits, metrics: ApiMetrics
+        self,
+        *,
+        publisher: EventPublisher,
+        limits: PublishLimits,
+        metrics: ApiMetrics,
+        schemas: SchemaRegistry | None = None,
     ) -> None:
         self._publisher = publisher
         self._limits = limits
         self._metrics = metrics
+        self._schemas = schemas
 
     @property
     def max_body_bytes(self) -> int:
@@ -414,6 +421,8 @@ class PublishController:
         had none; without a key an id is required)."""
         try:
             event = parse_event_json(raw)
+            if self._schemas is not None:  # the pipeline's verdict on data, as a 422
+                self._schemas.check(event.type, event.dataschema, event.data)
         except ContractError as exc:
             raise InvalidInput.from_contract(exc, prefix=prefix) from None
         event_id = event.id
