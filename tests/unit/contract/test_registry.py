@@ -141,7 +141,7 @@ def test_rules_of_a_registry_schema(document: dict, problem: str) -> None:
 
 def test_files_are_type_folder_and_major_version() -> None:
     document = read_folder(SHIPPED_SCHEMAS)[ORDER_FILE]
-    with pytest.raises(SchemaError, match="<event type>/v<major>.json"):
+    with pytest.raises(SchemaError, match=r"<event type>/v<major>\.json"):
         schemas_from({"order.json": document})
 
 
