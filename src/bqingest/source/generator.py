@@ -20,9 +20,9 @@ the field (docs/schemas.md).
 
 A share of the messages is **malformed** in one of the ways real producers get it wrong, each with
 the reason code the contract must give it (:data:`MALFORMED_VARIANTS`; ``data`` breaking its
-schema is one), and a share **repeats** an earlier event (same body and attributes, so same event id, new message id). The same ``seed``
-gives the same sequence of ids, types, payloads and faults; only the ``time`` values follow the
-clock.
+schema is one), and a share **repeats** an earlier event (same body and attributes, so same
+event id, new message id). The same ``seed`` gives the same sequence of ids, types, payloads and
+faults; only the ``time`` values follow the clock.
 """
 
 from __future__ import annotations
