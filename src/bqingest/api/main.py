@@ -27,13 +27,14 @@ from bqingest.api.controllers.events import (
     ReadLimits,
 )
 from bqingest.api.controllers.probes import ProbesController
+from bqingest.api.controllers.types import TypesController
 from bqingest.api.deps import Controllers
 from bqingest.api.logs import configure_logging
 from bqingest.api.metrics import build_metrics
 from bqingest.api.middleware import RequestObservability
 from bqingest.api.pool import WarehousePool
 from bqingest.api.publisher import EventPublisher, PubSubPublisher
-from bqingest.api.routes import events, probes
+from bqingest.api.routes import events, probes, types
 from bqingest.api.security import ApiKeys
 from bqingest.config import ApiSettings, load
 from bqingest.contract.registry import SchemaRegistry, UnknownTypes
@@ -106,6 +107,7 @@ def create_app(
     schemas = SchemaRegistry.load(
         settings.schemas_dir, unknown_types=UnknownTypes(settings.unknown_types)
     )
+    types_controller = TypesController(schemas)
     controllers = Controllers(
         events=EventsController(
             reader=reader,
@@ -124,6 +126,7 @@ def create_app(
                 cache_control=f"{visibility}, max-age={settings.api_http_max_age_seconds}",
             ),
             **({"clock": clock} if clock is not None else {}),
+            data_filters=types_controller.data_filters,
         ),
         publishing=PublishController(
             publisher=publisher,
@@ -174,6 +177,8 @@ def create_app(
     )
     app.state.controllers = controllers
     errors.install(app)
+    app.state.types_controller = types_controller
+    types.register(app, public_read=settings.public_read)  # first: /api/v1/types is no event id
     events.register(app, public_read=settings.public_read, post_enabled=settings.api_post_enabled)
     probes.register(app)
     app.add_middleware(

@@ -95,6 +95,21 @@ def column_type(node: Mapping[str, Any]) -> str:
     return "JSON"
 
 
+SCALAR_TYPES: Final = ("STRING", "INT64", "FLOAT64", "BOOL", "TIMESTAMP", "DATE")
+
+
+def scalar_expression(name: str, type_: str, json_value: str = "data") -> str:
+    """SQL of the top-level property ``name`` of ``json_value`` as the scalar ``type_``: what a
+    view's column is, and what the API filters ``data.<name>`` on (one definition for both)."""
+    if type_ not in SCALAR_TYPES or not _NAME.fullmatch(name):
+        raise ValueError(f"not a scalar column: {name} {type_}")
+    return (
+        _expression({"type": "string"}, json_value, [name])
+        if type_ == "STRING"
+        else (f"SAFE_CAST(JSON_VALUE({json_value}, '$.{name}') AS {type_})")
+    )
+
+
 def _path(parts: Sequence[str]) -> str:
     return "$" + "".join(f".{part}" for part in parts)
 
@@ -142,7 +157,7 @@ def columns(schema: EventSchema) -> list[TypedColumn]:
             name=_column_name(name),
             type=column_type(sub),
             pointer=f"/{name}",
-            scalar=column_type(sub) in ("STRING", "INT64", "FLOAT64", "BOOL", "TIMESTAMP", "DATE"),
+            scalar=column_type(sub) in SCALAR_TYPES,
         )
         for name, sub in _properties(schema.document)
     ]
