@@ -72,7 +72,7 @@ def test_the_detail_is_bounded_whatever_the_value(registry: SchemaRegistry) -> N
 
 
 def test_unknown_fields_pass_so_producers_can_run_ahead(registry: SchemaRegistry) -> None:
-    registry.check(ORDER_CREATED, None, {**ORDER_DATA, "coupon": {"any": "shape"}})
+    registry.check(ORDER_CREATED, None, {**ORDER_DATA, "gift_wrap": {"any": "shape"}})
 
 
 def test_unknown_types_are_stored_or_rejected_as_the_setting_says() -> None:
@@ -151,9 +151,9 @@ def test_view_names_follow_one_rule() -> None:
     assert view_name("tick", 1) == "events_tick_v1"
 
 
-def _with_coupon(document: dict, coupon: dict | None = None) -> dict:
+def _with_gift_wrap(document: dict) -> dict:
     changed = copy.deepcopy(document)
-    changed["properties"]["coupon"] = coupon or {"type": "string"}
+    changed["properties"]["gift_wrap"] = {"type": "string"}
     return changed
 
 
@@ -162,19 +162,19 @@ def test_the_loader_rereads_a_changed_folder_without_a_restart(tmp_path: Path) -
     shutil.copytree(SHIPPED_SCHEMAS, folder)
     now = [0.0]
     loader = RegistryLoader(folder, refresh_seconds=5, clock=lambda: now[0])
-    object_coupon = {**ORDER_DATA, "coupon": {"code": "X"}}
-    loader.current().check(ORDER_CREATED, None, object_coupon)  # unknown field: passes
+    object_wrap = {**ORDER_DATA, "gift_wrap": {"colour": "red"}}
+    loader.current().check(ORDER_CREATED, None, object_wrap)  # unknown field: passes
     path = folder / ORDER_FILE
-    path.write_text(json.dumps(_with_coupon(json.loads(path.read_text()))))
-    loader.current().check(ORDER_CREATED, None, object_coupon)  # not yet re-read
+    path.write_text(json.dumps(_with_gift_wrap(json.loads(path.read_text()))))
+    loader.current().check(ORDER_CREATED, None, object_wrap)  # not yet re-read
     now[0] = 6.0
     with pytest.raises(ContractError) as caught:
-        loader.current().check(ORDER_CREATED, None, object_coupon)
-    assert caught.value.field == "/coupon"
+        loader.current().check(ORDER_CREATED, None, object_wrap)
+    assert caught.value.field == "/gift_wrap"
     path.write_text("{ half written")
     now[0] = 12.0
     with pytest.raises(ContractError):  # a broken folder keeps the last good registry
-        loader.current().check(ORDER_CREATED, None, object_coupon)
+        loader.current().check(ORDER_CREATED, None, object_wrap)
 
 
 class TestCompatibility:
@@ -187,7 +187,7 @@ class TestCompatibility:
 
     def test_adding_an_optional_property_is_compatible(self) -> None:
         new = copy.deepcopy(self.base)
-        new[ORDER_FILE] = _with_coupon(new[ORDER_FILE])
+        new[ORDER_FILE] = _with_gift_wrap(new[ORDER_FILE])
         assert breaking_changes(self.base, new) == []
 
     def test_editing_annotations_is_compatible(self) -> None:
@@ -207,11 +207,17 @@ class TestCompatibility:
 
     def test_making_a_property_required_is_breaking(self) -> None:
         def edit(document: dict) -> None:
-            document["properties"]["coupon"] = {"type": "string"}
-            document["required"].append("coupon")
+            document["properties"]["gift_wrap"] = {"type": "string"}
+            document["required"].append("gift_wrap")
 
         assert breaking_changes(self.base, self.changed(edit)) == [
-            f"{ORDER_FILE}#/properties/coupon: added as required"
+            f"{ORDER_FILE}#/properties/gift_wrap: added as required"
+        ]
+
+    def test_making_an_optional_property_required_is_breaking(self) -> None:
+        new = self.changed(lambda d: d["required"].append("coupon"))
+        assert breaking_changes(self.base, new) == [
+            f"{ORDER_FILE}#/properties/coupon: made required"
         ]
 
     def test_a_new_major_version_beside_the_old_is_compatible(self) -> None:

@@ -53,7 +53,7 @@ def test_unchanged_schemas_pass(repo: Path) -> None:
 
 
 def test_an_added_optional_property_passes(repo: Path) -> None:
-    edit(repo / "schemas", lambda d: d["properties"].update(coupon={"type": "string"}))
+    edit(repo / "schemas", lambda d: d["properties"].update(gift_wrap={"type": "string"}))
     result = check(repo / "schemas", "--base", "main")
     assert result.exit_code == 0, result.output
 

@@ -9,6 +9,7 @@ SELECT
   JSON_VALUE(data, '$.currency') AS currency,
   ARRAY(SELECT AS STRUCT JSON_VALUE(_element, '$.sku') AS sku, SAFE_CAST(JSON_VALUE(_element, '$.quantity') AS INT64) AS quantity, SAFE_CAST(JSON_VALUE(_element, '$.unit_price') AS FLOAT64) AS unit_price FROM UNNEST(JSON_QUERY_ARRAY(data, '$.items')) AS _element WITH OFFSET AS _offset ORDER BY _offset) AS items,
   SAFE_CAST(JSON_VALUE(data, '$.total') AS FLOAT64) AS total,
+  JSON_VALUE(data, '$.coupon') AS coupon,
   data
 FROM (
   SELECT
