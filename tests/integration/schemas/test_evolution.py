@@ -15,7 +15,8 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,8 @@ from bqingest.source.generator import ORDER_CREATED, EventGenerator, MessageKind
 from bqingest.source.ledger import Ledger, ledger_path
 from bqingest.source.publisher import BATCH_SETTINGS, SourcePublisher
 from bqingest.warehouse import query as warehouse
+from bqingest.warehouse.events import EventStore, QueryBounds
+from bqingest.warehouse.records import DataFilter, EventFilter
 from tests.integration.ingestion import (
     PipelineProcess,
     everything_arrived,
@@ -122,12 +125,37 @@ def test_an_optional_field_added_while_ingesting(
     finally:
         pipeline.stop()
 
-    rows = warehouse.query_all(bq, f"SELECT id, coupon, total FROM `{view}`")
+    since = bigquery.ScalarQueryParameter("since", "TIMESTAMP", started - timedelta(minutes=5))
+    rows = warehouse.query_all(
+        bq, f"SELECT id, coupon, total FROM `{view}` WHERE time >= @since", parameters=[since]
+    )
     coupons = {row["id"]: row["coupon"] for row in rows}
     assert len(rows) == 1000
     assert all(coupons[m.event_id] is None for m in before)
     assert [coupons[m.event_id] for m in after] == [f"SAVE{n % 20}" for n in range(500)]
     assert all(isinstance(row["total"], float) for row in rows)
+
+    # The API's data.coupon filter reads the column as the view does, on the emulator too.
+    store = EventStore(
+        lambda: clients.bigquery_client(settings.endpoints),
+        table_id=settings.events_table_id,
+        bounds=QueryBounds(timeout=60, maximum_bytes_billed=10**12, check_timeout=10),
+    )
+    wanted = EventFilter(
+        type=ORDER_CREATED,
+        since=started - timedelta(minutes=5),
+        data=(DataFilter("coupon", "STRING", "SAVE3"),),
+    )
+    found = store.list_events(filters=wanted, order="asc", after=None, limit=1000)
+    assert {e.id for e in found} == {m.event_id for n, m in enumerate(after) if n % 20 == 3}
+    total = json.loads(after[3].data)["data"]["total"]
+    both = replace(wanted, data=(*wanted.data, DataFilter("total", "FLOAT64", total)))
+    found = store.list_events(filters=both, order="asc", after=None, limit=1000)
+    assert after[3].event_id in {e.id for e in found}
+    for event in found:
+        data = event.data if isinstance(event.data, dict) else json.loads(event.data)
+        assert data["total"] == total
+    store.close()
 
     letters = warehouse.query_all(
         bq,
