@@ -204,7 +204,11 @@ class SchemaRegistry:
     """Validates events' ``data`` against their type's schema; each validator compiled once."""
 
     def __init__(
-        self, schemas: Sequence[EventSchema], *, unknown_types: UnknownTypes = UnknownTypes.STORE
+        self,
+        schemas: Sequence[EventSchema],
+        *,
+        unknown_types: UnknownTypes = UnknownTypes.STORE,
+        fast_accept: bool = True,
     ) -> None:
         self.schemas: tuple[EventSchema, ...] = tuple(
             sorted(schemas, key=lambda s: (s.type, s.major))
@@ -212,7 +216,10 @@ class SchemaRegistry:
         self.unknown_types = unknown_types
         self._by_id = {schema.id: schema for schema in self.schemas}
         self._current = {schema.type: schema for schema in self.schemas}  # sorted: last is highest
-        self._fast = {schema.id: fast_type(schema.document) for schema in self.schemas}
+        self._fast = {
+            schema.id: fast_type(schema.document) if fast_accept else None
+            for schema in self.schemas
+        }
         self._validators = {
             schema.id: jsonschema_rs.validator_for(dict(schema.document), validate_formats=True)
             for schema in self.schemas
