@@ -60,15 +60,10 @@ from google.protobuf import descriptor_pb2
 from google.pubsub_v1.types import PubsubMessage as PubsubMessageProto
 
 from benchmarks.bench_parse import NOW, messages
-from bqingest.pipeline.records import Destination, RowToWrite
-from bqingest.pipeline.sink import (
-    BATCH_ROWS,
-    AppendResult,
-    WarehouseWriter,
-    WriteToWarehouse,
-    count_outcome,
-)
+from bqingest.pipeline.processing import Destination, RowToWrite
+from bqingest.pipeline.sink import BATCH_ROWS, WriteToWarehouse, count_outcome
 from bqingest.pipeline.transforms import ParseAndValidate, ParseMessage, ReadMessages, decoded
+from bqingest.pipeline.writer import AppendResult, WarehouseWriter
 
 MESSAGES: Final = int(os.environ.get("BENCH_HARNESS_MESSAGES", "200000"))
 DISTINCT: Final = 20_000

@@ -25,8 +25,9 @@ from datetime import timedelta
 
 from benchmarks.bench_parse import NOW, messages
 from bqingest.pipeline.metrics import ParseTally, count_written
-from bqingest.pipeline.records import Destination, RowToWrite, process_message
-from bqingest.pipeline.sink import WriteOutcome, tally_of
+from bqingest.pipeline.processing import Destination, RowToWrite, process_message
+from bqingest.pipeline.sink import tally_of
+from bqingest.pipeline.writer import WriteOutcome
 
 WRITTEN = NOW + timedelta(seconds=1)
 BUNDLE = 10

@@ -40,8 +40,8 @@ import msgspec
 from bqingest.contract import ContractError, MessageContext, Reason, event_row, parse_message
 from bqingest.contract.registry import SchemaRegistry
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS
+from bqingest.pipeline.processing import Destination, ReceivedMessage, process_message
 from bqingest.pipeline.proto_rows import schema_for
-from bqingest.pipeline.records import Destination, ReceivedMessage, process_message
 from bqingest.source.generator import EventGenerator
 
 MESSAGES = 20_000

@@ -126,19 +126,19 @@ def _child(mode: str, settings_json: str, subscription: str, total: int, out: st
             | beam.ParDo(this.CountElements())
         )
     else:
-        from bqingest.pipeline import main, sink
+        from bqingest.pipeline import main, writer
         from bqingest.pipeline.command import pipeline_argv
         from bqingest.pipeline.options import config_from
 
         class NoopAppender:
-            def append(self, table_id: str, descriptor: Any, rows: Any) -> sink.AppendResult:
+            def append(self, table_id: str, descriptor: Any, rows: Any) -> writer.AppendResult:
                 marks.add(len(rows))
-                return sink.AppendResult()
+                return writer.AppendResult()
 
             def close(self) -> None:
                 pass
 
-        sink.StorageWriteApi.__call__ = lambda self: NoopAppender()  # type: ignore[method-assign]
+        writer.StorageWriteApi.__call__ = lambda self: NoopAppender()  # type: ignore[method-assign]
         argv = pipeline_argv(settings, runner="BundleBasedDirectRunner")
         argv = [a for a in argv if not a.startswith("--subscription=")]
         config = config_from(PipelineOptions([*argv, f"--subscription={subscription}"]))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from bqingest.config import LocalSettings, load
 from bqingest.contract import MessageContext
@@ -48,3 +49,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/static/" in str(item.fspath):
             item.add_marker(pytest.mark.static)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-ahead",
+        type=float,
+        default=0.0,
+        metavar="DAYS",
+        help="Run the tests with this process's wall clock DAYS ahead of the real one (it keeps "
+        "ticking; monotonic clocks and child processes are untouched). make test runs the unit "
+        "and API layers once more with it: a test must pass on any date.",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    days = config.getoption("--clock-ahead")
+    if days:
+        traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    days = config.getoption("--clock-ahead")
+    return (
+        f"clock: {days:g} days ahead, now {datetime.now(UTC):%Y-%m-%d %H:%M} UTC" if days else None
+    )

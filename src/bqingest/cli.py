@@ -33,7 +33,7 @@ from bqingest.contract import schema as table_schema
 from bqingest.contract import typed_views
 from bqingest.contract.registry import SchemaError, SchemaRegistry
 from bqingest.local.errors import LocalStackError
-from bqingest.operations.deadletters import ReplayError
+from bqingest.operations.dead_letters import ReplayError
 from bqingest.operations.errors import OperationsError
 from bqingest.pipeline.errors import PipelineError
 from bqingest.telemetry import MetricsPortUnavailable
@@ -318,7 +318,7 @@ def deadletters_list(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
 ) -> None:
     """List dead letters (one line per rejected message, oldest first)."""
-    from bqingest.operations.deadletters_view import run_list
+    from bqingest.operations.dead_letters_view import run_list
 
     run_list(
         load(OperationsSettings),
@@ -339,7 +339,7 @@ def deadletters_show(
     ] = None,
 ) -> None:
     """Show one dead letter in full; --payload-out saves its raw payload to edit and replay."""
-    from bqingest.operations.deadletters_view import run_show
+    from bqingest.operations.dead_letters_view import run_show
 
     raise typer.Exit(
         run_show(
@@ -375,7 +375,7 @@ def deadletters_replay(
     dry_run: Annotated[bool, typer.Option(help="Show what would be replayed.")] = False,
 ) -> None:
     """Republish dead letters to the main topic, once each (records replayed_at)."""
-    from bqingest.operations.deadletters_view import run_replay
+    from bqingest.operations.dead_letters_view import run_replay
 
     raise typer.Exit(
         run_replay(

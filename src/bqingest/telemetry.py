@@ -31,8 +31,16 @@ def serve(registry: CollectorRegistry, *, host: str, port: int, variable: str) -
     return server
 
 
+_ANY_ADDRESS = ("0.0.0.0", "::", "")  # noqa: S104 - compared against, never bound
+
+
+def reachable_host(host: str) -> str:
+    """Where to reach a server bound to ``host``: the loopback address when ``host`` is the
+    wildcard (``0.0.0.0``, ``::`` or empty: "this machine"), else ``host`` itself."""
+    return "127.0.0.1" if host in _ANY_ADDRESS else host
+
+
 def metrics_url(host: str, port: int, path: str = "/metrics") -> str:
     """``http://host:port/path``, bracketing IPv6 hosts; the wildcard becomes the loopback."""
-    if host in ("0.0.0.0", "", "::"):  # noqa: S104 - a bind address, read as "this machine"
-        host = "127.0.0.1"
+    host = reachable_host(host)
     return f"http://[{host}]:{port}{path}" if ":" in host else f"http://{host}:{port}{path}"

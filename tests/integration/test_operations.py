@@ -27,7 +27,7 @@ from bqingest.local.services import bqingest_command, http_ok
 from bqingest.local.stack import LocalStack
 from bqingest.operations.readings import Samples, scrape
 from bqingest.operations.reconcile import Window, reconcile_counts
-from bqingest.source.generator import MessageKind
+from bqingest.source.kinds import MessageKind
 from bqingest.source.ledger import Ledger, ledger_path
 from bqingest.telemetry import metrics_url
 from bqingest.warehouse import query as warehouse

@@ -30,7 +30,8 @@ from google.cloud import bigquery
 from bqingest import clients
 from bqingest.config import LocalSettings
 from bqingest.operations import reconcile
-from bqingest.source.generator import SCHEDULER_TICK, MessageKind
+from bqingest.source.generator import SCHEDULER_TICK
+from bqingest.source.kinds import MessageKind
 from bqingest.source.ledger import Ledger, ledger_path
 from bqingest.warehouse import query as warehouse
 from bqingest.warehouse.totals import totals

@@ -13,8 +13,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
-from bqingest.api.controllers.events import EventsController, PublishController
+from bqingest.api.controllers.events import EventsController
 from bqingest.api.controllers.probes import ProbesController
+from bqingest.api.controllers.publishing import PublishController
 from bqingest.api.security import API_KEY_HEADER, ApiKeys
 
 

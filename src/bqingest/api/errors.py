@@ -20,7 +20,7 @@ the publisher). Anything else becomes a 500 that names the request id and nothin
     └── UpstreamUnavailable           unavailable             503  (+ Retry-After)
         ├── UpstreamTimeout           timeout                 503
         ├── Overloaded                overloaded              503  (request shed, queue full)
-        ├── PartlyPublished           partly_published        503  (+ accepted: the ids that were)
+        ├── BatchPartlyPublished      partly_published        503  (+ accepted: the ids that were)
         └── UpstreamResourceMissing   resource_missing        503  (+ a CRITICAL log line)
 
     ContractError (the contract's ValueError)   -> 422 invalid_input with its field and reason
@@ -42,6 +42,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bqingest.contract import ContractError, Reason
+from bqingest.contract.errors import REASON_BY_ERROR_TYPE
+from bqingest.contract.ids import INVALID_ID_MESSAGE
 
 logger = logging.getLogger("bqingest.api.errors")
 
@@ -56,7 +58,7 @@ class ErrorDetail(BaseModel):
             "examples": [
                 {
                     "code": "invalid_input",
-                    "message": "id must be 1-128 letters, digits or ._~:- characters",
+                    "message": INVALID_ID_MESSAGE,
                     "field": "id",
                     "reason": "invalid_id",
                     "request_id": "4b1d0c3b9f6a4f0e8a7f2b1c3d4e5f60",
@@ -182,8 +184,9 @@ class Overloaded(UpstreamUnavailable):
     code = "overloaded"
 
 
-class PublishIncomplete(UpstreamUnavailable):
-    """Pub/Sub took only some events of a batch; ``accepted`` names them."""
+class BatchPartlyPublished(UpstreamUnavailable):
+    """The answer to a batch Pub/Sub took only in part: ``accepted`` names the events it took, by
+    id (the publisher reports it as :class:`~bqingest.api.publisher.PubSubPartialFailure`)."""
 
     code = "partly_published"
 
@@ -304,22 +307,6 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-# Pydantic error type -> the contract's reason codes, so every 422 speaks one vocabulary.
-_REASON_BY_ERROR_TYPE: Final[dict[str, Reason]] = {
-    "missing": Reason.MISSING_FIELD,
-    "string_type": Reason.WRONG_TYPE,
-    "int_type": Reason.WRONG_TYPE,
-    "int_parsing": Reason.WRONG_TYPE,
-    "bool_parsing": Reason.WRONG_TYPE,
-    "datetime_type": Reason.WRONG_TYPE,
-    "datetime_parsing": Reason.INVALID_TIME,
-    "datetime_from_date_parsing": Reason.INVALID_TIME,
-    "timezone_aware": Reason.INVALID_TIME,
-    "datetime_object_invalid": Reason.INVALID_TIME,
-    "extra_forbidden": Reason.INVALID_VALUE,
-}
-
-
 def _validation_field(loc: tuple[Any, ...]) -> str | None:
     parts = [str(part) for part in loc if part not in ("path", "query", "header", "body")]
     return ".".join(parts) or None
@@ -330,10 +317,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     first = exc.errors()[0] if exc.errors() else {"loc": (), "type": "", "msg": "invalid input"}
     field = _validation_field(tuple(first.get("loc", ())))
     kind = str(first.get("type", ""))
-    reason = _REASON_BY_ERROR_TYPE.get(kind, Reason.INVALID_VALUE)
+    reason = REASON_BY_ERROR_TYPE.get(kind, Reason.INVALID_VALUE)
     if field == "id" and kind == "string_pattern_mismatch":
         reason = Reason.INVALID_ID
-        message = "id must be 1-128 letters, digits or ._~:- characters"
+        message = INVALID_ID_MESSAGE
     else:
         message = f"{field}: {first.get('msg', 'invalid')}" if field else str(first.get("msg"))
     return error_response(

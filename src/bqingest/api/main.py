@@ -20,13 +20,9 @@ from fastapi.telemetry import TelemetryConfig
 from bqingest import __version__, clients
 from bqingest.api import errors
 from bqingest.api.cache import EventCache
-from bqingest.api.controllers.events import (
-    EventsController,
-    PublishController,
-    PublishLimits,
-    ReadLimits,
-)
+from bqingest.api.controllers.events import EventsController, ReadLimits
 from bqingest.api.controllers.probes import ProbesController
+from bqingest.api.controllers.publishing import PublishController, PublishLimits
 from bqingest.api.controllers.types import TypesController
 from bqingest.api.deps import Controllers
 from bqingest.api.logs import configure_logging

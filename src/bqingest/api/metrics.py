@@ -1,17 +1,19 @@
 """Prometheus metrics of the API, in a registry of their own per app (tests build many apps).
 
-Names are a contract with the dashboards and alerts (see README, "Read API"): change them only
-together. Route labels are route *templates* (``/api/v1/events/{id}``), never raw paths, so the
-number of series stays bounded whatever clients send.
+Names (:class:`~bqingest.metric_names.ApiSeries`) are a contract with the dashboards and alerts
+(see README, "Read API"): change them only together. Route labels are route *templates*
+(``/api/v1/events/{id}``), never raw paths, so the number of series stays bounded whatever
+clients send.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from bqingest.metric_names import ApiSeries
 
 # Seconds. Fine steps where a cached answer lives (well under 1 ms), coarse where BigQuery does.
 REQUEST_BUCKETS: Final = (
@@ -32,22 +34,6 @@ REQUEST_BUCKETS: Final = (
     30.0,
 )
 QUERY_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-
-class Series(StrEnum):
-    """Series names as scraped (counters end in ``_total``): what dashboards and status read."""
-
-    REQUESTS = "bqingest_api_requests_total"
-    REQUEST_DURATION_SECONDS = "bqingest_api_request_duration_seconds"
-    INFLIGHT_REQUESTS = "bqingest_api_inflight_requests"
-    WAREHOUSE_QUERY_DURATION_SECONDS = "bqingest_api_warehouse_query_duration_seconds"
-    WAREHOUSE_ERRORS = "bqingest_api_warehouse_errors_total"
-    WAREHOUSE_PENDING_CALLS = "bqingest_api_warehouse_pending_calls"
-    SHED = "bqingest_api_shed_total"
-    CACHE_EVENTS = "bqingest_api_cache_events_total"
-    CACHE_ENTRIES = "bqingest_api_cache_entries"
-    PUBLISHED_EVENTS = "bqingest_api_published_events_total"
-    REJECTED_EVENTS = "bqingest_api_rejected_events_total"
 
 
 @dataclass(frozen=True)
@@ -74,65 +60,65 @@ def build_metrics() -> ApiMetrics:
     return ApiMetrics(
         registry=registry,
         requests=Counter(
-            Series.REQUESTS,
+            ApiSeries.REQUESTS,
             "HTTP requests answered, by route template, method and status code.",
             ["route", "method", "status"],
             registry=registry,
         ),
         request_duration=Histogram(
-            Series.REQUEST_DURATION_SECONDS,
+            ApiSeries.REQUEST_DURATION_SECONDS,
             "Time from request to the end of the response, by route template and method.",
             ["route", "method"],
             buckets=REQUEST_BUCKETS,
             registry=registry,
         ),
         inflight=Gauge(
-            Series.INFLIGHT_REQUESTS,
+            ApiSeries.INFLIGHT_REQUESTS,
             "HTTP requests being served right now.",
             registry=registry,
         ),
         warehouse_query_duration=Histogram(
-            Series.WAREHOUSE_QUERY_DURATION_SECONDS,
+            ApiSeries.WAREHOUSE_QUERY_DURATION_SECONDS,
             "Time of each warehouse (and Pub/Sub admin) call in its thread, by query name.",
             ["query"],
             buckets=QUERY_BUCKETS,
             registry=registry,
         ),
         warehouse_errors=Counter(
-            Series.WAREHOUSE_ERRORS,
+            ApiSeries.WAREHOUSE_ERRORS,
             "Failed warehouse calls, by query name and error code (timeout, unavailable...).",
             ["query", "error"],
             registry=registry,
         ),
         warehouse_pending=Gauge(
-            Series.WAREHOUSE_PENDING_CALLS,
+            ApiSeries.WAREHOUSE_PENDING_CALLS,
             "Warehouse calls running or waiting for a thread.",
             registry=registry,
         ),
         shed=Counter(
-            Series.SHED,
+            ApiSeries.SHED,
             "Requests refused with 503 because the warehouse queue was full.",
             registry=registry,
         ),
         cache_events=Counter(
-            Series.CACHE_EVENTS,
+            ApiSeries.CACHE_EVENTS,
             "By-id cache lookups and removals: result is hit, miss, eviction (LRU) or expiry.",
             ["cache", "result"],
             registry=registry,
         ),
         cache_entries=Gauge(
-            Series.CACHE_ENTRIES,
+            ApiSeries.CACHE_ENTRIES,
             "Entries held by each cache.",
             ["cache"],
             registry=registry,
         ),
         published_events=Counter(
-            Series.PUBLISHED_EVENTS,
+            ApiSeries.PUBLISHED_EVENTS,
             "Events accepted by POST and published to Pub/Sub.",
             registry=registry,
         ),
         rejected_events=Counter(
-            Series.REJECTED_EVENTS,
+            ApiSeries.REJECTED_EVENTS,
             "POST requests refused by the event contract, by reason code.",
             ["reason"],
             registry=registry,

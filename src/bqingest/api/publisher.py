@@ -7,7 +7,7 @@ on; tests give a fake. The client is made on first use, so an app starts without
 Bounded: each message's retries end at the request's publish deadline (the library's default
 goes on for 10 minutes), and the client's flow control refuses (503) rather than queues more than
 ``api_publish_max_pending_bytes`` of messages. A batch of which Pub/Sub took only some messages
-raises :class:`PartlyPublished`, which says which.
+raises :class:`PubSubPartialFailure`, which says which.
 
 Readiness asks Pub/Sub ``topics.testIamPermissions`` for ``pubsub.topics.publish``: the call needs
 no permission of its own, says whether the topic exists (NOT_FOUND otherwise) and whether this
@@ -45,8 +45,10 @@ _TRANSIENT: Final = (
 )
 
 
-class PartlyPublished(Exception):
-    """Pub/Sub took some messages of a batch and not the others."""
+class PubSubPartialFailure(Exception):
+    """Pub/Sub took some messages of a batch and not the others: the publisher's report, by
+    message index (the controller answers it with
+    :class:`~bqingest.api.errors.BatchPartlyPublished`)."""
 
     def __init__(self, accepted: list[int], error: BaseException) -> None:
         super().__init__(f"{len(accepted)} message(s) published; then: {error}")
@@ -61,7 +63,7 @@ class EventPublisher(Protocol):
     async def publish(self, messages: Sequence[bytes]) -> list[str]:
         """Publish every message; return Pub/Sub's message ids, in order.
 
-        Raise on failure: :class:`PartlyPublished` when some messages were accepted.
+        Raise on failure: :class:`PubSubPartialFailure` when some messages were accepted.
         """
 
     def check(self) -> None:
@@ -135,7 +137,7 @@ class PubSubPublisher:
         translated = translate_google_error(failure, what="Pub/Sub publish")  # type: ignore[arg-type]
         if ids:
             accepted = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, str)]
-            raise PartlyPublished(accepted, translated) from failure
+            raise PubSubPartialFailure(accepted, translated) from failure
         if translated is failure:
             raise failure
         raise translated from failure

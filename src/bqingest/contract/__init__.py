@@ -9,11 +9,10 @@ from bqingest.contract.events import (
     DEFAULT_MAX_MESSAGE_BYTES,
     CloudEvent,
     MessageContext,
-    ValidEvent,
     parse_event_json,
     parse_message,
-    validate_message,
 )
+from bqingest.contract.fast_path import ValidEvent, validate_message
 from bqingest.contract.ids import ID_PATTERN, is_valid_id
 from bqingest.contract.rows import Stage, dead_letter_row, event_row
 

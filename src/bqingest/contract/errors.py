@@ -8,7 +8,9 @@ contract change and is documented in ``docs/contract.md``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Final
 
 
 class Reason(StrEnum):
@@ -62,3 +64,22 @@ class ContractError(ValueError):
 
     def __repr__(self) -> str:
         return f"ContractError({self.reason.value!r}, {self.message!r}, field={self.field!r})"
+
+
+REASON_BY_ERROR_TYPE: Final[Mapping[str, Reason]] = {
+    "missing": Reason.MISSING_FIELD,
+    "string_type": Reason.WRONG_TYPE,
+    "int_type": Reason.WRONG_TYPE,
+    "int_parsing": Reason.WRONG_TYPE,
+    "bool_parsing": Reason.WRONG_TYPE,
+    "datetime_type": Reason.WRONG_TYPE,
+    "datetime_parsing": Reason.INVALID_TIME,
+    "datetime_from_date_parsing": Reason.INVALID_TIME,
+    "timezone_aware": Reason.INVALID_TIME,
+    "datetime_object_invalid": Reason.INVALID_TIME,
+    "extra_forbidden": Reason.INVALID_VALUE,
+}
+"""A pydantic error ``type`` on one field -> the reason code; anything unlisted is
+``INVALID_VALUE``. The contract's parser and the API's request validation both read it, so every
+rejection speaks one vocabulary (the parser adds what only a whole body can fail:
+:mod:`bqingest.contract.events`)."""

@@ -1,4 +1,4 @@
-"""The event contract: CloudEvents 1.0 over Pub/Sub, parsed and validated in one place.
+"""The event contract: CloudEvents 1.0 over Pub/Sub, and its reference parser.
 
 A Pub/Sub message carries a CloudEvent in one of the two modes of the CloudEvents Pub/Sub
 protocol binding:
@@ -15,15 +15,7 @@ time stands in, because the warehouse partitions on ``time``.
 
 :class:`CloudEvent` and :func:`parse_message` *define* the contract: what is accepted, and the
 reason code of every rejection. :func:`parse_event_json` is what the API uses for request bodies.
-
-:func:`validate_message` is the pipeline's entry point. It gives :func:`parse_message`'s verdict
-(the same events accepted, with the same values; the same ContractError for the others) at about
-half the cost, as a plain :class:`ValidEvent` rather than a pydantic model: it decodes with
-msgspec, and accepts a message only when plain checks show that :func:`parse_message` accepts it
-too. Anything else (every rejection, and the rare valid event in an unusual form, such as a
-``time`` with a lowercase ``t``) goes to :func:`parse_message`, so every rejection comes from the
-reference, with its reason. ``tests/unit/contract/test_validate_message.py`` compares the two on
-the contract's examples and on generated messages.
+The pipeline's faster path to the same verdicts is :mod:`bqingest.contract.fast_path`.
 """
 
 from __future__ import annotations
@@ -37,9 +29,10 @@ from typing import Annotated, Any, Final, Literal
 import msgspec
 import pydantic_core
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic.config import JsonDict
 
-from bqingest.contract.errors import ContractError, Reason
-from bqingest.contract.ids import ID_PATTERN
+from bqingest.contract.errors import REASON_BY_ERROR_TYPE, ContractError, Reason
+from bqingest.contract.ids import ID_PATTERN, INVALID_ID_MESSAGE
 
 DEFAULT_MAX_MESSAGE_BYTES: Final = 1024 * 1024
 """Default size limit of one message: body plus attribute keys and values, in bytes."""
@@ -47,7 +40,21 @@ DEFAULT_MAX_MESSAGE_BYTES: Final = 1024 * 1024
 BINARY_PREFIX: Final = "ce-"
 CONTENT_TYPE_ATTRIBUTE: Final = "content-type"
 
-_EXTENSION_NAME: Final = re.compile(r"[a-z0-9]{1,20}")
+EXTENSION_NAME: Final = re.compile(r"[a-z0-9]{1,20}")
+"""What an extension attribute's name may be: lowercase alphanumerics, at most 20."""
+
+EXAMPLE_ID: Final = "order-000042"
+EXAMPLE_EVENT: Final[JsonDict] = {
+    "specversion": "1.0",
+    "id": EXAMPLE_ID,
+    "source": "//shop.example.com/orders",
+    "type": "com.example.order.created",
+    "subject": "orders/42",
+    "time": "2026-11-29T07:00:00Z",
+    "datacontenttype": "application/json",
+    "data": {"order_id": "42", "amount": 12.5, "currency": "EUR"},
+}
+"""The example event of the contract's schema and of the API's documentation."""
 
 EventId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
@@ -66,20 +73,7 @@ class CloudEvent(BaseModel):
         extra="allow",
         frozen=True,
         strict=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "specversion": "1.0",
-                    "id": "order-000042",
-                    "source": "//shop.example.com/orders",
-                    "type": "com.example.order.created",
-                    "subject": "orders/42",
-                    "time": "2026-11-29T07:00:00Z",
-                    "datacontenttype": "application/json",
-                    "data": {"order_id": "42", "amount": 12.5, "currency": "EUR"},
-                }
-            ]
-        },
+        json_schema_extra={"examples": [EXAMPLE_EVENT]},
     )
 
     specversion: Literal["1.0"] = Field(description="CloudEvents version; only 1.0 is accepted.")
@@ -117,20 +111,16 @@ class MessageContext(msgspec.Struct, frozen=True):
     attributes: Mapping[str, str]
 
 
-# ValidationError "type" -> our reason; anything unlisted is INVALID_VALUE.
+# ValidationError "type" -> our reason: the field-level table every validation shares, and what
+# only a whole event body can fail (its only Literal is specversion); anything unlisted is
+# INVALID_VALUE.
 _REASON_BY_ERROR_TYPE: Final[Mapping[str, Reason]] = {
+    **REASON_BY_ERROR_TYPE,
     "json_invalid": Reason.NOT_JSON,
     "json_type": Reason.NOT_JSON,
     "model_type": Reason.NOT_OBJECT,
     "model_attributes_type": Reason.NOT_OBJECT,
     "dict_type": Reason.NOT_OBJECT,
-    "missing": Reason.MISSING_FIELD,
-    "string_type": Reason.WRONG_TYPE,
-    "datetime_type": Reason.WRONG_TYPE,
-    "datetime_parsing": Reason.INVALID_TIME,
-    "datetime_from_date_parsing": Reason.INVALID_TIME,
-    "datetime_object_invalid": Reason.INVALID_TIME,
-    "timezone_aware": Reason.INVALID_TIME,
     "literal_error": Reason.UNSUPPORTED_SPECVERSION,
 }
 
@@ -153,7 +143,7 @@ def _to_contract_error(exc: ValidationError, body: bytes | None = None) -> Contr
     if reason is Reason.MISSING_FIELD:
         message = f"required attribute '{field}' is missing"
     elif reason is Reason.INVALID_ID:
-        message = "id must be 1-128 letters, digits or ._~:- characters"
+        message = INVALID_ID_MESSAGE
     elif reason in (Reason.NOT_JSON, Reason.NOT_OBJECT):
         message = first["msg"]
         field = None
@@ -170,7 +160,7 @@ def _check_extensions(event: CloudEvent) -> None:
                 "data_base64 (binary data) is not supported: send JSON or text data",
                 field=name,
             )
-        if not _EXTENSION_NAME.fullmatch(name):
+        if not EXTENSION_NAME.fullmatch(name):
             raise ContractError(
                 Reason.INVALID_VALUE,
                 f"extension attribute name '{name[:40]}' must be 1-20 lowercase letters or digits",
@@ -229,7 +219,8 @@ def _check_time(event: CloudEvent) -> None:
             ) from None
 
 
-def _message_size(body: bytes, attributes: Mapping[str, str]) -> int:
+def message_size(body: bytes, attributes: Mapping[str, str]) -> int:
+    """What a message weighs against its size limit: body, attribute keys and values."""
     return len(body) + sum(map(len, attributes)) + sum(map(len, attributes.values()))
 
 
@@ -267,7 +258,8 @@ def parse_event_json(body: bytes | str) -> CloudEvent:
     return event
 
 
-def _is_json_media_type(content_type: str) -> bool:
+def is_json_media_type(content_type: str) -> bool:
+    """Whether ``content_type`` names JSON (``application/json``, ``text/json``, ``*+json``)."""
     media = content_type.split(";", 1)[0].strip().lower()
     return media in ("application/json", "text/json") or media.endswith("+json")
 
@@ -275,7 +267,7 @@ def _is_json_media_type(content_type: str) -> bool:
 def _binary_data(body: bytes, content_type: str | None) -> Any:
     if not body:
         return None
-    if content_type is None or _is_json_media_type(content_type):
+    if content_type is None or is_json_media_type(content_type):
         try:
             return pydantic_core.from_json(body)
         except ValueError as exc:
@@ -332,7 +324,7 @@ def parse_message(
 
     The returned event always has ``id`` and ``time``. Raises ContractError otherwise.
     """
-    size = _message_size(body, context.attributes)
+    size = message_size(body, context.attributes)
     if size > max_bytes:
         raise ContractError(
             Reason.TOO_LARGE, f"message is {size} bytes, over the limit of {max_bytes} bytes"
@@ -348,192 +340,3 @@ def parse_message(
     _check_time(event)
     _check_data(event)
     return _complete(event, context)
-
-
-class ValidEvent(msgspec.Struct, frozen=True):
-    """A complete event the contract accepted: :class:`CloudEvent`'s attributes as plain values.
-
-    What :func:`validate_message` returns. ``id`` and ``time`` are always set (from the message
-    when the event leaves them out); ``time`` keeps the offset the producer wrote; ``extensions``
-    holds the extension attributes in the order they came.
-    """
-
-    specversion: str
-    id: str
-    source: str
-    type: str
-    subject: str | None
-    time: datetime
-    datacontenttype: str | None
-    dataschema: str | None
-    data: Any
-    extensions: dict[str, str | int | bool]
-
-
-def valid_event(event: CloudEvent) -> ValidEvent:
-    """A complete :class:`CloudEvent` (one :func:`parse_message` returned) as a ValidEvent."""
-    if event.id is None or event.time is None:
-        raise ValueError("valid_event needs a complete event: parse it with parse_message first")
-    return ValidEvent(
-        specversion=event.specversion,
-        id=event.id,
-        source=event.source,
-        type=event.type,
-        subject=event.subject,
-        time=event.time,
-        datacontenttype=event.datacontenttype,
-        dataschema=event.dataschema,
-        data=event.data,
-        extensions=event.extensions,
-    )
-
-
-# -- the fast path of validate_message --------------------------------------------------------
-# Each check below is one the reference makes too, or a stricter one: the fast path only ever
-# says "accepted, with these values" or "ask the reference" (None), never "rejected".
-
-_DECODE: Final = msgspec.json.Decoder().decode
-"""Refuses NaN, infinities and numbers that overflow a double (the reference refuses them too)."""
-
-_ENVELOPE: Final = frozenset(CloudEvent.model_fields)
-"""Top-level names that are CloudEvent attributes; any other is an extension."""
-
-_FAST_MAX_BRACKETS: Final = 150
-"""pydantic's JSON parser refuses nesting deeper than 200 levels, msgspec's goes deeper: a body
-with more brackets than this (a bound on its depth) goes to the reference. A body of at most
-twice as many bytes cannot hold more, and is not counted."""
-
-_FAST_TIME: Final = re.compile(
-    r"\d{4}-\d\d-\d\dT(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?"
-    r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
-).fullmatch
-"""The RFC 3339 form producers write (``2026-11-29T07:00:00.123Z``, ``...+01:00``): the subset
-of what pydantic accepts that :meth:`datetime.fromisoformat` reads the same way."""
-
-_VALID_ID: Final = re.compile(ID_PATTERN).fullmatch
-_EXTENSION_NAME_MATCH: Final = _EXTENSION_NAME.fullmatch
-_EXTENSION_TYPES: Final = (str, int, bool)
-_ABSENT: Final = object()
-
-
-def _fast_event(fields: Mapping[str, Any], data: Any, context: MessageContext) -> ValidEvent | None:
-    """The event ``fields`` (the top-level attributes, ``data`` given apart) make, or None."""
-    get = fields.get
-    source = get("source")
-    kind = get("type")
-    subject = get("subject")
-    datacontenttype = get("datacontenttype")
-    dataschema = get("dataschema")
-    if (
-        get("specversion") != "1.0"
-        or type(source) is not str
-        or not source
-        or type(kind) is not str
-        or not kind
-        or (subject is not None and type(subject) is not str)
-        or (datacontenttype is not None and type(datacontenttype) is not str)
-        or (dataschema is not None and type(dataschema) is not str)
-    ):
-        return None
-    event_id = get("id", _ABSENT)
-    if event_id is _ABSENT:
-        event_id = context.message_id
-    elif type(event_id) is not str or _VALID_ID(event_id) is None:
-        return None
-    raw_time = get("time")
-    if raw_time is None:
-        time = context.publish_time
-    else:
-        if type(raw_time) is not str or _FAST_TIME(raw_time) is None:
-            return None
-        try:
-            time = datetime.fromisoformat(raw_time)
-            time.astimezone(UTC)
-        except (ValueError, OverflowError):
-            return None
-    extensions: dict[str, str | int | bool] = {}
-    if not fields.keys() <= _ENVELOPE:
-        for name, value in fields.items():
-            if name in _ENVELOPE:
-                continue
-            if type(value) not in _EXTENSION_TYPES or _EXTENSION_NAME_MATCH(name) is None:
-                return None
-            extensions[name] = value
-    return ValidEvent(
-        "1.0", event_id, source, kind, subject, time, datacontenttype, dataschema, data, extensions
-    )
-
-
-def _fast_json(body: bytes) -> Any:
-    """What msgspec decodes ``body`` to when that is what pydantic would decode; else _ABSENT."""
-    if (
-        len(body) > 2 * _FAST_MAX_BRACKETS
-        and body.count(b"[") + body.count(b"{") > _FAST_MAX_BRACKETS
-    ):
-        return _ABSENT
-    try:
-        return _DECODE(body)
-    except msgspec.DecodeError:
-        return _ABSENT
-
-
-def _fast_binary(
-    body: bytes, envelope: dict[str, str], context: MessageContext
-) -> ValidEvent | None:
-    content_type = envelope.pop("datacontenttype", None) or context.attributes.get(
-        CONTENT_TYPE_ATTRIBUTE
-    )
-    if content_type is not None:
-        envelope["datacontenttype"] = content_type
-    if "data" in envelope or "data_base64" in envelope:
-        return None
-    data: Any = None
-    if not body:
-        pass
-    elif content_type is None or _is_json_media_type(content_type):
-        data = _fast_json(body)
-        if data is _ABSENT:
-            return None
-    elif content_type.split(";", 1)[0].strip().lower().startswith("text/"):
-        try:
-            data = body.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    else:
-        return None
-    return _fast_event(envelope, data, context)
-
-
-def validate_message(
-    body: bytes,
-    context: MessageContext,
-    *,
-    max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-) -> ValidEvent:
-    """:func:`parse_message`'s verdict on one Pub/Sub message, as a :class:`ValidEvent`.
-
-    Accepts exactly the messages :func:`parse_message` accepts, with the same values, and raises
-    the same ContractError for the others (module docstring: how).
-    """
-    attributes = context.attributes
-    event: ValidEvent | None = None
-    if not attributes:
-        if len(body) <= max_bytes:
-            fields = _fast_json(body)
-            if type(fields) is dict:
-                event = _fast_event(fields, fields.get("data"), context)
-    elif _message_size(body, attributes) <= max_bytes:
-        envelope = {
-            key[len(BINARY_PREFIX) :]: value
-            for key, value in attributes.items()
-            if key.startswith(BINARY_PREFIX)
-        }
-        if envelope:
-            event = _fast_binary(body, envelope, context)
-        else:
-            fields = _fast_json(body)
-            if type(fields) is dict:
-                event = _fast_event(fields, fields.get("data"), context)
-    if event is not None:
-        return event
-    return valid_event(parse_message(body, context, max_bytes=max_bytes))

@@ -12,6 +12,9 @@ from typing import Final
 ID_PATTERN: Final = r"^[A-Za-z0-9._~:\-]{1,128}$"
 _ID_RE: Final = re.compile(ID_PATTERN)
 
+INVALID_ID_MESSAGE: Final = "id must be 1-128 letters, digits or ._~:- characters"
+"""What a refused id is told, by the contract and by the API alike."""
+
 
 def is_valid_id(value: str) -> bool:
     """Whether ``value`` is a well-formed event id: 1-128 letters, digits and ``._~:-``."""

@@ -17,7 +17,8 @@ from typing import Any, Final
 import pydantic_core
 
 from bqingest.contract.errors import ContractError
-from bqingest.contract.events import CloudEvent, MessageContext, ValidEvent
+from bqingest.contract.events import CloudEvent, MessageContext
+from bqingest.contract.fast_path import ValidEvent
 
 DEAD_LETTER_PAYLOAD_BYTES: Final = 1024 * 1024
 """The most of a rejected body a dead-letter row holds. A message Pub/Sub accepts can be 10 MB,

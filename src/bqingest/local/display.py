@@ -17,7 +17,7 @@ from rich.table import Table
 from bqingest import clients
 from bqingest.config import LocalSettings
 from bqingest.operations.counts import Counts, read_counts
-from bqingest.source.generator import MessageKind
+from bqingest.source.kinds import MessageKind
 
 
 def counts_table(counts: Counts) -> Table:

@@ -19,12 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from bqingest.local.polling import until_deadline
+from bqingest.metric_names import PipelineSeries
 from bqingest.operations.readings import Samples, ScrapeFailed, scrape
-
-# The pipeline's series (bqingest.pipeline.metrics.Series; the local stack does not import the
-# pipeline, which would load Apache Beam into `bqingest up`). A unit test keeps them equal.
-MESSAGES_READ: Final = "bqingest_pipeline_messages_read_total"
-ROWS_WRITTEN: Final = "bqingest_pipeline_rows_written_total"
 
 QUIET_SECONDS: Final = 1.0
 """No new read for this long, with every read written: the pipeline holds nothing more."""
@@ -70,17 +67,18 @@ def wait_until_written(
     last_read: float | None = None
     unchanged_since = started
     read = written = 0.0
-    while True:
+    for _ in until_deadline(timeout=timeout, interval=interval, clock=clock, sleep=sleep):
         try:
             samples = read_metrics(url)
         except ScrapeFailed as exc:
             return Drain(False, int(read), int(written), clock() - started, error=str(exc))
-        read, written = samples.total(MESSAGES_READ), samples.total(ROWS_WRITTEN)
+        read, written = (
+            samples.total(PipelineSeries.MESSAGES_READ),
+            samples.total(PipelineSeries.ROWS_WRITTEN),
+        )
         now = clock()
         if read != last_read:
             last_read, unchanged_since = read, now
         if written >= read and now - unchanged_since >= quiet:
             return Drain(True, int(read), int(written), now - started)
-        if now - started >= timeout:
-            return Drain(False, int(read), int(written), now - started)
-        sleep(interval)
+    return Drain(False, int(read), int(written), clock() - started)

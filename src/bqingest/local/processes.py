@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Final
 
 from bqingest.local.errors import StartupFailed
+from bqingest.local.polling import until_deadline
 
 _PR_SET_PDEATHSIG: Final = 1
 
@@ -97,8 +98,7 @@ class ManagedProcess:
         Raises StartupFailed if the process exits first or the deadline passes.
         """
         started = time.monotonic()
-        deadline = started + timeout
-        while True:
+        for _ in until_deadline(timeout=timeout, interval=interval):
             if not self.running():
                 self.stop()
                 raise StartupFailed(
@@ -108,13 +108,11 @@ class ManagedProcess:
             with contextlib.suppress(Exception):
                 if probe():
                     return time.monotonic() - started
-            if time.monotonic() >= deadline:
-                self.stop()
-                raise StartupFailed(
-                    f"{self.name} did not become ready within {timeout:.0f}s; "
-                    f"last output ({self.log_path}):\n{self.log_tail()}"
-                )
-            time.sleep(interval)
+        self.stop()
+        raise StartupFailed(
+            f"{self.name} did not become ready within {timeout:.0f}s; "
+            f"last output ({self.log_path}):\n{self.log_tail()}"
+        )
 
     def log_tail(self, lines: int = 15) -> str:
         try:

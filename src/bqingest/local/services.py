@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from bqingest.config import LocalSettings
-from bqingest.telemetry import metrics_url
+from bqingest.telemetry import metrics_url, reachable_host
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def http_ok(url: str) -> bool:
 
 def api_service(settings: LocalSettings) -> Service:
     """The read API (``bqingest api``), ready when ``/healthz`` answers."""
-    host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host  # noqa: S104
+    host = reachable_host(settings.api_host)
     base = (
         f"http://[{host}]:{settings.api_port}"
         if ":" in host

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Final
 from bqingest.clients import port_is_open
 from bqingest.config import LocalSettings
 from bqingest.local.bigquery_emulator import BigQueryEmulator
+from bqingest.local.polling import until_deadline
 from bqingest.local.pubsub_emulator import PubSubEmulator
 
 PORT_RELEASE_SECONDS: Final = 15.0
@@ -32,13 +32,13 @@ def wait_until_released(
     for a moment. Whatever still listens after ``timeout`` is something else, and the caller
     reports it (the emulators raise PortInUse).
     """
-    deadline = time.monotonic() + timeout
-    busy = [hp for hp in host_ports if port_is_open(hp)]
-    if busy:
-        on_wait(busy)
-    while busy and time.monotonic() < deadline:
-        time.sleep(interval)
+    busy = list(host_ports)
+    for attempt in until_deadline(timeout=timeout, interval=interval):
         busy = [hp for hp in busy if port_is_open(hp)]
+        if not busy:
+            break
+        if attempt == 0:
+            on_wait(busy)
     return busy
 
 

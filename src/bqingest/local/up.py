@@ -36,7 +36,7 @@ from bqingest.local.fresh import clean_slate
 from bqingest.local.processes import ManagedProcess
 from bqingest.local.services import Service, local_services
 from bqingest.local.stack import LocalStack, wait_until_released
-from bqingest.telemetry import metrics_url
+from bqingest.telemetry import metrics_url, reachable_host
 
 NO_METRICS_WAIT_SECONDS = 3.0
 """Without the pipeline's metrics, how long a stop gives it to write what it holds."""
@@ -95,25 +95,17 @@ def _endpoint_table(settings: LocalSettings, services: list[Service]) -> Table:
     return table
 
 
-_ANY_ADDRESS = ("0.0.0.0", "::", "")  # noqa: S104 - compared against, never bound
-
-
-def _reachable(host: str) -> str:
-    """Where to reach a server bound to ``host`` (the loopback address for "any")."""
-    return "127.0.0.1" if host in _ANY_ADDRESS else host
-
-
 def local_ports(settings: LocalSettings) -> list[str]:
     """Every host:port the stack listens on (emulators, API, metrics)."""
     ports = [
         settings.pubsub_emulator_host,
         settings.bigquery_emulator_host,
         settings.bigquery_emulator_grpc_host,
-        f"{_reachable(settings.api_host)}:{settings.api_port}",
+        f"{reachable_host(settings.api_host)}:{settings.api_port}",
     ]
     for port in (settings.local_source_metrics_port, settings.local_pipeline_metrics_port):
         if port:
-            ports.append(f"{_reachable(settings.metrics_host)}:{port}")
+            ports.append(f"{reachable_host(settings.metrics_host)}:{port}")
     return [p for p in ports if p is not None]
 
 

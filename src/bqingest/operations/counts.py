@@ -15,7 +15,7 @@ from google.api_core import exceptions
 from google.cloud import bigquery
 
 from bqingest.config import CoreSettings
-from bqingest.source.generator import MessageKind
+from bqingest.source.kinds import MessageKind
 from bqingest.source.ledger import Ledger, ledger_path
 from bqingest.warehouse.totals import totals
 

@@ -10,7 +10,8 @@ counted since each process started: exact when the pipeline started before the o
 out. A message counted as read a moment before the source counts its publish confirmation would
 make it negative: it is shown as 0.
 
-Series names are imported from the modules that define the metrics.
+Series names are imported from :mod:`bqingest.metric_names`, as the modules that define the metrics
+do.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ from typing import Final
 
 import numpy as np
 
-from bqingest.api.metrics import Series as ApiSeries
+from bqingest.metric_names import ApiSeries, PipelineSeries, SourceSeries
 from bqingest.operations.readings import API, PIPELINE, SOURCE, Reading, Samples
-from bqingest.pipeline.series import Series as PipelineSeries
-from bqingest.source.metrics import Series as SourceSeries
 
 # Requests that are not traffic: the status's own scrapes of the API and its probes.
 _NOT_TRAFFIC: Final = frozenset({"/metrics", "/healthz", "/readyz"})

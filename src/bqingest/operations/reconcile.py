@@ -50,7 +50,7 @@ from google.cloud import bigquery
 
 from bqingest.config import OperationsSettings
 from bqingest.operations.errors import ReconcileError
-from bqingest.source.generator import MessageKind
+from bqingest.source.kinds import MessageKind
 from bqingest.source.ledger import Ledger, LedgerEntry, ledger_path
 from bqingest.warehouse import reconcile as queries
 from bqingest.warehouse.reconcile import Tables

@@ -33,13 +33,14 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 
 from bqingest import clients
+from bqingest.clock import utc_now
 from bqingest.pipeline import local_runner, metrics, preflight, recovery
 from bqingest.pipeline.archive import PayloadArchive
 from bqingest.pipeline.errors import PipelineError
 from bqingest.pipeline.options import PipelineConfig, config_from
-from bqingest.pipeline.records import utc_now
-from bqingest.pipeline.sink import StorageWriteApi, WriteToWarehouse
+from bqingest.pipeline.sink import WriteToWarehouse
 from bqingest.pipeline.transforms import ParseAndValidate, ReadMessages, SchemaSettings
+from bqingest.pipeline.writer import StorageWriteApi
 from bqingest.telemetry import metrics_url, serve
 
 logger = logging.getLogger("bqingest.pipeline")

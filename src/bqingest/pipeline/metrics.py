@@ -55,7 +55,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from bqingest.contract import Reason
-from bqingest.pipeline.series import Series
+from bqingest.metric_names import PipelineSeries
 
 NAMESPACE: Final = "bqingest"
 LAG_DISTRIBUTION: Final = "publish_to_write_lag_ms"
@@ -93,14 +93,14 @@ REGISTRY: Final = CollectorRegistry(auto_describe=True)
 ProcessCollector(registry=REGISTRY)
 
 _MESSAGES_READ: Final = Counter(
-    Series.MESSAGES_READ,
+    PipelineSeries.MESSAGES_READ,
     "Messages read from the subscription (the local runner acknowledges them as it reads), by "
     "whether they were published before or after this process started.",
     ["published"],
     registry=REGISTRY,
 )
 _ROWS_WRITTEN: Final = Counter(
-    Series.ROWS_WRITTEN,
+    PipelineSeries.ROWS_WRITTEN,
     "Rows written to BigQuery, by table (events, dead_letters).",
     ["table"],
     registry=REGISTRY,
@@ -108,30 +108,30 @@ _ROWS_WRITTEN: Final = Counter(
 _TWINS: Final[dict[Count, Any]] = {
     Count.MESSAGES_READ: _MESSAGES_READ,
     Count.EVENTS_PARSED: Counter(
-        Series.EVENTS_PARSED,
+        PipelineSeries.EVENTS_PARSED,
         "Messages the event contract accepted.",
         registry=REGISTRY,
     ),
     Count.PARSE_REJECTED: Counter(
-        Series.PARSE_REJECTED,
+        PipelineSeries.PARSE_REJECTED,
         "Messages the event contract rejected (dead-lettered at the parse stage).",
         registry=REGISTRY,
     ),
     Count.ROWS_WRITTEN_EVENTS: _ROWS_WRITTEN.labels("events"),
     Count.ROWS_WRITTEN_DEAD_LETTERS: _ROWS_WRITTEN.labels("dead_letters"),
     Count.SINK_REJECTED: Counter(
-        Series.SINK_REJECTED,
+        PipelineSeries.SINK_REJECTED,
         "Event rows BigQuery refused (dead-lettered at the sink stage).",
         registry=REGISTRY,
     ),
     Count.SINK_RETRIES: Counter(
-        Series.SINK_RETRIES,
+        PipelineSeries.SINK_RETRIES,
         "Appends to BigQuery retried after a transient error.",
         registry=REGISTRY,
     ),
 }
 _DEAD_LETTERS: Final = Counter(
-    Series.DEAD_LETTERS,
+    PipelineSeries.DEAD_LETTERS,
     "Dead-letter rows written, by reason code and stage (parse, sink).",
     ["reason", "stage"],
     registry=REGISTRY,
@@ -194,7 +194,7 @@ class BatchHistogram(Collector):
 
 _PUBLISHED: Final = ("before_start", "after_start")
 _FRESHNESS: Final = BatchHistogram(
-    Series.FRESHNESS_SECONDS,
+    PipelineSeries.FRESHNESS_SECONDS,
     "Time from the Pub/Sub publish of a message to the end of the append that wrote its event "
     "row, by whether it was published before or after this process started.",
     "published",

@@ -1,4 +1,4 @@
-"""The pipeline's read and parse steps. The parse step wraps plain functions from ``records``.
+"""The pipeline's read and parse steps. The parse step wraps plain functions from ``processing``.
 
 ``ReadMessages`` is Beam's ``ReadFromPubSub`` (with attributes) minus Beam's decode of every
 message into its ``PubsubMessage``: on Dataflow the runner hands the Python harness each message
@@ -37,15 +37,15 @@ from apache_beam.metrics.metric import Lineage
 from google.pubsub_v1.types import PubsubMessage as PubsubMessageProto
 
 from bqingest.clients import recorded_message_id
+from bqingest.clock import utc_now
 from bqingest.contract.registry import RegistryLoader, SchemaRegistry, UnknownTypes
 from bqingest.pipeline.metrics import ParseTally
-from bqingest.pipeline.records import (
+from bqingest.pipeline.processing import (
     Destination,
     ReceivedMessage,
     RowToWrite,
     internal_error,
     process_message,
-    utc_now,
 )
 
 logger = logging.getLogger(__name__)

@@ -33,10 +33,11 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any, Final
 
+from bqingest.clock import utc_now
 from bqingest.contract import DEFAULT_MAX_MESSAGE_BYTES, Reason
+from bqingest.source.kinds import MessageKind
 
 ORDER_CREATED: Final = "com.bqingest.shop.order.created"
 SENSOR_READING: Final = "com.bqingest.iot.sensor.reading"
@@ -49,14 +50,6 @@ SCHEDULER_SOURCE: Final = (
     "//cloudscheduler.googleapis.com/projects/bqingest-local/locations/europe-west1/jobs/"
     "bqingest-source"
 )
-
-
-class MessageKind(StrEnum):
-    """What the source meant a message to be (recorded in the ledger)."""
-
-    VALID = "valid"
-    MALFORMED = "malformed"
-    DUPLICATE = "duplicate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +72,6 @@ class OutgoingMessage:
     malformed)."""
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
@@ -99,7 +88,7 @@ class EventGenerator:
     malformed_fraction: float = 0.0
     duplicate_fraction: float = 0.0
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
-    clock: Callable[[], datetime] = _utc_now
+    clock: Callable[[], datetime] = utc_now
     history_size: int = 1000
     coupon_from: int | None = None
     """From this many messages on, order.created events carry ``coupon`` (None: never)."""

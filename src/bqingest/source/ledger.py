@@ -45,7 +45,7 @@ from typing import Any, Final
 
 from bqingest.config import CoreSettings
 from bqingest.contract import Reason
-from bqingest.source.generator import MessageKind
+from bqingest.source.kinds import MessageKind
 
 LEDGER_FILE: Final = "source-ledger.sqlite3"
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)

@@ -1,29 +1,21 @@
 """Prometheus metrics of the source, in a registry of their own (served by ``bqingest source``).
 
-Names are a contract with ``monitoring/`` (Prometheus, Grafana) and ``bqingest status``: change
-them only together. Counts cover the process's lifetime; the ledger holds the durable record.
+Names (:class:`~bqingest.metric_names.SourceSeries`) are a contract with ``monitoring/``
+(Prometheus, Grafana) and ``bqingest status``: change them only together. Counts cover the
+process's lifetime; the ledger holds the durable record.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 
-from bqingest.source.generator import MessageKind
+from bqingest.metric_names import SourceSeries
+from bqingest.source.kinds import MessageKind
 
 BATCH_BUCKETS: Final = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
-
-
-class Series(StrEnum):
-    """Series names as scraped (counters end in ``_total``): what dashboards and status read."""
-
-    PUBLISHED = "bqingest_source_published_total"
-    PUBLISH_FAILURES = "bqingest_source_publish_failures_total"
-    LAST_PUBLISH_TIMESTAMP_SECONDS = "bqingest_source_last_publish_timestamp_seconds"
-    PUBLISH_BATCH_DURATION_SECONDS = "bqingest_source_publish_batch_duration_seconds"
 
 
 @dataclass(frozen=True)
@@ -44,26 +36,26 @@ def build_metrics() -> SourceMetrics:
     metrics = SourceMetrics(
         registry=registry,
         published=Counter(
-            Series.PUBLISHED,
+            SourceSeries.PUBLISHED,
             "Messages Pub/Sub confirmed (and the ledger recorded), by kind: valid, malformed "
             "(on purpose), duplicate (a repeat of an earlier event id).",
             ["kind"],
             registry=registry,
         ),
         publish_failures=Counter(
-            Series.PUBLISH_FAILURES,
+            SourceSeries.PUBLISH_FAILURES,
             "Messages Pub/Sub refused or did not confirm in time (recorded in the ledger's "
             "publish_failures), by kind.",
             ["kind"],
             registry=registry,
         ),
         last_publish=Gauge(
-            Series.LAST_PUBLISH_TIMESTAMP_SECONDS,
+            SourceSeries.LAST_PUBLISH_TIMESTAMP_SECONDS,
             "Unix time of the last confirmed publish.",
             registry=registry,
         ),
         batch_duration=Histogram(
-            Series.PUBLISH_BATCH_DURATION_SECONDS,
+            SourceSeries.PUBLISH_BATCH_DURATION_SECONDS,
             "Time to publish one batch and wait for every outcome.",
             buckets=BATCH_BUCKETS,
             registry=registry,

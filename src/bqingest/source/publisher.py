@@ -13,14 +13,16 @@ from __future__ import annotations
 import concurrent.futures
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 
 import google.cloud.pubsub_v1 as pubsub_v1
 from google.api_core import exceptions
 
 from bqingest.clients import recorded_message_id
-from bqingest.source.generator import MessageKind, OutgoingMessage
+from bqingest.clock import utc_now
+from bqingest.source.generator import OutgoingMessage
+from bqingest.source.kinds import MessageKind
 from bqingest.source.ledger import Ledger, LedgerEntry, PublishFailure
 from bqingest.source.metrics import SourceMetrics
 
@@ -63,10 +65,6 @@ class PublishReport:
         self.seconds += other.seconds
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class SourcePublisher:
     """Publishes :class:`OutgoingMessage` batches to one topic and records them in a ledger.
 
@@ -84,7 +82,7 @@ class SourcePublisher:
         run_id: str,
         pubsub_boot: str | None,
         timeout: float = 60.0,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         metrics: SourceMetrics | None = None,
     ) -> None:
         self._client = client

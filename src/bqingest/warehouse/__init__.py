@@ -10,6 +10,6 @@
 ==================  =================================================================
 
 Writes are not here: the pipeline appends rows through the Storage Write API
-(:mod:`bqingest.pipeline.sink`), and tables are created by :mod:`bqingest.bootstrap` or
+(:mod:`bqingest.pipeline.writer`), and tables are created by :mod:`bqingest.bootstrap` or
 Terraform.
 """

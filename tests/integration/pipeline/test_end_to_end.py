@@ -14,7 +14,8 @@ import pytest
 from google.cloud import bigquery
 
 from bqingest.config import LocalSettings
-from bqingest.source.generator import SCHEDULER_TICK, MessageKind
+from bqingest.source.generator import SCHEDULER_TICK
+from bqingest.source.kinds import MessageKind
 from bqingest.source.ledger import Ledger, ledger_path
 from bqingest.warehouse import query as warehouse
 from tests.integration.ingestion import (

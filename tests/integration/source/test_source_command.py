@@ -8,7 +8,7 @@ from pathlib import Path
 from bqingest.clients import recorded_message_id
 from bqingest.config import LocalSettings
 from bqingest.local.services import bqingest_command
-from bqingest.source.generator import MessageKind
+from bqingest.source.kinds import MessageKind
 from bqingest.source.ledger import Ledger, ledger_path
 from tests.integration.ingestion import settings_env
 from tests.integration.test_emulators import pull

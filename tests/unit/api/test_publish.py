@@ -81,9 +81,9 @@ def test_an_event_without_id_needs_an_idempotency_key(api: ApiHarness) -> None:
 
 def test_a_batch_pubsub_took_in_part_says_which_ids_were_accepted(api: ApiHarness) -> None:
     from bqingest.api.errors import UpstreamUnavailable
-    from bqingest.api.publisher import PartlyPublished
+    from bqingest.api.publisher import PubSubPartialFailure
 
-    api.publisher.fail = PartlyPublished([0, 2], UpstreamUnavailable("Pub/Sub: unavailable"))
+    api.publisher.fail = PubSubPartialFailure([0, 2], UpstreamUnavailable("Pub/Sub: unavailable"))
     events = [{**EVENT, "id": f"e-{n}"} for n in range(3)]
     response = post(api, events)
     assert response.status_code == 503

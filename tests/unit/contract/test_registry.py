@@ -23,7 +23,7 @@ from bqingest.contract.registry import (
     schemas_from,
     view_name,
 )
-from bqingest.pipeline.records import Destination, ReceivedMessage, process_message
+from bqingest.pipeline.processing import Destination, ReceivedMessage, process_message
 from bqingest.source.generator import EVENT_TYPES, ORDER_CREATED, EventGenerator
 
 NOW = datetime(2026, 11, 29, 7, tzinfo=UTC)

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bqingest.contract import ContractError, MessageContext, Reason, event_row, parse_message
-from bqingest.contract.events import ValidEvent, valid_event, validate_message
+from bqingest.contract.fast_path import ValidEvent, valid_event, validate_message
 from bqingest.source.generator import EventGenerator
 from tests.conftest import PUBLISHED, context
 from tests.unit.contract.test_events import structured

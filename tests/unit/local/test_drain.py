@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import socket
 
-from bqingest.local import drain
 from bqingest.local.drain import wait_until_written
 from bqingest.local.stack import wait_until_released
 from bqingest.local.up import local_ports
+from bqingest.metric_names import PipelineSeries
 from bqingest.operations.readings import Samples, ScrapeFailed
 from tests.conftest import local_settings
 
@@ -30,9 +30,9 @@ def pipeline_metrics(*scrapes: tuple[int, int]):
     def read_metrics(url: str) -> Samples:
         read, written = answers.pop(0) if len(answers) > 1 else answers[0]
         return Samples.parse(
-            f'{drain.MESSAGES_READ}{{published="after_start"}} {read}\n'
-            f'{drain.ROWS_WRITTEN}{{table="events"}} {written - 1}\n'
-            f'{drain.ROWS_WRITTEN}{{table="dead_letters"}} 1\n'
+            f'{PipelineSeries.MESSAGES_READ}{{published="after_start"}} {read}\n'
+            f'{PipelineSeries.ROWS_WRITTEN}{{table="events"}} {written - 1}\n'
+            f'{PipelineSeries.ROWS_WRITTEN}{{table="dead_letters"}} 1\n'
         )
 
     return read_metrics
@@ -71,13 +71,6 @@ def test_a_pipeline_that_no_longer_answers_is_not_waited_for() -> None:
 
     result = wait_until_written("http://pipeline/metrics", read_metrics=gone)
     assert not result.drained and "connection refused" in result.describe()
-
-
-def test_the_series_are_the_pipelines() -> None:
-    from bqingest.pipeline.metrics import Series
-
-    assert drain.MESSAGES_READ == Series.MESSAGES_READ
-    assert drain.ROWS_WRITTEN == Series.ROWS_WRITTEN
 
 
 def test_a_start_waits_for_ports_a_previous_run_still_holds() -> None:

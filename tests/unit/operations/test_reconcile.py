@@ -163,7 +163,7 @@ def test_runs_of_the_emulator_are_told_apart_and_what_an_ended_run_lost_is_said(
 ) -> None:
     from bqingest.contract import Reason
     from bqingest.operations.reconcile import reconcile_ledger
-    from bqingest.source.generator import MessageKind
+    from bqingest.source.kinds import MessageKind
     from bqingest.source.ledger import Ledger, LedgerEntry
     from bqingest.warehouse.reconcile import Tables
 
@@ -205,7 +205,7 @@ def test_an_event_is_found_by_source_and_id_not_by_id_alone(
     tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bqingest.operations.reconcile import reconcile_ledger
-    from bqingest.source.generator import MessageKind
+    from bqingest.source.kinds import MessageKind
     from bqingest.source.ledger import Ledger, LedgerEntry
     from bqingest.warehouse.reconcile import Tables
 

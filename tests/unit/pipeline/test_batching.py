@@ -12,15 +12,16 @@ import pytest
 from apache_beam.testing import test_pipeline, test_stream
 from google.api_core import exceptions
 
-from bqingest.pipeline.records import Destination, RowToWrite
+from bqingest.pipeline.processing import Destination, RowToWrite
 from bqingest.pipeline.sink import (
     ROW_OVERHEAD_BYTES,
-    AppendResult,
     WriteRows,
     WriteToWarehouse,
     estimated_bytes,
 )
-from tests.unit.pipeline.test_sink import RECORDED, TABLES, RecordingConnect, event, rejected
+from bqingest.pipeline.writer import AppendResult
+from tests.unit.pipeline.test_sink import RECORDED, RecordingConnect
+from tests.unit.pipeline.test_writer import TABLES, event, rejected
 
 
 def at_zero() -> float:
@@ -183,7 +184,7 @@ class SlowAppender:
 def test_overlapped_writes_run_one_at_a_time_in_order_while_the_caller_goes_on() -> None:
     import time
 
-    from bqingest.pipeline.sink import OverlappedWrites, WarehouseWriter
+    from bqingest.pipeline.writer import OverlappedWrites, WarehouseWriter
 
     appender = SlowAppender(0.2)
     written: list[int] = []
@@ -204,7 +205,7 @@ def test_overlapped_writes_run_one_at_a_time_in_order_while_the_caller_goes_on()
 
 def test_a_failed_overlapped_write_fails_every_later_one() -> None:
     from bqingest.pipeline.errors import SinkError
-    from bqingest.pipeline.sink import OverlappedWrites, WarehouseWriter
+    from bqingest.pipeline.writer import OverlappedWrites, WarehouseWriter
 
     appender = SlowAppender(0.0, fail=100)
     writes = OverlappedWrites(

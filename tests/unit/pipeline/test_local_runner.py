@@ -51,7 +51,8 @@ def test_a_dofns_state_and_timers_are_looked_up_once_per_class(
 
     from bqingest.pipeline.sink import WriteRows
     from bqingest.pipeline.transforms import ParseMessage
-    from tests.unit.pipeline.test_sink import TABLES, RecordingConnect
+    from tests.unit.pipeline.test_sink import RecordingConnect
+    from tests.unit.pipeline.test_writer import TABLES
 
     original = userstate.get_dofn_specs
     calls: list[object] = []

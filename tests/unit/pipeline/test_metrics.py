@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 
+from bqingest.metric_names import PipelineSeries as Series
 from bqingest.operations.readings import Samples
 from bqingest.pipeline import metrics
 from bqingest.pipeline.metrics import (
@@ -15,7 +16,6 @@ from bqingest.pipeline.metrics import (
     REGISTRY,
     BatchHistogram,
     ParseTally,
-    Series,
     WriteTally,
     count_written,
 )

@@ -9,14 +9,14 @@ from datetime import UTC, datetime
 import pytest
 
 from bqingest.contract.registry import SchemaRegistry
-from bqingest.pipeline.records import Destination, ReceivedMessage, process_message
+from bqingest.pipeline.processing import Destination, ReceivedMessage, process_message
 from bqingest.source.generator import (
     EVENT_TYPES,
     MALFORMED_VARIANTS,
     SCHEDULER_TICK,
     EventGenerator,
-    MessageKind,
 )
+from bqingest.source.kinds import MessageKind
 
 NOW = datetime(2026, 11, 29, 7, tzinfo=UTC)
 LIMIT = 8192

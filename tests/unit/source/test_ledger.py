@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bqingest.contract import Reason
-from bqingest.source.generator import MessageKind
+from bqingest.source.kinds import MessageKind
 from bqingest.source.ledger import SCHEMA_VERSION, Ledger, LedgerEntry, LedgerError, PublishFailure
 
 T0 = datetime(2026, 11, 29, 7, tzinfo=UTC)

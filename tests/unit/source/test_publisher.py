@@ -8,7 +8,8 @@ from pathlib import Path
 
 from google.api_core import exceptions
 
-from bqingest.source.generator import SCHEDULER_TICK, EventGenerator, MessageKind
+from bqingest.source.generator import SCHEDULER_TICK, EventGenerator
+from bqingest.source.kinds import MessageKind
 from bqingest.source.ledger import Ledger
 from bqingest.source.publisher import SourcePublisher
 

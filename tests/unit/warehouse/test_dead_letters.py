@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from bqingest.contract import Reason, Stage
-from bqingest.operations.deadletters import REPLAY_ATTRIBUTE, Fix, ReplayError, replay
-from bqingest.operations.deadletters_view import selection
+from bqingest.operations.dead_letters import REPLAY_ATTRIBUTE, Fix, ReplayError, replay
+from bqingest.operations.dead_letters_view import selection
 from bqingest.warehouse.dead_letters import Selection, _select_sql
 from bqingest.warehouse.records import DeadLetter
 

@@ -40,7 +40,6 @@ from bqingest.api.errors import (
 )
 from bqingest.api.routes.conditional import event_response
 from bqingest.api.serializers.events import (
-    EXAMPLE_EVENT,
     EXAMPLE_RESPONSE,
     NDJSON,
     CanonicalEventIdPath,
@@ -54,6 +53,7 @@ from bqingest.api.serializers.events import (
     SourceQuery,
 )
 from bqingest.contract import CloudEvent
+from bqingest.contract.events import EXAMPLE_EVENT
 
 EVENT_MEDIA_TYPES: Final = frozenset(
     {"application/json", "application/cloudevents+json", "application/cloudevents-batch+json"}

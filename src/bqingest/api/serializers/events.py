@@ -20,19 +20,9 @@ from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from bqingest.contract import ID_PATTERN
+from bqingest.contract.events import EXAMPLE_EVENT, EXAMPLE_ID
 from bqingest.warehouse.records import Bucket, EventRecord, GroupBy, Order
 
-EXAMPLE_ID: Final = "order-000042"
-EXAMPLE_EVENT: Final[JsonDict] = {
-    "specversion": "1.0",
-    "id": EXAMPLE_ID,
-    "source": "//shop.example.com/orders",
-    "type": "com.example.order.created",
-    "subject": "orders/42",
-    "time": "2026-11-29T07:00:00Z",
-    "datacontenttype": "application/json",
-    "data": {"order_id": "42", "amount": 12.5, "currency": "EUR"},
-}
 EXAMPLE_INGESTION: Final[JsonDict] = {
     "message_id": "12436746572385711",
     "publish_time": "2026-11-29T07:00:01.204Z",

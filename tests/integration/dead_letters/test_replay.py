@@ -11,7 +11,7 @@ from google.cloud import bigquery
 from bqingest.config import LocalSettings
 from bqingest.contract import Reason
 from bqingest.local.services import bqingest_command
-from bqingest.operations.deadletters import REPLAY_ATTRIBUTE
+from bqingest.operations.dead_letters import REPLAY_ATTRIBUTE
 from bqingest.warehouse import query as warehouse
 from bqingest.warehouse.dead_letters import Selection, list_dead_letters
 from tests.integration.ingestion import PipelineProcess, settings_env, wait_until

@@ -10,7 +10,7 @@ import pytest
 
 from bqingest.contract import Reason
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS
-from bqingest.pipeline.records import (
+from bqingest.pipeline.processing import (
     Destination,
     ReceivedMessage,
     internal_error,
@@ -163,7 +163,7 @@ def test_a_row_survives_the_state_coder_of_the_sink_unchanged() -> None:
     """Rows wait for their batch in Beam state, which pickles them (RowToWrite.__reduce__)."""
     from apache_beam import coders
 
-    from bqingest.pipeline.records import RowToWrite
+    from bqingest.pipeline.processing import RowToWrite
 
     accepted = ReceivedMessage(
         b'{"specversion":"1.0","id":"a","source":"//s","type":"t"}', {"k": "v"}, "7", NOW

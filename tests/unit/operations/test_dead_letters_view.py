@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bqingest.operations.deadletters import ReplayError, whole_body
-from bqingest.operations.deadletters_view import print_list, print_one
+from bqingest.operations.dead_letters import ReplayError, whole_body
+from bqingest.operations.dead_letters_view import print_list, print_one
 from bqingest.warehouse.records import DeadLetter
 
 T = datetime(2026, 11, 29, 7, tzinfo=UTC)

@@ -1,7 +1,8 @@
 """One Pub/Sub message in, one warehouse row out: the pipeline's logic as plain functions.
 
 Nothing here imports Beam, so tests and benchmarks call it directly; the DoFns in
-:mod:`bqingest.pipeline.transforms` and :mod:`bqingest.pipeline.sink` only wrap it.
+:mod:`bqingest.pipeline.transforms`, :mod:`bqingest.pipeline.writer` and
+:mod:`bqingest.pipeline.sink` only wrap it.
 
 Every message becomes exactly one :class:`RowToWrite`: an ``events`` row when the contract accepts
 it, a ``dead_letters`` row (with the raw payload, attributes and a reason code) when it does not.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
@@ -150,8 +151,3 @@ def sink_rejection(row: RowToWrite, reason: str, *, now: datetime) -> RowToWrite
     """The dead letter for an ``events`` row that BigQuery refused to store."""
     error = ContractError(Reason.SINK_REJECTED, f"BigQuery refused the row: {reason}"[:1000])
     return _dead_letter(row.message, error, stage=Stage.SINK, now=now)
-
-
-def utc_now() -> datetime:
-    """The current time in UTC (the pipeline's only clock, replaced in tests)."""
-    return datetime.now(UTC)

@@ -15,7 +15,7 @@ from rich.text import Text
 from bqingest import clients
 from bqingest.config import OperationsSettings
 from bqingest.contract import Reason, Stage
-from bqingest.operations.deadletters import Fix, ReplayError, replay, whole_body
+from bqingest.operations.dead_letters import Fix, ReplayError, replay, whole_body
 from bqingest.operations.reach import WAREHOUSE, require_emulators
 from bqingest.warehouse.dead_letters import Selection, list_dead_letters
 from bqingest.warehouse.records import DeadLetter

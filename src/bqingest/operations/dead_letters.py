@@ -21,13 +21,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 
 import google.cloud.pubsub_v1 as pubsub_v1
 from google.api_core import exceptions
 from google.cloud import bigquery
 
+from bqingest.clock import utc_now
 from bqingest.warehouse import dead_letters as queries
 from bqingest.warehouse.dead_letters import Selection
 from bqingest.warehouse.records import DeadLetter
@@ -93,10 +94,6 @@ class ReplayResult:
     failed: dict[str, str] = field(default_factory=dict)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def replay(
     bq: bigquery.Client,
     publisher: pubsub_v1.PublisherClient,
@@ -106,7 +103,7 @@ def replay(
     selection: Selection,
     fix: Fix | None = None,
     dry_run: bool = False,
-    clock: Callable[[], datetime] = _utc_now,
+    clock: Callable[[], datetime] = utc_now,
     timeout: float = 60.0,
 ) -> ReplayResult:
     """Republish the selected dead letters that were never replayed (module docstring)."""
