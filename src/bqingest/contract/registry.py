@@ -283,9 +283,6 @@ class SchemaRegistry:
         error = next(iter(validator.iter_errors(data)))
         raise violation(schema, error)
 
-    def fingerprint(self) -> tuple[tuple[str, int], ...]:
-        return tuple((schema.id, hash(json.dumps(schema.document))) for schema in self.schemas)
-
 
 def violation(schema: EventSchema, error: jsonschema_rs.ValidationError) -> ContractError:
     """A ``schema_violation`` naming the JSON pointer in ``data``, the rule and the schema.

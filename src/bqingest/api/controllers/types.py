@@ -72,11 +72,7 @@ def _value(raw: str, type_: str, field: str) -> Any:
         "TIMESTAMP": "an RFC 3339 time with an offset",
         "DATE": "a date, YYYY-MM-DD",
     }[type_]
-    return _raise(_invalid(f"{field} must be {expected} ({type_})", field))
-
-
-def _raise(error: InvalidInput) -> Any:
-    raise error
+    raise _invalid(f"{field} must be {expected} ({type_})", field)
 
 
 class TypesController:
