@@ -73,6 +73,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> str | None:
     days = config.getoption("--clock-ahead")
-    return (
-        f"clock: {days:g} days ahead, now {datetime.now(UTC):%Y-%m-%d %H:%M} UTC" if days else None
-    )
+    if not days:
+        return None
+    return f"clock: {days:g} days ahead, now {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
