@@ -37,7 +37,7 @@ RUN python -m pip uninstall --yes --quiet pip setuptools wheel \
 
 COPY --from=builder /opt/venv /opt/venv
 
-# BQINGEST_* are the API's settings (see README, Configuration); UVICORN_* are uvicorn's own
+# BQINGEST_* are the API's settings (see docs/configuration.md); UVICORN_* are uvicorn's own
 # options, read from the environment: change workers, proxy trust or timeouts without a rebuild.
 # Cloud Run terminates TLS in Google's front end and forwards X-Forwarded-For/-Proto: trust them.
 ENV PATH=/opt/venv/bin:$PATH \

@@ -22,9 +22,10 @@ from bqingest.config import OperationsSettings
 from bqingest.contract import typed_views
 from bqingest.contract.registry import SchemaRegistry
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS, TableSpec, dedup_view_sql
+from bqingest.errors import BqingestError
 
 
-class BootstrapError(RuntimeError):
+class BootstrapError(BqingestError):
     """A resource exists in a shape bootstrap cannot safely change (a migration is needed)."""
 
 

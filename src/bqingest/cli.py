@@ -1,9 +1,9 @@
 """The ``bqingest`` command line.
 
 Every command reads its settings group (``BQINGEST_*`` variables or ``.env``; see
-:mod:`bqingest.config`). Expected failures
-(a missing prerequisite, a busy port, an invalid setting, a resource in the wrong shape) print one
-``error:`` line and exit 1; a stack trace means a bug.
+:mod:`bqingest.config`). Expected failures (a missing prerequisite, a busy port, an invalid
+setting, a resource in the wrong shape: any :class:`bqingest.errors.BqingestError`, or pydantic's
+``ValidationError`` for settings) print one ``error:`` line and exit 1; a stack trace means a bug.
 """
 
 from __future__ import annotations
@@ -19,24 +19,19 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from bqingest import clients
-from bqingest.bootstrap import BootstrapError, bootstrap
+from bqingest.bootstrap import bootstrap
 from bqingest.config import (
     ApiSettings,
     LocalSettings,
     OperationsSettings,
     PipelineSettings,
     SourceSettings,
-    UnsafeSettings,
     load,
 )
 from bqingest.contract import schema as table_schema
 from bqingest.contract import typed_views
 from bqingest.contract.registry import SchemaError, SchemaRegistry
-from bqingest.local.errors import LocalStackError
-from bqingest.operations.dead_letters import ReplayError
-from bqingest.operations.errors import OperationsError
-from bqingest.pipeline.errors import PipelineError
-from bqingest.telemetry import MetricsPortUnavailable
+from bqingest.errors import BqingestError
 
 app = typer.Typer(
     name="bqingest",
@@ -516,9 +511,6 @@ def main() -> None:
     except ValidationError as exc:
         err_console.print(f"[red]error:[/] {_describe_validation_error(exc)}", highlight=False)
         sys.exit(1)
-    except (LocalStackError, BootstrapError, UnsafeSettings, SchemaError) as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
-        sys.exit(1)
-    except (PipelineError, ReplayError, OperationsError, MetricsPortUnavailable) as exc:
+    except BqingestError as exc:  # the project's own errors, every part's (bqingest.errors)
         err_console.print(f"[red]error:[/] {exc}", highlight=False)
         sys.exit(1)

@@ -11,8 +11,10 @@ from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, start_http_server
 
+from bqingest.errors import BqingestError
 
-class MetricsPortUnavailable(RuntimeError):
+
+class MetricsPortUnavailable(BqingestError):
     """The metrics port is taken or cannot be bound; the message names the setting to change."""
 
 

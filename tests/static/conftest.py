@@ -1,4 +1,7 @@
-"""Static checks: every test here is marked ``static`` (``pytest -m static`` runs them alone)."""
+"""Static checks: every test here is marked ``static`` (``pytest -m static`` runs them alone).
+
+The markers are registered once, in pyproject.toml (``[tool.pytest.ini_options] markers``).
+"""
 
 from __future__ import annotations
 
@@ -7,17 +10,6 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).parent
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "static: checks of files (Terraform, workflows, images, docs) that need no emulator",
-    )
-    config.addinivalue_line(
-        "markers",
-        "slow: builds a Python environment from PyPI on first run (then cached), tens of seconds",
-    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,4 +1,4 @@
-"""The package's parts import each other in one direction only (docs/adr/0006-package-layout.md).
+"""The package's parts import each other in one direction only (docs/adr/0007-package-layout.md).
 
 Read from the source with ``ast``: every ``import`` and ``from ... import`` of ``bqingest.*``,
 function-level ones included, is an edge between two parts; each part may depend only on the
@@ -15,15 +15,17 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "bqingest"
 
-_BASE = {"clock", "contract", "formats", "metric_names", "telemetry"}
+# ``errors`` (the root of the project's exceptions) is below everything: any part may raise.
+_BASE = {"errors", "clock", "contract", "formats", "metric_names", "telemetry"}
 _CORE = _BASE | {"config", "clients"}
 ALLOWED: dict[str, set[str]] = {
-    "clock": set(),
-    "contract": set(),
-    "formats": set(),
-    "metric_names": set(),
-    "telemetry": set(),
-    "config": {"contract", "formats"},
+    "errors": set(),
+    "clock": {"errors"},
+    "contract": {"errors"},
+    "formats": {"errors"},
+    "metric_names": {"errors"},
+    "telemetry": {"errors"},
+    "config": {"errors", "contract", "formats"},
     "clients": {"config"},
     "warehouse": _CORE,
     "source": _CORE,
@@ -43,18 +45,18 @@ def part_of(module: str) -> str:
     return parts[1] if len(parts) > 1 else "__init__"
 
 
-def module_name(path: Path) -> str:
-    relative = path.relative_to(PACKAGE.parent).with_suffix("")
+def module_name(path: Path, package: Path = PACKAGE) -> str:
+    relative = path.relative_to(package.parent).with_suffix("")
     names = list(relative.parts)
     if names[-1] == "__init__":
         names.pop()
     return ".".join(names)
 
 
-def imports_of(path: Path) -> set[str]:
+def imports_of(path: Path, package: Path = PACKAGE) -> set[str]:
     """Every bqingest module ``path`` imports (relative imports resolved)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    here = module_name(path).split(".")
+    here = module_name(path, package).split(".")
     if path.name != "__init__.py":
         here = here[:-1]
     found: set[str] = set()
@@ -69,11 +71,11 @@ def imports_of(path: Path) -> set[str]:
     return {name for name in found if name == "bqingest" or name.startswith("bqingest.")}
 
 
-def edges() -> dict[str, set[str]]:
+def edges(package: Path = PACKAGE) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        source = part_of(module_name(path))
-        targets = {part_of(name) for name in imports_of(path)} - {source, "__init__"}
+    for path in sorted(package.rglob("*.py")):
+        source = part_of(module_name(path, package))
+        targets = {part_of(name) for name in imports_of(path, package)} - {source, "__init__"}
         graph.setdefault(source, set()).update(targets)
     return graph
 
@@ -100,9 +102,31 @@ def test_parts_form_no_cycle() -> None:
         pytest.fail(f"import cycle between parts: {exc.args[1]}")
 
 
+def forbidden(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The edges of ``graph`` that ``ALLOWED`` does not allow, by part."""
+    wrong = {part: targets - ALLOWED.get(part, set()) for part, targets in graph.items()}
+    return {part: targets for part, targets in wrong.items() if targets}
+
+
 def test_the_checker_sees_relative_and_function_level_imports(tmp_path: Path) -> None:
-    # The checker itself: a file with both kinds of import, inside a fake package tree.
-    assert part_of("bqingest.api.routes.events") == "api"
-    tree = ast.parse("def f():\n    from bqingest.local import up\n")
-    nodes = [n for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-    assert [n.module for n in nodes] == ["bqingest.local"]
+    """The checker itself, on a fake package whose contract imports the local stack three ways:
+    at module level, inside a function, and relatively; each must be a forbidden edge."""
+    package = tmp_path / "bqingest"
+    (package / "contract").mkdir(parents=True)
+    (package / "local").mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "contract" / "__init__.py").write_text("")
+    (package / "local" / "up.py").write_text("")
+    (package / "local" / "errors.py").write_text("")
+    (package / "contract" / "eager.py").write_text("import bqingest.local.up\n")
+    (package / "contract" / "lazy.py").write_text("def f():\n    from bqingest.local import up\n")
+    (package / "contract" / "relative.py").write_text("from ..local.errors import X\n")
+    (package / "contract" / "fine.py").write_text("from . import eager\n")
+
+    assert imports_of(package / "contract" / "eager.py", package) == {"bqingest.local.up"}
+    assert imports_of(package / "contract" / "lazy.py", package) == {"bqingest.local"}
+    assert imports_of(package / "contract" / "relative.py", package) == {"bqingest.local.errors"}
+    assert imports_of(package / "contract" / "fine.py", package) == {"bqingest.contract"}
+    assert forbidden(edges(package)) == {"contract": {"local"}}
+    # The real package has none: the same function the parametrized test above applies.
+    assert forbidden(edges()) == {}

@@ -8,7 +8,8 @@ the publisher). Anything else becomes a 500 that names the request id and nothin
 
 ::
 
-    ApiError                          body code               HTTP
+    BqingestError (bqingest.errors: the root of the project's errors)
+    └── ApiError                      body code               HTTP
     ├── EventNotFound                 not_found               404
     ├── AmbiguousEventId              ambiguous_id            409  (+ choices: the sources)
     ├── InvalidInput                  invalid_input           422  (field + contract reason code)
@@ -44,6 +45,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bqingest.contract import ContractError, Reason
 from bqingest.contract.errors import REASON_BY_ERROR_TYPE
 from bqingest.contract.ids import INVALID_ID_MESSAGE
+from bqingest.errors import BqingestError
 
 logger = logging.getLogger("bqingest.api.errors")
 
@@ -91,7 +93,7 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-class ApiError(Exception):
+class ApiError(BqingestError):
     """Base of every error the API answers deliberately."""
 
     status_code: int = 500

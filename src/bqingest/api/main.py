@@ -174,9 +174,12 @@ def create_app(
     app.state.controllers = controllers
     errors.install(app)
     app.state.types_controller = types_controller
-    types.register(app, public_read=settings.public_read)  # first: /api/v1/types is no event id
-    events.register(app, public_read=settings.public_read, post_enabled=settings.api_post_enabled)
-    probes.register(app)
+    # types first: /api/v1/types would otherwise be read as the event id "types"
+    app.include_router(types.router(public_read=settings.public_read))
+    app.include_router(
+        events.router(public_read=settings.public_read, post_enabled=settings.api_post_enabled)
+    )
+    app.include_router(probes.router)
     app.add_middleware(
         RequestObservability,
         metrics=metrics,

@@ -1,7 +1,7 @@
 """Prometheus metrics of the API, in a registry of their own per app (tests build many apps).
 
 Names (:class:`~bqingest.metric_names.ApiSeries`) are a contract with the dashboards and alerts
-(see README, "Read API"): change them only together. Route labels are route *templates*
+(docs/api.md lists them): change them only together. Route labels are route *templates*
 (``/api/v1/events/{id}``), never raw paths, so the number of series stays bounded whatever
 clients send.
 """

@@ -4,7 +4,7 @@ The BigQuery client blocks, so each call runs in one of ``api_threads`` threads.
 ``api_queue_size`` more calls may wait for a thread; past that the request is shed at once with
 503 (:class:`~bqingest.api.errors.Overloaded`) instead of growing a queue nobody will wait for.
 Each call has a deadline (``api_query_timeout_seconds``): past it the request gets 503
-(:class:`~bqingest.api.errors.DeadlineExceeded`). A call still queued is cancelled; one already
+(:class:`~bqingest.api.errors.UpstreamTimeout`). A call still queued is cancelled; one already
 running keeps its thread (and its place in the bound) until the client's own timeout ends it, so
 the bound always counts every thread really in use.
 """

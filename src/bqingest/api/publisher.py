@@ -30,6 +30,7 @@ from google.cloud.pubsub_v1.publisher.exceptions import FlowControlLimitError
 from bqingest import clients
 from bqingest.api.errors import Overloaded, UpstreamTimeout, translate_google_error
 from bqingest.config import ApiSettings
+from bqingest.errors import BqingestError
 
 PUBLISH_ATTRIBUTES: Final = {"content-type": "application/cloudevents+json"}
 """Informative only: the contract tells the mode by the absence of ce- attributes."""
@@ -45,7 +46,7 @@ _TRANSIENT: Final = (
 )
 
 
-class PubSubPartialFailure(Exception):
+class PubSubPartialFailure(BqingestError):
     """Pub/Sub took some messages of a batch and not the others: the publisher's report, by
     message index (the controller answers it with
     :class:`~bqingest.api.errors.BatchPartlyPublished`)."""
@@ -70,7 +71,7 @@ class EventPublisher(Protocol):
         """Raise unless the topic exists and we may publish to it (blocks)."""
 
 
-class PublishDenied(exceptions.Forbidden):
+class PublishDenied(exceptions.Forbidden, BqingestError):
     """The topic exists but this identity may not publish to it."""
 
 

@@ -10,11 +10,12 @@ from pydantic_settings import NoDecode
 
 from bqingest import formats
 from bqingest.config.core import CoreSettings
+from bqingest.errors import BqingestError
 
 _API_KEY_DIGEST = re.compile(formats.API_KEY_DIGEST)
 
 
-class UnsafeSettings(ValueError):
+class UnsafeSettings(BqingestError, ValueError):
     """Valid settings that a part of the system refuses to run with outside local mode."""
 
 

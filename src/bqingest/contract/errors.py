@@ -4,6 +4,10 @@ Every rejection anywhere in bqingest (the pipeline's parse step, its sink, the A
 validation) is a :class:`ContractError` carrying a :class:`Reason`. The reason code is what the
 dead-letter table stores and what dashboards group by, so the set is closed: adding a member is a
 contract change and is documented in ``docs/contract.md``.
+
+A bad message is data, not a failure of bqingest, yet :class:`ContractError` is still the
+project's own error: it sits under :class:`bqingest.errors.BqingestError` with the rest (and stays
+a ``ValueError``); the tree and the reasons are drawn in :mod:`bqingest.errors`.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
+
+from bqingest.errors import BqingestError
 
 
 class Reason(StrEnum):
@@ -50,7 +56,7 @@ class Reason(StrEnum):
     """An unexpected error while processing this message; the message is kept for replay."""
 
 
-class ContractError(ValueError):
+class ContractError(BqingestError, ValueError):
     """A message or request that does not satisfy the event contract.
 
     ``field`` names the offending attribute when there is one (``"time"``, ``"id"``...).

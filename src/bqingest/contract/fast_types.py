@@ -69,26 +69,22 @@ _META: Final = {
 }
 
 
-class Unsupported(Exception):
-    """The schema uses a keyword or form the fast type cannot express exactly."""
-
-
 def _number(value: Any) -> bool:
     return type(value) in (int, float)
 
 
 def _type_of(node: Any, path: str) -> Any:
     if not isinstance(node, Mapping) or not set(node) <= KEYWORDS:
-        raise Unsupported(path)
+        raise ValueError(f"no exact msgspec type at #{path}")
     declared = node.get("type")
     nullable = False
     if isinstance(declared, list):
         kinds = [kind for kind in declared if kind != "null"]
         if len(kinds) != 1 or len(declared) != 2:  # exactly [T, "null"]
-            raise Unsupported(path)
+            raise ValueError(f"no exact msgspec type at #{path}")
         declared, nullable = kinds[0], True
     if not isinstance(declared, str):
-        raise Unsupported(path)
+        raise ValueError(f"no exact msgspec type at #{path}")
     if declared in _SCALARS:
         base: Any = _SCALARS[declared]
     elif declared == "object":
@@ -97,7 +93,7 @@ def _type_of(node: Any, path: str) -> Any:
         item: Any = _type_of(node["items"], f"{path}/items") if "items" in node else Any
         base = list[item]
     else:
-        raise Unsupported(path)
+        raise ValueError(f"no exact msgspec type at #{path}")
     if "enum" in node:
         values = node["enum"]
         if (
@@ -106,14 +102,14 @@ def _type_of(node: Any, path: str) -> Any:
             or not values
             or not all(isinstance(v, str) for v in values)
         ):
-            raise Unsupported(path)
+            raise ValueError(f"no exact msgspec type at #{path}")
         base = Literal[tuple(values)]
     constraints: dict[str, Any] = {}
     for keyword, meta in _META.items():
         if keyword in node:
             value = node[keyword]
             if not _number(value):
-                raise Unsupported(path)
+                raise ValueError(f"no exact msgspec type at #{path}")
             fits = {
                 "ge": declared in ("integer", "number"),
                 "le": declared in ("integer", "number"),
@@ -123,7 +119,7 @@ def _type_of(node: Any, path: str) -> Any:
                 "max_length": declared in ("string", "array"),
             }[meta]
             if not fits or (keyword.endswith(("Length", "Items")) and type(value) is not int):
-                raise Unsupported(path)
+                raise ValueError(f"no exact msgspec type at #{path}")
             constraints[meta] = value
     if constraints:
         base = Annotated[base, msgspec.Meta(**constraints)]
@@ -134,7 +130,7 @@ def _struct(node: Mapping[str, Any], path: str) -> Any:
     properties = node.get("properties") or {}
     required = node.get("required") or []
     if not isinstance(properties, Mapping) or not isinstance(required, list):
-        raise Unsupported(path)
+        raise ValueError(f"no exact msgspec type at #{path}")
     names = list(properties) + [name for name in required if name not in properties]
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
     rename: dict[str, str] = {}
@@ -157,7 +153,7 @@ def fast_type(schema: Mapping[str, Any]) -> Any | None:
     a keyword it cannot express exactly."""
     try:
         return _type_of(schema, "")
-    except Unsupported:
+    except (ValueError, TypeError):  # a keyword or form it cannot express exactly
         return None
 
 

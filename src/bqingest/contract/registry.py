@@ -45,6 +45,7 @@ import msgspec
 
 from bqingest.contract.errors import ContractError, Reason
 from bqingest.contract.fast_types import fast_type
+from bqingest.errors import BqingestError
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +74,9 @@ class UnknownTypes(StrEnum):
     """Dead-lettered as ``unknown_type`` (and refused by the API with a 422)."""
 
 
-class SchemaError(ValueError):
-    """A schema file or folder that breaks the registry's rules (:func:`lint`)."""
+class SchemaError(BqingestError, ValueError):
+    """A schema file or folder that breaks the registry's rules (:func:`lint`), or a schema
+    asked for that the registry does not have."""
 
 
 @dataclass(frozen=True, slots=True)

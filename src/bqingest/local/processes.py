@@ -4,13 +4,22 @@ Every emulator and service that ``bqingest up`` runs is a :class:`ManagedProcess
 new session (so a stop reaches its whole process tree), asks the kernel to send it SIGTERM if we
 die without cleaning up (Linux ``PR_SET_PDEATHSIG``; covers ``kill -9`` of the parent), and
 :meth:`ManagedProcess.stop` sends SIGTERM to the group, then SIGKILL after a grace period.
+
+The parent-death signal is set by the child itself, not by a ``preexec_fn``: Python documents
+``preexec_fn`` as unsafe once the parent has threads (``bqingest up`` has gRPC's by then), since
+the forked child may deadlock on a lock another thread held. On Linux the child first runs
+:data:`_GUARD`, a few lines of Python on the standard library alone, which sets the signal,
+checks that its parent is still the process that started it (a parent that died before the
+signal was set would otherwise be missed), restores the signals Python ignores, and execs
+the real command in the same process (same pid, same session).
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
+import errno
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,26 +31,32 @@ from typing import IO, Final
 from bqingest.local.errors import StartupFailed
 from bqingest.local.polling import until_deadline
 
-_PR_SET_PDEATHSIG: Final = 1
+_GUARD: Final = """\
+import ctypes, os, signal, sys
+parent = int(sys.argv[1])
+ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+if os.getppid() != parent:  # the parent died before the signal was set
+    sys.exit(1)
+for name in ("SIGPIPE", "SIGXFSZ"):  # ignored by Python at start; exec would keep that
+    if hasattr(signal, name):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+try:
+    os.execvp(sys.argv[2], sys.argv[2:])
+except OSError as exc:
+    print(f"cannot run {sys.argv[2]}: {exc}", file=sys.stderr, flush=True)
+    sys.exit(127)
+"""
+"""The child's first program on Linux: parent-death signal, race check, then exec."""
+
+_GUARDED: Final = sys.platform.startswith("linux")
 
 
-def _load_prctl() -> Callable[[], None] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        prctl = libc.prctl
-    except (OSError, AttributeError):
-        return None
-
-    def set_parent_death_signal() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-
-    return set_parent_death_signal
-
-
-# Resolved once in the parent, so the forked child only makes the system call.
-_SET_PARENT_DEATH_SIGNAL: Final = _load_prctl()
+def guarded_argv(argv: Sequence[str], parent: int) -> list[str]:
+    """``argv`` run through :data:`_GUARD` where the parent-death signal exists (Linux)."""
+    if not _GUARDED:
+        return list(argv)
+    # -I -S: the guard needs only the standard library; no site, no PYTHON* variables.
+    return [sys.executable, "-I", "-S", "-c", _GUARD, str(parent), *argv]
 
 
 class ManagedProcess:
@@ -77,17 +92,22 @@ class ManagedProcess:
     def start(self) -> None:
         if self.running():
             return
+        environment = self.env if self.env is not None else os.environ
+        if (
+            os.sep not in self.argv[0]
+            and shutil.which(self.argv[0], path=environment.get("PATH")) is None
+        ):  # as Popen would say, though the guard, not Popen, runs the command
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), self.argv[0])
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
         self._process = subprocess.Popen(
-            self.argv,
+            guarded_argv(self.argv, os.getpid()),
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=self.env,
             cwd=self.cwd,
             start_new_session=True,
-            preexec_fn=_SET_PARENT_DEATH_SIGNAL,
         )
 
     def wait_ready(

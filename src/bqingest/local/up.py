@@ -42,8 +42,12 @@ NO_METRICS_WAIT_SECONDS = 3.0
 """Without the pipeline's metrics, how long a stop gives it to write what it holds."""
 
 
-class _Shutdown(Exception):
-    """Raised in the main thread by SIGTERM or SIGHUP, so it unwinds like Ctrl-C."""
+class _Shutdown(BaseException):
+    """Raised in the main thread by SIGTERM or SIGHUP, so it unwinds like Ctrl-C.
+
+    A ``BaseException`` like ``KeyboardInterrupt``: a signal, not an error, so no ``except
+    Exception`` on the way up can swallow it, and it stays outside bqingest's error tree.
+    """
 
 
 # SIGHUP: the terminal `make run` runs in was closed. Stopping in order beats being killed.

@@ -29,6 +29,7 @@ from google.api_core import exceptions
 from google.cloud import bigquery
 
 from bqingest.clock import utc_now
+from bqingest.operations.errors import OperationsError
 from bqingest.warehouse import dead_letters as queries
 from bqingest.warehouse.dead_letters import Selection
 from bqingest.warehouse.records import DeadLetter
@@ -36,7 +37,7 @@ from bqingest.warehouse.records import DeadLetter
 REPLAY_ATTRIBUTE: Final = "bqingest-replay-of"
 
 
-class ReplayError(ValueError):
+class ReplayError(OperationsError, ValueError):
     """A replay request that cannot be carried out as asked (nothing published)."""
 
 

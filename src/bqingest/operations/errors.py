@@ -1,20 +1,22 @@
 """Errors of the operations commands (expected failures: one ``error:`` line, exit 1).
 
-OperationsError
-├── MetricsPortUnavailable  a process cannot serve its /metrics on the configured port
-├── EmulatorUnreachable     a command needs an emulator of the local stack, and it is not up
-└── ReconcileError          the reconciliation window or its inputs are unusable
+BqingestError (bqingest.errors: the root of the project's errors)
+└── OperationsError
+    ├── EmulatorUnreachable     a command needs an emulator of the local stack, and it is not up
+    ├── ReconcileError          the reconciliation window or its inputs are unusable
+    ├── ReplayError             (operations.dead_letters) a replay that cannot be done as asked
+    └── ScrapeFailed            (operations.readings) an endpoint gave no Prometheus text
+
+A port a process cannot serve its /metrics on is :class:`bqingest.telemetry.MetricsPortUnavailable`.
 """
 
 from __future__ import annotations
 
+from bqingest.errors import BqingestError
 
-class OperationsError(RuntimeError):
+
+class OperationsError(BqingestError):
     """Base class; the message says what to do."""
-
-
-class MetricsPortUnavailable(OperationsError):
-    """The metrics port is taken or cannot be bound."""
 
 
 class EmulatorUnreachable(OperationsError):

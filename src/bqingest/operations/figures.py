@@ -16,10 +16,9 @@ do.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Final
-
-import numpy as np
 
 from bqingest.metric_names import ApiSeries, PipelineSeries, SourceSeries
 from bqingest.operations.readings import API, PIPELINE, SOURCE, Reading, Samples
@@ -36,18 +35,18 @@ def histogram_quantile(quantile: float, buckets: list[tuple[float, float]]) -> f
     total = buckets[-1][1] if buckets else 0.0
     if total <= 0 or not finite:
         return None
-    bounds = np.array([bound for bound, _ in finite])
-    counts = np.array([count for _, count in finite])
+    bounds = [float(bound) for bound, _ in finite]
+    counts = [float(count) for _, count in finite]
     rank = quantile * total
-    upper = int(np.searchsorted(counts, rank, side="left"))  # first bucket holding the rank
+    upper = bisect.bisect_left(counts, rank)  # first bucket holding the rank
     if upper == len(counts):
-        return float(bounds[-1])
-    lower_bound = float(bounds[upper - 1]) if upper else 0.0
-    lower_count = float(counts[upper - 1]) if upper else 0.0
+        return bounds[-1]
+    lower_bound = bounds[upper - 1] if upper else 0.0
+    lower_count = counts[upper - 1] if upper else 0.0
     if counts[upper] == lower_count:
-        return float(bounds[upper])
+        return bounds[upper]
     share = (rank - lower_count) / (counts[upper] - lower_count)
-    return lower_bound + (float(bounds[upper]) - lower_bound) * float(share)
+    return lower_bound + (bounds[upper] - lower_bound) * share
 
 
 def _delta(first: Reading, last: Reading, name: str, metric: str, **labels: str) -> float | None:

@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bqingest.clients import port_is_open
 from bqingest.config import LocalSettings
 from bqingest.operations.counts import Counts, read_counts
+from bqingest.operations.errors import OperationsError
 from bqingest.telemetry import metrics_url
 
 SOURCE: Final = "source"
@@ -73,7 +74,7 @@ class Samples:
         return sorted(by_bound.items())
 
 
-class ScrapeFailed(Exception):
+class ScrapeFailed(OperationsError):
     """The endpoint did not answer with Prometheus text; the message says how."""
 
 

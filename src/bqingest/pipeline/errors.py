@@ -1,19 +1,22 @@
 """Errors that stop the pipeline (bad input never does: it becomes a dead letter).
 
-PipelineError
-├── OptionsError         the command line is incomplete or unsafe (no runner named, bad table id)
-├── EndpointUnreachable  an emulator or service does not answer; says which and what to run
-├── ResourceMissing      the subscription or a table does not exist; says how to create it
-├── RecoveryError        the local runner cannot recover what a previous run acknowledged
-└── SinkError            the warehouse cannot take rows the pipeline must not drop
-    ├── SinkUnavailable  transient errors went on past the retry deadline
-    └── SinkRequestRefused  BigQuery refused a whole request: not a bad row, nothing written
+BqingestError (bqingest.errors: the root of the project's errors)
+└── PipelineError
+    ├── OptionsError         the command line is incomplete or unsafe (no runner, bad table id)
+    ├── EndpointUnreachable  an emulator or service does not answer; says which and what to run
+    ├── ResourceMissing      the subscription or a table does not exist; says how to create it
+    ├── RecoveryError        the local runner cannot recover what a previous run acknowledged
+    └── SinkError            the warehouse cannot take rows the pipeline must not drop
+        ├── SinkUnavailable  transient errors went on past the retry deadline
+        └── SinkRequestRefused  BigQuery refused a whole request: not a bad row, nothing written
 """
 
 from __future__ import annotations
 
+from bqingest.errors import BqingestError
 
-class PipelineError(RuntimeError):
+
+class PipelineError(BqingestError):
     """Base class: the pipeline cannot start or cannot go on. The message says why."""
 
 

@@ -45,6 +45,7 @@ from typing import Any, Final
 
 from bqingest.config import CoreSettings
 from bqingest.contract import Reason
+from bqingest.errors import BqingestError
 from bqingest.source.kinds import MessageKind
 
 LEDGER_FILE: Final = "source-ledger.sqlite3"
@@ -80,7 +81,7 @@ CREATE TABLE IF NOT EXISTS publish_failures (
 """
 
 
-class LedgerError(Exception):
+class LedgerError(BqingestError):
     """The ledger file cannot be used as it is (a newer schema than this code knows)."""
 
 

@@ -214,3 +214,33 @@ def test_the_by_id_routes_document_source_and_if_none_match(api: ApiHarness) -> 
         source = parameters["source"]
         assert (source["in"], source["required"]) == ("query", False)
         assert source["schema"]["anyOf"][0] == {"type": "string", "minLength": 1, "maxLength": 1024}
+
+
+def test_the_by_id_routes_declare_source_and_if_none_match_the_framework_s_way(
+    api: ApiHarness,
+) -> None:
+    """Declared as ``Query``/``Header`` parameters on an ``APIRouter``, not read from the request
+    and documented by hand: FastAPI validates, documents and shows them in editors."""
+    from fastapi.routing import APIRoute, APIRouter, iter_route_contexts
+
+    by_id = [
+        context.route
+        for context in iter_route_contexts(api.app.router.routes)
+        if isinstance(context.route, APIRoute)
+        and context.route.path in ("/api/v1/{id}", "/api/v1/events/{id}")
+    ]
+    assert len(by_id) == 2
+    for route in by_id:
+        assert route.openapi_extra is None
+        assert [p.alias for p in route.dependant.query_params] == ["source"]
+        assert [p.alias for p in route.dependant.header_params] == ["If-None-Match"]
+    included = [getattr(route, "original_router", None) for route in api.app.router.routes]
+    assert any(isinstance(router, APIRouter) for router in included)
+
+
+def test_the_benchmark_s_bare_endpoint_declares_the_same_parameters(api: ApiHarness) -> None:
+    """benchmarks/bench_api.py's baseline: FastAPI's work for the declarations is in both."""
+    from benchmarks.bare_app import app as bare
+
+    ours = api.client.get("/openapi.json").json()["paths"]["/api/v1/{id}"]["get"]["parameters"]
+    assert bare.openapi()["paths"]["/api/v1/{id}"]["get"]["parameters"] == ours

@@ -8,13 +8,15 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bqingest.clients import port_is_open, split_host_port
 from bqingest.local.errors import StartupFailed
-from bqingest.local.processes import ManagedProcess
+from bqingest.local.processes import ManagedProcess, guarded_argv
 from tests.support import free_port
 
 
@@ -29,12 +31,22 @@ def alive(pid: int) -> bool:
 
 
 def wait_gone(pid: int, timeout: float = 10.0) -> bool:
+    return wait_for(lambda: not alive(pid), timeout)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll ``condition`` until it holds or ``timeout`` seconds pass; whether it held."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not alive(pid):
+        if condition():
             return True
         time.sleep(0.05)
-    return False
+    return condition()
+
+
+def group_of(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-g", str(pid)], capture_output=True, text=True, check=False)
+    return [int(p) for p in found.stdout.split()]
 
 
 def test_stop_ends_the_whole_process_group(tmp_path: Path) -> None:
@@ -42,23 +54,27 @@ def test_stop_ends_the_whole_process_group(tmp_path: Path) -> None:
     script = "import subprocess, time; subprocess.Popen(['sleep', '300']); time.sleep(300)"
     process = ManagedProcess("sleeper", [sys.executable, "-c", script], log_path=tmp_path / "log")
     process.start()
-    assert process.pid is not None
-    time.sleep(0.5)
-    group = subprocess.run(
-        ["pgrep", "-g", str(process.pid)], capture_output=True, text=True, check=False
-    )
-    pids = [int(p) for p in group.stdout.split()]
-    assert len(pids) == 2
+    pid = process.pid
+    assert pid is not None
+    # The grandchild exists once the child has started it: wait for that, not for a guess.
+    assert wait_for(lambda: len(group_of(pid)) == 2), f"group of {pid}: {group_of(pid)}"
+    pids = group_of(pid)
     process.stop(grace=5)
     assert all(wait_gone(pid) for pid in pids)
     assert not process.running()
 
 
 def test_stop_escalates_to_sigkill(tmp_path: Path) -> None:
-    script = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(300)"
-    process = ManagedProcess("stubborn", [sys.executable, "-c", script], log_path=tmp_path / "log")
+    ready = tmp_path / "ignoring"
+    script = (
+        "import pathlib, signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "pathlib.Path(sys.argv[1]).touch(); time.sleep(300)"
+    )
+    process = ManagedProcess(
+        "stubborn", [sys.executable, "-c", script, str(ready)], log_path=tmp_path / "log"
+    )
     process.start()
-    time.sleep(0.5)
+    assert wait_for(ready.exists), "the child never ignored SIGTERM"
     started = time.monotonic()
     process.stop(grace=0.5)
     assert process.returncode() == -signal.SIGKILL
@@ -87,7 +103,7 @@ def test_children_die_with_a_killed_parent(tmp_path: Path) -> None:
     parent = textwrap.dedent(
         f"""
         import pathlib, sys, time
-        from bqingest.local.processes import ManagedProcess
+        from bqingest.local.processes import ManagedProcess, guarded_argv
         log = pathlib.Path({str(tmp_path)!r}) / "c.log"
         p = ManagedProcess("child", ["sleep", "300"], log_path=log)
         p.start()
@@ -104,6 +120,71 @@ def test_children_die_with_a_killed_parent(tmp_path: Path) -> None:
     proc.kill()
     proc.wait()
     assert wait_gone(child), "child outlived its SIGKILLed parent"
+
+
+def test_start_forks_without_preexec_fn(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """preexec_fn is unsafe once the parent has threads (``bqingest up`` runs gRPC's)."""
+    seen: list[dict[str, object]] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs)
+        return real_popen(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", recording_popen)
+    process = ManagedProcess("sleeper", ["sleep", "300"], log_path=tmp_path / "log")
+    process.start()
+    process.stop(grace=5)
+    assert seen and seen[0].get("preexec_fn") is None
+    assert seen[0]["start_new_session"] is True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_guard_runs_nothing_when_its_parent_is_already_gone() -> None:
+    """The race the guard closes: a parent that died before the signal was set."""
+    not_our_pid = 1 if os.getpid() != 1 else 2
+    marker = "the command ran"
+    done = subprocess.run(
+        guarded_argv(["echo", marker], parent=not_our_pid),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (done.returncode, marker in done.stdout) == (1, False)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_guard_execs_the_command_with_the_death_signal_and_default_sigpipe() -> None:
+    # The exec'd command keeps the parent-death signal: read with prctl(PR_GET_PDEATHSIG).
+    script = (
+        "import ctypes; v = ctypes.c_int(); "
+        "ctypes.CDLL(None).prctl(2, ctypes.byref(v), 0, 0, 0); print(v.value)"
+    )
+    done = subprocess.run(
+        guarded_argv([sys.executable, "-S", "-c", script], parent=os.getpid()),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert done.stdout.strip() == str(int(signal.SIGTERM))
+    # And not the SIGPIPE that the guard's own Python ignored (a shell shows its SigIgn mask).
+    shell = subprocess.run(
+        guarded_argv(["sh", "-c", "grep SigIgn /proc/self/status"], parent=os.getpid()),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    ignored = int(shell.stdout.split()[1], 16)
+    assert not ignored & (1 << (signal.SIGPIPE - 1))
+
+
+def test_a_missing_program_is_refused_at_start(tmp_path: Path) -> None:
+    process = ManagedProcess("nothing", ["no-such-program-here"], log_path=tmp_path / "log")
+    with pytest.raises(FileNotFoundError, match="no-such-program-here"):
+        process.start()
 
 
 def test_ports() -> None:

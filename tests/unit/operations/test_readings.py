@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from bqingest.operations.figures import histogram_quantile
@@ -72,3 +74,62 @@ def test_metrics_url_reads_wildcards_as_this_machine() -> None:
     assert metrics_url("0.0.0.0", 9464) == "http://127.0.0.1:9464/metrics"
     assert metrics_url("::1", 9464) == "http://[::1]:9464/metrics"
     assert metrics_url("localhost", 8000, "/healthz") == "http://localhost:8000/healthz"
+
+
+def _numpy_quantile(quantile: float, buckets: list[tuple[float, float]]) -> float | None:
+    """The implementation before bisect replaced numpy, kept as the reference."""
+    import numpy as np
+
+    finite = [(bound, count) for bound, count in buckets if bound != float("inf")]
+    total = buckets[-1][1] if buckets else 0.0
+    if total <= 0 or not finite:
+        return None
+    bounds = np.array([bound for bound, _ in finite])
+    counts = np.array([count for _, count in finite])
+    rank = quantile * total
+    upper = int(np.searchsorted(counts, rank, side="left"))
+    if upper == len(counts):
+        return float(bounds[-1])
+    lower_bound = float(bounds[upper - 1]) if upper else 0.0
+    lower_count = float(counts[upper - 1]) if upper else 0.0
+    if counts[upper] == lower_count:
+        return float(bounds[upper])
+    share = (rank - lower_count) / (counts[upper] - lower_count)
+    return lower_bound + (float(bounds[upper]) - lower_bound) * float(share)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    increments=st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=12),
+    beyond=st.integers(min_value=0, max_value=20),
+    quantile=st.sampled_from([0.0, 0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 1.0])
+    | st.floats(min_value=0.0, max_value=1.0),
+)
+def test_quantiles_match_numpy_searchsorted(
+    increments: list[int], beyond: int, quantile: float
+) -> None:
+    """Same results as the numpy version this replaced, on cumulative histograms of any shape
+    (empty buckets, ties, observations beyond the last bound)."""
+    bounds = [0.005 * 2**i for i in range(len(increments))]
+    cumulative = [float(sum(increments[: i + 1])) for i in range(len(increments))]
+    buckets = [*zip(bounds, cumulative, strict=True), (float("inf"), cumulative[-1] + beyond)]
+    assert histogram_quantile(quantile, buckets) == _numpy_quantile(quantile, buckets)
+
+
+def test_figures_need_no_numpy() -> None:
+    """``bqingest status`` should not pull numpy in for one binary search."""
+    import ast
+    from pathlib import Path
+
+    import bqingest.operations.figures as figures
+
+    tree = ast.parse(Path(figures.__file__).read_text(encoding="utf-8"))
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in (
+            node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")]
+        )
+    }
+    assert "numpy" not in imported

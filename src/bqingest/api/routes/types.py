@@ -1,6 +1,6 @@
 """HTTP of the types resource: the schema registry, read only.
 
-Registered before the events routes: ``/api/v1/types`` would otherwise be read as the event id
+Included before the events routes: ``/api/v1/types`` would otherwise be read as the event id
 ``types`` by ``/api/v1/{id}`` (that event stays reachable at ``/api/v1/events/types``).
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from bqingest.api.controllers.types import TypesController
 from bqingest.api.deps import ReadAccess
@@ -40,25 +40,22 @@ async def get_type(
     return dict(controller.get_schema(event_type, version))
 
 
-def register(app: FastAPI, *, public_read: bool) -> None:
-    """Add the types routes to ``app`` (before the events routes: module docstring)."""
-    common: dict[str, Any] = {
-        "tags": ["types"],
-        "dependencies": [] if public_read else [ReadAccess],
-        "methods": ["GET"],
-    }
-    app.add_api_route(
+def router(*, public_read: bool) -> APIRouter:
+    """The types routes (included before the events routes: module docstring)."""
+    routes = APIRouter(tags=["types"], dependencies=[] if public_read else [ReadAccess])
+    routes.add_api_route(
         "/api/v1/types",
         list_types,
+        methods=["GET"],
         response_model=TypeList,
         summary="Registered event types, their versions and typed columns",
         responses={**ERROR_RESPONSES},
-        **common,
     )
-    app.add_api_route(
+    routes.add_api_route(
         "/api/v1/types/{type}",
         get_type,
+        methods=["GET"],
         summary="A type's JSON Schema (draft 2020-12)",
         responses={**ERROR_RESPONSES, 404: {"description": "No such type or version."}},
-        **common,
     )
+    return routes

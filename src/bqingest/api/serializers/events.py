@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 import pydantic_core
-from fastapi import Path, Query
+from fastapi import Header, Path, Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
@@ -76,6 +76,14 @@ UtcTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 """A time filter: RFC 3339 with an offset, and an instant that exists in UTC."""
 
 _FILTER_LENGTH: Final = 1024
+
+IfNoneMatchHeader = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        description="ETag of a copy the client holds: 304 if it still matches.",
+    ),
+]
 
 SourceQuery = Annotated[
     str | None,
