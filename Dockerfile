@@ -1,11 +1,13 @@
 # The read API's container image (Cloud Run; docker compose). Build from the repository root:
 #   docker build -t bqingest-api .
-# The builder resolves the exact versions of constraints.txt into a virtualenv: the core
-# dependencies and the `api` extra only, so the image holds no Apache Beam and no emulator. The
+# The builder installs requirements/api.txt into a virtualenv: the core dependencies and the
+# `api` extra only, at the versions of constraints.txt, each distribution checked against its
+# sha256 (--require-hashes; `make lock` writes the file), so the image holds no Apache Beam and
+# no emulator, and nothing unchecked. The
 # runtime stage copies that virtualenv onto a clean slim image with no pip and no build tools,
 # and runs it as an unprivileged user.
 
-ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
 
 FROM ${PYTHON_IMAGE} AS builder
 
@@ -14,17 +16,21 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 
 WORKDIR /build
 
-# Dependencies first, from pyproject.toml and constraints.txt alone: a code change reuses this layer.
-COPY pyproject.toml constraints.txt docker/extra_requirements.py ./
-RUN python extra_requirements.py api > requirements-api.txt \
-    && python -m venv --without-pip /opt/venv \
-    && python -m pip --python /opt/venv/bin/python install --no-cache-dir \
-        --constraint constraints.txt --requirement requirements-api.txt
+# Dependencies first, from the hashed lock files alone: a code change reuses this layer. The
+# build backend (requirements/build.txt, the setuptools pyproject.toml pins) goes to the
+# builder's own interpreter, not the virtualenv.
+COPY requirements/api.txt requirements/build.txt ./
+RUN python -m venv --without-pip /opt/venv \
+    && python -m pip --python /opt/venv/bin/python install --no-cache-dir --require-hashes \
+        --no-deps --requirement api.txt \
+    && python -m pip install --no-cache-dir --require-hashes --no-deps --requirement build.txt
 
-# Then the package itself, without its dependencies (they are all in place, at their pinned versions).
-COPY README.md ./
+# Then the package itself: built with that backend (no build isolation, so nothing is fetched
+# unchecked), installed without its dependencies (all in place, at their pinned versions).
+COPY pyproject.toml README.md ./
 COPY src ./src
-RUN python -m pip --python /opt/venv/bin/python install --no-cache-dir --no-deps . \
+RUN python -m pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /tmp/dist . \
+    && python -m pip --python /opt/venv/bin/python install --no-cache-dir --no-deps /tmp/dist/*.whl \
     && python -m pip --python /opt/venv/bin/python check
 
 

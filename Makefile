@@ -15,6 +15,9 @@ COVERAGE_FLOOR := 82
 # any window that follows the real clock (a day, a week, a year) falls out of it.
 CLOCK_AHEAD_DAYS := 400
 
+PIP_COMPILE := --quiet --generate-hashes --allow-unsafe --no-strip-extras --no-emit-index-url \
+	--no-emit-find-links --constraint constraints.txt
+
 .DEFAULT_GOAL := help
 .PHONY: help install tools bench-tools run run-fresh test test-any-date test-unit test-integration test-static lint format bench lock clean
 
@@ -85,7 +88,7 @@ bench-tools: ## Install wrk (HTTP load generator) with apt-get if it is missing
 bench: install bench-tools ## Run the benchmarks and print their figures (see docs/performance.md)
 	$(BIN)/python -m benchmarks
 
-lock: ## Re-resolve constraints.txt and requirements/tools.txt from pyproject.toml and tools.in
+lock: ## Re-resolve constraints.txt, requirements/tools.txt and the images' hashed requirements/*.txt
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
 	.lock-venv/bin/python -m pip install --quiet -e '.[dev]'
@@ -96,6 +99,15 @@ lock: ## Re-resolve constraints.txt and requirements/tools.txt from pyproject.to
 	.lock-venv/bin/python -m pip install --quiet -r requirements/tools.in
 	{ echo "# Exact versions for .venv-tools (see tools.in). Regenerate: make lock"; \
 	  .lock-venv/bin/python -m pip freeze; } > requirements/tools.txt
+	# The images' hashed lock files: each image's extra at the versions of constraints.txt, and
+	# the build backend pyproject.toml pins (requirements/build.in), every file's sha256.
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip pip-tools
+	for part in api pipeline; do \
+	  $(PYTHON) docker/extra_requirements.py $$part > .lock-venv/$$part.in || exit 1; \
+	  .lock-venv/bin/pip-compile $(PIP_COMPILE) --output-file requirements/$$part.txt .lock-venv/$$part.in || exit 1; \
+	done
+	.lock-venv/bin/pip-compile $(PIP_COMPILE) --output-file requirements/build.txt requirements/build.in
 	rm -rf .lock-venv
 
 clean: ## Remove virtualenvs, caches and local data (.bqingest)

@@ -6,8 +6,11 @@
     gcloud dataflow jobs describe ID --format=json > job.json
     gcloud beta dataflow logs list ID --importance=error --format=json > messages.json
     python3 .ci/dataflow_update.py verdict job.json messages.json
-        verdict=incompatible|other
+        verdict=incompatible|outlasted|other
         reason=...
+    gcloud dataflow jobs list --status=active --format=json > active.json
+    python3 .ci/dataflow_update.py running-job active.json bqingest-pipeline
+        running_job_id=...      (nothing when no active job has that name)
 
 Terraform updates a Flex Template job by launching a replacement with ``update = true``; Dataflow
 then checks that the running job's state can move to it. When it refuses, the replacement job
@@ -16,6 +19,12 @@ running job goes on untouched. That, and only that, is ``incompatible``: a repla
 be worth draining the running job for. Anything else (the launcher could not start the image,
 the pipeline raised, the job was cancelled, no replacement job at all) is ``other``: the
 running job must be left alone, and the deployment fails.
+
+``outlasted``: the replacement job is still starting or already running. The provider waits a
+fixed 20 minutes for it; past that the apply fails, the state keeps the old job's id, and once
+Dataflow marks the old job updated every later plan creates the job again, which Dataflow
+refuses with 409 (same name). The fix is to import the running job (docs/runbook.md), which
+``running-job`` finds by name before an apply that would create it.
 
 A file that is not what the command expects is an error (exit 2).
 """
@@ -40,6 +49,10 @@ _INCOMPATIBLE = (
 )
 _JOB_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 FAILED = "JOB_STATE_FAILED"
+# A replacement job in these states is still on its way: the update outlasted the provider's wait.
+UNDER_WAY = frozenset(
+    {"JOB_STATE_PENDING", "JOB_STATE_QUEUED", "JOB_STATE_RUNNING", "JOB_STATE_RESOURCE_CLEANING_UP"}
+)
 ERROR = "JOB_MESSAGE_ERROR"
 
 
@@ -77,6 +90,11 @@ def verdict(job: Any, messages: Any) -> tuple[str, str]:
         for message in messages
         if isinstance(message, dict) and message.get("messageImportance") == ERROR
     ]
+    if state in UNDER_WAY:
+        return (
+            "outlasted",
+            f"the replacement job is {state}: the update outlasted the provider's wait",
+        )
     if state != FAILED:
         return "other", f"the replacement job is {state}, not failed by a compatibility check"
     for text in errors:
@@ -84,6 +102,17 @@ def verdict(job: Any, messages: Any) -> tuple[str, str]:
             return "incompatible", " ".join(text.split())[:500]
     first = " ".join(errors[0].split())[:500] if errors else "no error message"
     return "other", f"the replacement job failed, but not on compatibility: {first}"
+
+
+def running_job(jobs: Any, name: str) -> str | None:
+    """The id of the active job called name, from gcloud dataflow jobs list --format=json."""
+    if not isinstance(jobs, list):
+        raise InputError("expected a list of jobs (gcloud dataflow jobs list --format=json)")
+    found = [str(j.get("id")) for j in jobs if isinstance(j, dict) and j.get("name") == name]
+    for job_id in found:
+        if not _JOB_ID.fullmatch(job_id):
+            raise InputError(f"not a Dataflow job id: {job_id!r}")
+    return found[0] if found else None
 
 
 def as_outputs(values: dict[str, str]) -> str:
@@ -100,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     verdict_parser = commands.add_parser("verdict", help="incompatible or other")
     verdict_parser.add_argument("job", type=Path)
     verdict_parser.add_argument("messages", type=Path)
+    running_parser = commands.add_parser("running-job", help="the active job of that name")
+    running_parser.add_argument("jobs", type=Path)
+    running_parser.add_argument("name")
     args = parser.parse_args(argv)
     try:
         if args.command == "new-job":
@@ -108,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
             except OSError as exc:
                 raise InputError(f"{args.apply_log}: {exc}") from exc
             print(as_outputs({"new_job_id": new_job_id(log)}))
+        elif args.command == "running-job":
+            job_id = running_job(_load(args.jobs), args.name)
+            if job_id:
+                print(as_outputs({"running_job_id": job_id}))
         else:
             kind, reason = verdict(_load(args.job), _load(args.messages))
             print(as_outputs({"verdict": kind, "reason": reason}))

@@ -184,6 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     check_parser.add_argument("--event-id", required=True)
     check_parser.add_argument("--timeout", type=float, default=600.0, help="seconds per check")
     check_parser.add_argument("--interval", type=float, default=10.0, help="seconds between tries")
+    check_parser.add_argument(
+        "--environment",
+        default="local",
+        help="dev, staging, prod: SMOKE_API_KEY is then required (only local may go without)",
+    )
     args = parser.parse_args(argv)
 
     if args.command == "event":
@@ -193,6 +198,16 @@ def main(argv: list[str] | None = None) -> int:
     token = os.environ.get("SMOKE_ID_TOKEN", "")
     if not token:
         print("error: SMOKE_ID_TOKEN is not set (an identity token for the API)", file=sys.stderr)
+        return 2
+    api_key = os.environ.get("SMOKE_API_KEY") or None
+    if api_key is None and args.environment != "local":
+        # Without a key the check never reaches Dataflow or BigQuery: a broken pipeline would
+        # deploy green.
+        print(
+            f"error: SMOKE_API_KEY is not set for {args.environment}: it is required outside "
+            "local, so that an event is published and read back through the API",
+            file=sys.stderr,
+        )
         return 2
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
 
@@ -208,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
             args.url,
             args.event_id,
             token,
-            os.environ.get("SMOKE_API_KEY") or None,
+            api_key,
             args.timeout,
             args.interval,
             report,

@@ -4,7 +4,7 @@
 # For the cloud, the API and the pipeline have their own slimmer images (Dockerfile,
 # dataflow/Dockerfile); this one exists so that `docker compose up` runs the whole system.
 
-ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
 FROM ${PYTHON_IMAGE}
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \

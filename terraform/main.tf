@@ -14,6 +14,11 @@ terraform {
       source  = "hashicorp/google-beta"
       version = "6.50.0"
     }
+    # time_sleep: waits for IAM grants to propagate before what needs them starts.
+    time = {
+      source  = "hashicorp/time"
+      version = "0.13.1"
+    }
   }
 }
 
@@ -75,7 +80,6 @@ module "iam" {
   github_repository_id         = var.github_repository_id
   github_environment           = var.environment
   github_deploy_ref            = local.deploy_refs[var.environment]
-  dataflow_worker_runs_queries = var.dataflow_worker_runs_queries
 
   depends_on = [module.project_services]
 }
@@ -89,6 +93,7 @@ module "artifact_registry" {
   readers = {
     pipeline = module.iam.dataflow_worker_member
   }
+  promotion_readers = var.image_promotion_readers
 
   depends_on = [module.project_services]
 }
@@ -102,6 +107,9 @@ module "storage" {
   force_destroy = !var.deletion_protection
   object_users = {
     pipeline = module.iam.dataflow_worker_member
+  }
+  admins = {
+    deployer = module.iam.deployer_member
   }
   bucket_readers = {
     planner = module.iam.planner_member
@@ -133,10 +141,12 @@ module "bigquery" {
   events_partition_expiration_days       = var.events_partition_expiration_days
   dead_letters_partition_expiration_days = var.dead_letters_partition_expiration_days
   data_viewers = {
-    api       = module.iam.api_reader_member
     reconcile = module.iam.reconcile_member
   }
-  data_editors = {
+  events_readers = {
+    api = module.iam.api_reader_member
+  }
+  table_appenders = {
     pipeline = module.iam.dataflow_worker_member
   }
 
@@ -163,12 +173,14 @@ module "cloud_run_api" {
   min_instances         = var.api_min_instances
   max_instances         = var.api_max_instances
   deletion_protection   = var.deletion_protection
+  iam_propagation_wait  = var.iam_propagation_wait
   invokers = {
     invoker = module.iam.api_invoker_member
   }
 
-  # The runtime account's dataset and topic grants exist before the first revision starts.
-  depends_on = [module.bigquery, module.pubsub]
+  # The runtime account's dataset and topic grants exist, propagated, before the first revision
+  # starts (its secret grant waits in the module).
+  depends_on = [time_sleep.runtime_grants_propagated]
 }
 
 module "dataflow" {
@@ -188,8 +200,9 @@ module "dataflow" {
   machine_type            = var.dataflow_machine_type
   max_workers             = var.dataflow_max_workers
 
-  # Workers need their subscription, dataset, bucket and registry grants, and the NAT, at start-up.
-  depends_on = [module.artifact_registry, module.bigquery, module.network, module.pubsub, module.storage]
+  # Workers need their project roles (roles/dataflow.worker), subscription, dataset, bucket and
+  # registry grants, propagated, and the NAT, at start-up.
+  depends_on = [time_sleep.runtime_grants_propagated, module.network]
 }
 
 module "scheduler" {
@@ -219,8 +232,8 @@ module "reconcile" {
   topic                 = module.pubsub.topic_name
   deletion_protection   = var.deletion_protection
 
-  # The account's dataset grant and project roles exist before the first run.
-  depends_on = [module.bigquery, module.iam]
+  # The account's dataset grant and project roles exist, propagated, before the first run.
+  depends_on = [time_sleep.runtime_grants_propagated]
 }
 
 module "monitoring" {

@@ -18,7 +18,7 @@ variable "api_cpu" {
 
 variable "api_image" {
   type        = string
-  description = "API image to run, REGION-docker.pkg.dev/PROJECT/REPOSITORY/api:TAG. CI passes the commit's image with -var."
+  description = "API image to run, REGION-docker.pkg.dev/PROJECT/REPOSITORY/api@sha256:DIGEST (a tag is accepted, for a person's first apply). CI passes the image by digest (TF_VAR_api_image): built once in dev, promoted unchanged."
 }
 
 variable "api_max_instances" {
@@ -67,12 +67,6 @@ variable "dataflow_max_workers" {
   type        = number
   description = "Most Dataflow workers autoscaling may start: a cap on cost."
   default     = 3
-}
-
-variable "dataflow_worker_runs_queries" {
-  type        = bool
-  description = "Grant the pipeline's account roles/bigquery.jobUser, needed only if the pipeline runs BigQuery queries."
-  default     = false
 }
 
 variable "dead_letters_partition_expiration_days" {
@@ -128,6 +122,28 @@ variable "github_repository" {
 variable "github_repository_id" {
   type        = string
   description = "Numeric id of that repository (gh api repos/OWNER/NAME --jq .id): Workload Identity Federation accepts only its jobs, in the GitHub Environment of this environment's name, on its deployment branch (deployer) or in a pull request (planner)."
+
+  validation {
+    condition     = can(regex("^[1-9][0-9]{0,19}$", var.github_repository_id))
+    error_message = "github_repository_id must be your repository's numeric id (gh api repos/OWNER/NAME --jq .id): terraform.tfvars ships the placeholder 000000000."
+  }
+}
+
+variable "iam_propagation_wait" {
+  type        = string
+  description = "How long a first apply waits after granting the runtime accounts, before the Dataflow job, the API and the reconcile job start as them (IAM propagation)."
+  default     = "90s"
+
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.iam_propagation_wait)) && try(tonumber(trimsuffix(var.iam_propagation_wait, "s")) >= 60, false)
+    error_message = "iam_propagation_wait must be seconds, at least 60s, e.g. 90s."
+  }
+}
+
+variable "image_promotion_readers" {
+  type        = list(string)
+  description = "The next environment's deployer and planner (serviceAccount:EMAIL, its deployer_service_account and planner_service_account outputs): staging's in dev, prod's in staging, none in prod. They may read this environment's images, to promote them by digest."
+  default     = []
 }
 
 variable "max_message_bytes" {
@@ -138,7 +154,7 @@ variable "max_message_bytes" {
 
 variable "pipeline_image" {
   type        = string
-  description = "Pipeline image (dataflow/Dockerfile), REGION-docker.pkg.dev/PROJECT/REPOSITORY/pipeline:TAG: the Flex Template launcher and the Dataflow workers' SDK container. CI passes the commit's image (TF_VAR_pipeline_image), the same it builds the template spec from."
+  description = "Pipeline image (dataflow/Dockerfile), REGION-docker.pkg.dev/PROJECT/REPOSITORY/pipeline@sha256:DIGEST: the Flex Template launcher and the Dataflow workers' SDK container. CI passes it by digest (TF_VAR_pipeline_image), the same it builds the template spec from."
 }
 
 variable "project_id" {

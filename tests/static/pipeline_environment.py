@@ -30,9 +30,9 @@ class EnvironmentNotBuilt(RuntimeError):
 
 
 def python_minor() -> str:
-    """3.11 from ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm."""
+    """3.11 from ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm@sha256:..."""
     image = dc.dockerfile_args(DOCKERFILE)["PYTHON_IMAGE"]
-    match = re.fullmatch(r"python:(\d+\.\d+)\.\d+-slim-[a-z]+", image)
+    match = re.fullmatch(r"python:(\d+\.\d+)\.\d+-slim-[a-z]+(@sha256:[0-9a-f]{64})?", image)
     if not match:
         raise EnvironmentNotBuilt(f"PYTHON_IMAGE is not a pinned python slim image: {image}")
     return match.group(1)

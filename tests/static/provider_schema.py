@@ -1,4 +1,4 @@
-"""The google and google-beta provider schemas, and a validator of Terraform blocks against them.
+"""The google, google-beta and time provider schemas, and a validator of Terraform blocks.
 
 No terraform binary or provider plugin runs here. The CDK for Terraform bindings published on
 PyPI (``cdktf-cdktf-provider-google``, ``-google-beta``) are generated from a provider's schema
@@ -42,7 +42,7 @@ META_ARGUMENTS = frozenset(
 _ANCHOR = re.compile(r"#([a-z0-9_]+) ")
 _TYPE_LINK = re.compile(r"/docs/(resources|data-sources)/([a-z0-9_]+)[ }]")
 _REFERENCE = re.compile(
-    r"(?<![\w.\-/])(data\.)?(google_[a-z0-9_]+)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?\.([a-z_][a-z0-9_]*)"
+    r"(?<![\w.\-/])(data\.)?((?:google|time)_[a-z0-9_]+)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?\.([a-z_][a-z0-9_]*)"
 )
 
 
@@ -137,8 +137,10 @@ def _block(fqn: str, types: dict[str, Any], depth: int = 0) -> dict[str, Any]:
     return {"attributes": attributes, "blocks": blocks}
 
 
-def _reduce(assembly: dict[str, Any]) -> dict[str, Any]:
-    """Every resource and data source: arguments, nested blocks, exported attributes."""
+def _reduce(assembly: dict[str, Any], prefix: str = "google") -> dict[str, Any]:
+    """Every resource and data source: arguments, nested blocks, exported attributes.
+
+    ``prefix`` is the provider's type prefix (google for google and google-beta, time)."""
     types = assembly["types"]
     reduced: dict[str, Any] = {"resources": {}, "data_sources": {}}
     for fqn, type_ in types.items():
@@ -160,7 +162,8 @@ def _reduce(assembly: dict[str, Any]) -> dict[str, Any]:
         kind = "resources" if link.group(1) == "resources" else "data_sources"
         # The google bindings link the registry's page name (pubsub_topic), the beta ones the
         # type name (google_pubsub_topic); Terraform's type name always has the prefix.
-        name = link.group(2) if link.group(2).startswith("google_") else f"google_{link.group(2)}"
+        page = link.group(2)
+        name = page if page.startswith(f"{prefix}_") else f"{prefix}_{page}"
         reduced[kind][name] = schema
     return reduced
 
@@ -175,7 +178,7 @@ def schema(provider: str) -> dict[str, Any]:
         download = test_cache.directory("provider-schema", f"download-{provider}")
         for old in download.glob("*.whl"):
             old.unlink()
-        reduced = _reduce(_assembly(_wheel(pin, download)))
+        reduced = _reduce(_assembly(_wheel(pin, download)), type_prefix(provider))
         reduced["provider"] = {"name": provider, **pin}
         partial = target.with_suffix(".tmp")
         partial.write_text(json.dumps(reduced, sort_keys=True))
@@ -265,8 +268,16 @@ def check_block(
             problems.add(where, f"missing required block {name}")
 
 
-def provider_of(body: dict[str, Any]) -> str:
-    """google-beta when the block names that provider (``provider = google-beta``)."""
+def type_prefix(provider: str) -> str:
+    """The prefix of the provider's type names: google for google and google-beta."""
+    return provider.split("-")[0]
+
+
+def provider_of(body: dict[str, Any], type_: str = "google_") -> str:
+    """The provider of a block: by its type's prefix (time_sleep: time), then google-beta when
+    the block names that provider (``provider = google-beta``)."""
+    if type_.startswith("time_"):
+        return "time"
     provider = str(body.get("provider", "google")).removeprefix("${").removesuffix("}")
     return provider.split(".")[0]
 
@@ -285,7 +296,7 @@ def check_file(parsed: dict[str, Any], name: str, problems: Problems) -> None:
                     if label == "__is_block__":
                         continue
                     where = f"{name}: {prefix}{type_}.{label}"
-                    known = schema(provider_of(body))[schema_key]
+                    known = schema(provider_of(body, type_))[schema_key]
                     if type_ not in known:
                         problems.add(where, f"the provider has no {kind} type {type_}")
                         continue

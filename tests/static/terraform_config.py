@@ -40,7 +40,7 @@ VAR_REF = re.compile(_REF + r"var\.([A-Za-z_][\w-]*)")
 LOCAL_REF = re.compile(_REF + r"local\.([A-Za-z_][\w-]*)")
 MODULE_REF = re.compile(_REF + r"module\.([A-Za-z_][\w-]*)(?:\.([A-Za-z_][\w-]*))?")
 DATA_REF = re.compile(_REF + r"data\.([a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)")
-RESOURCE_REF = re.compile(_REF + r"(google(?:-beta)?_[a-z0-9_]+)\.([A-Za-z_][\w-]*)")
+RESOURCE_REF = re.compile(_REF + r"((?:google(?:-beta)?|time)_[a-z0-9_]+)\.([A-Za-z_][\w-]*)")
 
 
 _BLOCK_OPTIONS = hcl2.SerializationOptions(

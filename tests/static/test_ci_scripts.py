@@ -327,13 +327,21 @@ def service() -> Iterator[tuple[FakeService, str]]:
         thread.join(timeout=5)
 
 
-def smoke(url: str, event_id: str, *, key: str | None, summary: Path, timeout: str = "3"):
-    env = {"SMOKE_ID_TOKEN": TOKEN, "GITHUB_STEP_SUMMARY": str(summary)}
+def smoke(
+    url: str,
+    event_id: str,
+    *,
+    key: str | None,
+    summary: Path,
+    timeout: str = "3",
+    environment: str = "local",
+):
+    env = {"SMOKE_ID_TOKEN": TOKEN, "GITHUB_STEP_SUMMARY": str(summary), "SMOKE_API_KEY": ""}
     if key is not None:
         env["SMOKE_API_KEY"] = key
     return run_script(
         "smoke_test.py", "check", "--url", url, "--event-id", event_id,
-        "--timeout", timeout, "--interval", "0.05", env=env,
+        "--timeout", timeout, "--interval", "0.05", "--environment", environment, env=env,
     )  # fmt: skip
 
 
@@ -371,6 +379,24 @@ def test_smoke_test_without_a_key_checks_reads_are_refused(
     result = smoke(url, "smoke-abc-1-1", key=None, summary=tmp_path / "s.md")
     assert result.returncode == 0, result.stdout
     assert "HTTP 401 as configured" in result.stdout
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging", "prod"])
+def test_smoke_test_requires_a_key_outside_local(
+    service: tuple[FakeService, str], tmp_path: Path, environment: str
+) -> None:
+    """Without a key nothing reaches Dataflow or BigQuery: a broken pipeline would pass."""
+    _, url = service
+    result = smoke(url, "x", key=None, summary=tmp_path / "s.md", environment=environment)
+    assert result.returncode == 2 and "SMOKE_API_KEY is not set" in result.stderr
+
+
+def test_the_deployment_always_publishes_and_reads_back() -> None:
+    workflow = (REPO / ".github" / "workflows" / "deployment.yml").read_text()
+    smoke_step = workflow.split("- name: Smoke test", 1)[1]
+    assert 'if [ -n "$SMOKE_API_KEY" ]' not in smoke_step
+    assert 'gcloud pubsub topics publish "$TOPIC"' in smoke_step
+    assert '--environment "$ENVIRONMENT"' in smoke_step
 
 
 @pytest.mark.parametrize(
@@ -421,9 +447,11 @@ def fake_tools(tmp_path: Path, *, image_exists: bool) -> tuple[dict[str, str], P
     bin_dir.mkdir()
     log = tmp_path / "calls.log"
     describe_exit = 0 if image_exists else 1
+    # Once pushed, describe knows the image and prints its digest when asked for it.
     (bin_dir / "gcloud").write_text(
         f'#!/bin/sh\necho "gcloud $*" >> "{log}"\n'
-        f'case "$*" in *"images describe"*) exit {describe_exit} ;; esac\nexit 0\n'
+        f'case "$*" in *"images describe"*"--format"*) echo "{DIGEST}"; exit 0 ;;\n'
+        f'  *"images describe"*) exit {describe_exit} ;; esac\nexit 0\n'
     )
     (bin_dir / "docker").write_text(f'#!/bin/sh\necho "docker $*" >> "{log}"\n')
     for tool_path in bin_dir.iterdir():
@@ -433,6 +461,7 @@ def fake_tools(tmp_path: Path, *, image_exists: bool) -> tuple[dict[str, str], P
 
 
 IMAGE_REF = "europe-west1-docker.pkg.dev/bqingest-prod/bqingest/api:" + "f" * 40
+DIGEST = "sha256:" + "0123456789abcdef" * 4
 
 
 def test_push_image_builds_and_pushes_a_new_tag(tmp_path: Path) -> None:
@@ -442,10 +471,25 @@ def test_push_image_builds_and_pushes_a_new_tag(tmp_path: Path) -> None:
     calls = log.read_text().splitlines()
     assert calls[0] == "gcloud auth configure-docker europe-west1-docker.pkg.dev --quiet"
     assert calls[1] == f"gcloud artifacts docker images describe {IMAGE_REF}"
-    assert calls[2].startswith(f"docker build --pull --file Dockerfile --tag {IMAGE_REF} ")
+    # Built for Cloud Run's and Dataflow's architecture whatever the machine (an ARM laptop).
+    assert calls[2].startswith(
+        f"docker build --pull --platform linux/amd64 --file Dockerfile --tag {IMAGE_REF} "
+    )
     assert f"org.opencontainers.image.revision={'f' * 40}" in calls[2]
     assert calls[2].endswith(" .")
     assert calls[3] == f"docker push {IMAGE_REF}"
+    # Terraform gets the image by digest: what was pushed, not what a tag may later name.
+    lines = result.stdout.splitlines()
+    assert f"digest={DIGEST}" in lines
+    assert f"image={IMAGE_REF.rsplit(':', 1)[0]}@{DIGEST}" in lines
+
+
+def test_push_image_refuses_an_image_without_a_digest(tmp_path: Path) -> None:
+    env, _log = fake_tools(tmp_path, image_exists=True)
+    gcloud = Path(env["PATH"].split(os.pathsep)[0]) / "gcloud"
+    gcloud.write_text(gcloud.read_text().replace(DIGEST, ""))
+    result = run_script("push_image.sh", "Dockerfile", IMAGE_REF, env=env)
+    assert result.returncode == 1 and "no digest" in result.stderr
 
 
 def test_push_image_reuses_an_existing_tag(tmp_path: Path) -> None:
@@ -454,3 +498,4 @@ def test_push_image_reuses_an_existing_tag(tmp_path: Path) -> None:
     assert result.returncode == 0
     assert "already exists: not rebuilt" in result.stdout
     assert not any(c.startswith("docker") for c in log.read_text().splitlines())
+    assert f"digest={DIGEST}" in result.stdout.splitlines()

@@ -336,7 +336,8 @@ def test_deployment_is_tested_first() -> None:
     jobs = dc.load_yaml(DEPLOYMENT)["jobs"]
     assert jobs["test"]["uses"] == "./.github/workflows/testing.yml"
     assert "workflow_call" in dc.load_yaml(TESTING)["on"]
-    assert set(jobs["deploy"]["needs"]) == {"target", "test"}
+    assert set(jobs["plan"]["needs"]) == {"target", "test"}
+    assert set(jobs["deploy"]["needs"]) == {"target", "plan"}
     # The deployment branches are tested by the deployment workflow, not twice.
     assert dc.load_yaml(TESTING)["on"]["push"]["branches-ignore"] == ["dev", "staging", "main"]
 
@@ -375,17 +376,18 @@ def test_each_workflow_acts_as_its_own_identity() -> None:
     required = {name for name, spec in action["inputs"].items() if spec.get("required")}
     accounts = {}
     for path in (DEPLOYMENT, TERRAFORM_PLAN):
-        for job in dc.load_yaml(path)["jobs"].values():
+        for name, job in dc.load_yaml(path)["jobs"].items():
             for step in job.get("steps", []):
                 if step.get("uses") == "./.github/actions/gcp-terraform":
                     assert required <= set(step["with"]) <= set(action["inputs"]), path.name
                     assert step["with"]["project-id"] == "${{ vars.GCP_PROJECT_ID }}"
                     variable = step["with"]["service-account-variable"]
                     assert step["with"]["service-account"] == f"${{{{ vars.{variable} }}}}"
-                    accounts[path.name] = variable
+                    accounts[f"{path.name}:{name}"] = variable
     assert accounts == {
-        "deployment.yml": "GCP_DEPLOYER_SERVICE_ACCOUNT",
-        "terraform.yml": "GCP_PLANNER_SERVICE_ACCOUNT",
+        "deployment.yml:plan": "GCP_PLANNER_SERVICE_ACCOUNT",
+        "deployment.yml:deploy": "GCP_DEPLOYER_SERVICE_ACCOUNT",
+        "terraform.yml:plan": "GCP_PLANNER_SERVICE_ACCOUNT",
     }
     outputs = tf.load(str(tf.ROOT)).outputs
     assert {"deployer_service_account", "planner_service_account"} <= set(outputs)
@@ -397,16 +399,18 @@ def test_each_workflow_acts_as_its_own_identity() -> None:
 def test_deployments_wait_for_the_state_lock_and_plans_take_none() -> None:
     """The deployment's plan and apply wait for a lock someone else holds instead of failing;
     pull requests' plans are read-only and take no lock at all."""
-    for path, want in ((DEPLOYMENT, "-lock-timeout="), (TERRAFORM_PLAN, "-lock=false")):
+    for path, job, want, least in (
+        (DEPLOYMENT, "deploy", "-lock-timeout=", 3),
+        (DEPLOYMENT, "plan", "-lock=false", 1),
+        (TERRAFORM_PLAN, "plan", "-lock=false", 1),
+    ):
         commands = [
             line
-            for step in dc.load_yaml(path)["jobs"]["deploy" if path == DEPLOYMENT else "plan"][
-                "steps"
-            ]
+            for step in dc.load_yaml(path)["jobs"][job]["steps"]
             for line in str(step.get("run", "")).replace("\\\n", " ").splitlines()
             if re.search(r"terraform -chdir=\S+ (plan|apply) ", line)
         ]
-        assert len(commands) >= (4 if path == DEPLOYMENT else 1), commands
+        assert len(commands) >= least, commands
         for command in commands:
             assert want in command, f"{path.name}: {command}"
 
@@ -462,46 +466,55 @@ def test_terraform_outputs_the_workflows_read_exist_in_every_environment() -> No
         assert read <= set(tf.load(str(root)).outputs), root.name
 
 
-def test_images_go_to_terraforms_artifact_registry_repository() -> None:
-    repository = tf.load(str(ENV_ROOTS[0])).variables["artifact_registry_repository"].default
+def test_registry_and_bucket_names_come_from_terraform_outputs() -> None:
+    """No workflow rebuilds a registry or bucket name from variables and a hard-coded repository:
+    a renamed repository (artifact_registry_repository) or bucket would push and write where
+    nothing reads."""
     for path in (DEPLOYMENT, TERRAFORM_PLAN):
-        workflow = dc.load_yaml(path)
-        envs = [job.get("env", {}) for job in workflow["jobs"].values()]
-        values = {e["ARTIFACT_REPOSITORY"] for e in envs if "ARTIFACT_REPOSITORY" in e}
-        assert values == {repository}, path.name
+        text = path.read_text()
+        assert "ARTIFACT_REPOSITORY" not in text, path.name
+        assert "-docker.pkg.dev/" not in text, path.name
+        assert "-bqingest-dataflow" not in text, path.name
+        assert "output -raw artifact_registry_repository_url" in text, path.name
     refs = dc.step_named(DEPLOYMENT, "deploy", "Image and template references of this commit")
-    script = refs["run"]
-    assert (
-        'registry="${GCP_REGION}-docker.pkg.dev/${GCP_PROJECT_ID}/${ARTIFACT_REPOSITORY}"' in script
-    )
-    assert "TF_VAR_api_image=${registry}/api:${GITHUB_SHA}" in script
+    assert "output -raw dataflow_bucket" in refs["run"]
+
+
+STUB_OUTPUTS = """#!/usr/bin/env bash
+case "$*" in
+  *"output -raw artifact_registry_repository_url") echo -n "$REGISTRY" ;;
+  *"output -raw dataflow_bucket") echo -n "$BUCKET" ;;
+  *) exit 1 ;;
+esac
+"""
 
 
 def test_the_references_the_deployment_computes_pass_terraforms_checks(tmp_path: Path) -> None:
     script = dc.step_named(DEPLOYMENT, "deploy", "Image and template references of this commit")[
         "run"
     ]
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    (stubs / "terraform").write_text(STUB_OUTPUTS)
+    (stubs / "terraform").chmod(0o755)
     env_file = tmp_path / "github_env"
     sha = "0123456789abcdef0123456789abcdef01234567"
-    code, printed, outputs = run_step_script(
-        script,
-        {
-            "GCP_REGION": "us-central1",
-            "GCP_PROJECT_ID": "bqingest-dev",
-            "ARTIFACT_REPOSITORY": "bqingest",
-            "GITHUB_SHA": sha,
-            "GITHUB_ENV": str(env_file),
-        },
-        tmp_path,
-    )
+    registry = "us-central1-docker.pkg.dev/bqingest-dev/images"
+    bucket = "bqingest-dev-bqingest-dataflow"
+    env = {
+        "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}",
+        "TF_ROOT": "terraform",
+        "REGISTRY": registry,
+        "BUCKET": bucket,
+        "GITHUB_SHA": sha,
+        "GITHUB_ENV": str(env_file),
+    }
+    code, printed, outputs = run_step_script(script, env, tmp_path)
     assert code == 0, printed
     values = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
     image = values["TF_VAR_api_image"]
-    assert image == f"us-central1-docker.pkg.dev/bqingest-dev/bqingest/api:{sha}"
+    assert image == f"{registry}/api:{sha}"
     spec = values["TF_VAR_dataflow_container_spec_gcs_path"]
-    # The bucket is the one Terraform creates (local.dataflow_bucket) ...
-    bucket_expression = tf.load(str(ENV_ROOTS[0])).locals["dataflow_bucket"]
-    bucket = bucket_expression.replace("${var.project_id}", "bqingest-dev")
     assert spec == f"gs://{bucket}/templates/bqingest-pipeline-{sha}.json"
     # ... and the path passes the dataflow module's validation of container_spec_gcs_path.
     condition = next(
@@ -513,6 +526,10 @@ def test_the_references_the_deployment_computes_pass_terraforms_checks(tmp_path:
     assert pattern
     assert re.search(pattern.group(1).replace("\\\\", "\\"), spec)
     assert f"api_image={image}" in outputs
+    # Never deployed (no outputs): refused with a pointer to the first apply.
+    env["REGISTRY"] = ""
+    code, printed, _ = run_step_script(script, env, tmp_path)
+    assert code == 1 and "first apply" in printed
 
 
 def test_the_dataflow_job_the_deployment_replaces_is_terraforms() -> None:
@@ -549,7 +566,7 @@ def test_flex_template_parameters_match_terraforms() -> None:
 def test_api_image_is_multi_stage_pinned_slim_python_311() -> None:
     instructions = dc.dockerfile_instructions(DOCKERFILE)
     args = dict(a.split("=", 1) for k, a in instructions if k == "ARG" and "=" in a)
-    assert re.fullmatch(r"python:3\.11\.\d+-slim-[a-z]+", args["PYTHON_IMAGE"])
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-[a-z]+@sha256:[0-9a-f]{64}", args["PYTHON_IMAGE"])
     stages = [a for k, a in instructions if k == "FROM"]
     assert stages == ["${PYTHON_IMAGE} AS builder", "${PYTHON_IMAGE} AS runtime"]
 
@@ -656,15 +673,9 @@ def test_image_command_and_healthcheck_serve_the_api(tmp_path: Path, where: str)
     assert "Application shutdown complete" in log.read_text()
 
 
-def test_dockerfile_installs_exactly_core_and_the_api_extra(tmp_path: Path) -> None:
-    """Run the builder's requirement-list command on the real pyproject.toml."""
-    run = next(
-        a
-        for k, a in dc.dockerfile_instructions(DOCKERFILE)
-        if k == "RUN" and "extra_requirements.py" in a
-    )
-    command = run.split(" > requirements-api.txt", 1)[0]
-    assert command == "python extra_requirements.py api"
+def test_dockerfile_lists_exactly_core_and_the_api_extra(tmp_path: Path) -> None:
+    """The list the API image's lock file is compiled from (make lock): the real pyproject.toml's
+    core dependencies and api extra, no Beam."""
     (tmp_path / "pyproject.toml").write_text((dc.REPO / "pyproject.toml").read_text())
     result = subprocess.run(
         [sys.executable, str(dc.REPO / "docker" / "extra_requirements.py"), "api"],
@@ -680,6 +691,64 @@ def test_dockerfile_installs_exactly_core_and_the_api_extra(tmp_path: Path) -> N
     listed = result.stdout.split()
     assert listed == project["dependencies"] + project["optional-dependencies"]["api"]
     assert not any(r.startswith("apache-beam") for r in listed)
+
+
+_LOCKED = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==([^\s\\]+)")
+
+
+def canonical(name: str) -> str:
+    """A distribution name as PEP 503 compares them."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked(path: Path) -> dict[str, tuple[str, int]]:
+    """name -> (version, number of --hash) of a pip-compile --generate-hashes file."""
+    found: dict[str, tuple[str, int]] = {}
+    current = None
+    for line in path.read_text().splitlines():
+        match = _LOCKED.match(line)
+        if match:
+            current = match.group(1).lower().replace("_", "-")
+            found[current] = (match.group(2), 0)
+        elif current and line.strip().startswith("--hash=sha256:"):
+            version, hashes = found[current]
+            found[current] = (version, hashes + 1)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("extra", "dockerfile"),
+    [("api", DOCKERFILE), ("pipeline", dc.REPO / "dataflow" / "Dockerfile")],
+)
+def test_images_install_their_extra_from_a_hashed_lock(
+    tmp_path: Path, extra: str, dockerfile: Path
+) -> None:
+    """Every distribution an image installs is pinned and checked against its sha256: the lock
+    file is exactly what pip resolves for bqingest[extra] under constraints.txt, and the
+    Dockerfile installs it with --require-hashes, nothing from version ranges."""
+    lock = locked(dc.REPO / "requirements" / f"{extra}.txt")
+    assert lock and all(hashes for _, hashes in lock.values()), "a requirement without --hash"
+    resolved = {canonical(n): v for n, v in resolve(extra, tmp_path).items() if n != "bqingest"}
+    assert {canonical(name): version for name, (version, _) in lock.items()} == resolved
+    runs = " ".join(
+        " ".join(a.split()) for k, a in dc.dockerfile_instructions(dockerfile) if k == "RUN"
+    )
+    assert f"--require-hashes --no-deps --requirement {extra}.txt" in runs
+    assert "--require-hashes --no-deps --requirement build.txt" in runs
+    assert "--constraint" not in runs and "extra_requirements.py" not in runs
+    # The package itself is built with the pinned backend, nothing fetched for the build.
+    assert "--no-deps --no-build-isolation" in runs
+
+
+def test_the_build_backend_is_pinned_and_hashed() -> None:
+    import tomllib
+
+    requires = tomllib.loads((dc.REPO / "pyproject.toml").read_text())["build-system"]["requires"]
+    assert requires and all(re.fullmatch(r"[A-Za-z0-9._-]+==[\w.]+", r) for r in requires), requires
+    build = locked(dc.REPO / "requirements" / "build.txt")
+    pinned = {r.split("==")[0].lower(): r.split("==")[1] for r in requires}
+    assert {name: version for name, (version, _) in build.items()} == pinned
+    assert all(hashes for _, hashes in build.values())
 
 
 def dockerignore_excludes(path: str) -> bool:
@@ -904,7 +973,13 @@ def fallback_step() -> dict[str, Any]:
 
 
 def run_fallback(
-    tmp_path: Path, *, apply_log: str, state: str, message: str, allow_replace: str = ""
+    tmp_path: Path,
+    *,
+    apply_log: str,
+    state: str,
+    message: str,
+    allow_replace: str = "",
+    environment: str = "dev",
 ) -> tuple[int, str, list[str]]:
     stubs = tmp_path / "stubs"
     stubs.mkdir()
@@ -934,7 +1009,7 @@ def run_fallback(
         "GITHUB_OUTPUT": str(tmp_path / "output"),
         "GITHUB_STEP_SUMMARY": str(summary),
         "GCP_REGION": "us-central1",
-        "ENVIRONMENT": "dev",
+        "ENVIRONMENT": environment,
         "DATAFLOW_JOB": DATAFLOW_JOB_ADDRESS,
         "DATAFLOW_ALLOW_REPLACE": allow_replace,
         "TF_ROOT": "terraform",
@@ -1000,3 +1075,171 @@ def test_a_refused_update_is_not_replaced_where_replacing_is_off(tmp_path: Path)
     )
     assert code == 1 and not replaced(calls), printed
     assert "DATAFLOW_ALLOW_REPLACE" in printed
+
+
+def test_unset_replace_policy_refuses_in_prod(tmp_path: Path) -> None:
+    """DATAFLOW_ALLOW_REPLACE unset must not drain prod's job: only an explicit true does."""
+    code, printed, calls = run_fallback(
+        tmp_path,
+        apply_log=TERRAFORM_UPDATE_ERROR,
+        state="JOB_STATE_FAILED",
+        message=INCOMPATIBLE,
+        environment="prod",
+    )
+    assert code == 1 and not replaced(calls), printed
+    assert "DATAFLOW_ALLOW_REPLACE" in printed
+
+
+def test_explicit_replace_policy_replaces_in_prod(tmp_path: Path) -> None:
+    code, printed, calls = run_fallback(
+        tmp_path,
+        apply_log=TERRAFORM_UPDATE_ERROR,
+        state="JOB_STATE_FAILED",
+        message=INCOMPATIBLE,
+        allow_replace="true",
+        environment="prod",
+    )
+    assert code == 0 and replaced(calls), printed
+
+
+def test_an_update_that_outlasts_the_wait_gives_the_import_step(tmp_path: Path) -> None:
+    """The replacement job still running after the provider's 20 minutes: the state keeps the
+    old job, and later creates would get 409. The step fails with the runbook's import."""
+    timed_out = TERRAFORM_UPDATE_ERROR.replace(
+        'has terminated with state "JOB_STATE_FAILED"', 'is in state "JOB_STATE_PENDING"'
+    )
+    code, printed, calls = run_fallback(
+        tmp_path, apply_log=timed_out, state="JOB_STATE_RUNNING", message=""
+    )
+    assert code == 1 and not replaced(calls), printed
+    assert f"terraform import {DATAFLOW_JOB_ADDRESS} {REPLACEMENT_JOB}" in printed
+    runbook = (dc.REPO / "docs" / "runbook.md").read_text()
+    assert f"terraform import {DATAFLOW_JOB_ADDRESS} JOB_ID" in runbook
+
+
+def test_a_create_while_the_job_runs_is_refused_with_the_import_step(tmp_path: Path) -> None:
+    step = dc.step_named(DEPLOYMENT, "plan", "How the Dataflow job rolls")
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    (stubs / "terraform").write_text("#!/usr/bin/env bash\necho -n bqingest-pipeline\n")
+    (stubs / "gcloud").write_text(
+        "#!/usr/bin/env bash\n"
+        'echo \'[{"id": "2026-12-01_00_00_00-7", "name": "bqingest-pipeline", '
+        '"state": "Running"}]\'\n'
+    )
+    for tool in stubs.iterdir():
+        tool.chmod(0o755)
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / ".ci").symlink_to(dc.REPO / ".ci")
+    job = change(DATAFLOW_JOB_ADDRESS, ["create"], None, {"name": "bqingest-pipeline"})
+    (work / "plan.json").write_text(json.dumps(plan_json(job)))
+    env = {
+        "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GCP_REGION": "us-central1",
+        "ENVIRONMENT": "dev",
+        "DATAFLOW_JOB": DATAFLOW_JOB_ADDRESS,
+        "DATAFLOW_ALLOW_REPLACE": "",
+        "TF_ROOT": "terraform",
+    }
+    result = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", step["run"]],
+        env=env, cwd=work, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"terraform import {DATAFLOW_JOB_ADDRESS} 2026-12-01_00_00_00-7" in result.stdout
+
+
+# --- reviewed plans: the plan exists, in the run, before the approval; the apply applies it -------
+
+# Inputs of the artifact actions at the pinned commits (their action.yml).
+UPLOAD_ARTIFACT_INPUTS = {
+    "name", "path", "if-no-files-found", "retention-days", "compression-level", "overwrite",
+    "include-hidden-files", "archive",
+}  # fmt: skip
+DOWNLOAD_ARTIFACT_INPUTS = {
+    "name", "artifact-ids", "path", "pattern", "merge-multiple", "github-token", "repository",
+    "run-id", "skip-decompress", "digest-mismatch",
+}  # fmt: skip
+
+
+def test_the_plan_is_made_and_shown_before_the_approval_and_applied_as_saved() -> None:
+    jobs = dc.load_yaml(DEPLOYMENT)["jobs"]
+    plan, deploy = jobs["plan"], jobs["deploy"]
+    # The plan job is not in the protected environment (no approval before it), as the planner.
+    assert plan["environment"] == "${{ needs.target.outputs.environment }}-plan"
+    assert deploy["environment"]["name"] == "${{ needs.target.outputs.environment }}"
+    plan_runs = "\n".join(str(s.get("run", "")) for s in plan["steps"])
+    deploy_runs = "\n".join(str(s.get("run", "")) for s in deploy["steps"])
+    assert "-out=deploy.tfplan" in plan_runs and "GITHUB_STEP_SUMMARY" in plan_runs
+    assert "plan_gate.py plan.json" in plan_runs
+    # Nothing is built or written before the approval.
+    assert "push_image.sh" not in plan_runs and "flex-template build" not in plan_runs
+    # The deploy job applies the saved plan, and plans nothing of its own first.
+    (upload,) = [s for s in plan["steps"] if "actions/upload-artifact@" in str(s.get("uses"))]
+    (download,) = [s for s in deploy["steps"] if "actions/download-artifact@" in str(s.get("uses"))]
+    assert set(upload["with"]) <= UPLOAD_ARTIFACT_INPUTS
+    assert set(download["with"]) <= DOWNLOAD_ARTIFACT_INPUTS
+    assert upload["with"]["name"] == download["with"]["name"]
+    assert "${{ github.sha }}" in upload["with"]["name"]
+    saved = upload["with"]["path"].split()
+    assert {"terraform/deploy.tfplan", "terraform/.terraform.lock.hcl", "plan.json"} <= set(saved)
+    assert upload["with"]["include-hidden-files"] is True  # the lock file
+    order = [s.get("uses", s.get("name")) for s in deploy["steps"]]
+    assert order.index(download["uses"]) < order.index("./.github/actions/gcp-terraform")
+    applies = [
+        line
+        for line in deploy_runs.replace("\\\n", " ").splitlines()
+        if "terraform -chdir" in line and " apply " in line and "-replace=" not in line
+    ]
+    assert applies and all(
+        line.rstrip().split(" 2>&1")[0].endswith("deploy.tfplan") for line in applies
+    )
+    before_apply = deploy_runs.split(" apply ", 1)[0]
+    assert "-out=deploy.tfplan" not in before_apply
+
+
+# --- base images by digest ------------------------------------------------------------------------
+
+# Base images whose digest for the pinned tag was not found in public material when they were
+# pinned, and so is not written here (a digest is never guessed). Refresh, on a machine with
+# Docker: `docker buildx imagetools inspect IMAGE:TAG --format '{{json .Manifest.Digest}}'`,
+# write TAG@DIGEST in the Dockerfile and remove the entry (docs/ci-cd.md, Container images).
+DIGEST_PENDING = {
+    "apache/beam_python3.11_sdk:2.77.0",
+    "gcr.io/dataflow-templates-base/python311-template-launcher-base:"
+    "flex_templates_base_image_release_20240628_RC00",
+}
+
+
+def base_images(path: Path) -> list[str]:
+    args = dc.dockerfile_args(path)
+    images = []
+    for kind, argument in dc.dockerfile_instructions(path):
+        if kind != "FROM":
+            continue
+        image = argument.split(" AS ")[0].strip()
+        for name, value in args.items():
+            image = image.replace(f"${{{name}}}", value)
+        images.append(image)
+    return images
+
+
+@pytest.mark.parametrize("dockerfile", dc.dockerfiles(), ids=lambda p: str(p.relative_to(dc.REPO)))
+def test_base_images_are_pinned_by_digest(dockerfile: Path) -> None:
+    """A tag can be moved to other bytes; a digest cannot. Every FROM is TAG@sha256:DIGEST, or
+    is listed above as pending, with the command that gives its digest."""
+    for image in base_images(dockerfile):
+        if image in DIGEST_PENDING:
+            continue
+        assert re.fullmatch(r"[\w./:-]+:[\w.-]+@sha256:[0-9a-f]{64}", image), image
+
+
+def test_the_digest_check_refuses_a_tag_alone(tmp_path: Path) -> None:
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("ARG BASE=python:3.11.14-slim-bookworm\nFROM ${BASE} AS build\n")
+    (image,) = base_images(bad)
+    assert image == "python:3.11.14-slim-bookworm"
+    assert not re.fullmatch(r"[\w./:-]+:[\w.-]+@sha256:[0-9a-f]{64}", image)

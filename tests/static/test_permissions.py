@@ -40,6 +40,8 @@ SCOPE_OF_TYPE = {
 SCOPE_OF_BINDING = {
     "google_project_iam_member": "project",
     "google_bigquery_dataset_iam_member": "dataset",
+    # table:NAME, NAME the google_bigquery_table it names (see _binding_scope)
+    "google_bigquery_table_iam_member": "table",
     "google_pubsub_topic_iam_member": "topic",
     "google_pubsub_subscription_iam_member": "subscription",
     "google_storage_bucket_iam_member": "bucket",
@@ -101,18 +103,47 @@ def identity_of_account() -> dict[str, str]:
     return {
         spec["account"]: name
         for name, spec in matrix()["identities"].items()
-        if spec.get("granted_by") != "google"
+        if "account" in spec and spec.get("granted_by") != "google"
+    }
+
+
+def identity_of_variable() -> dict[str, str]:
+    """Root variable -> identity of the matrix it names (another environment's accounts)."""
+    return {
+        spec["granted_to"]: name
+        for name, spec in matrix()["identities"].items()
+        if "granted_to" in spec
     }
 
 
 _MEMBER_REF = re.compile(r"module\.iam\.(\w+?)_(?:member|email)\b")
+_TABLE_REF = re.compile(r"google_bigquery_table\.(\w+)\.table_id")
+
+
+def _binding_scope(kind: str, body: dict[str, Any]) -> str:
+    """Where a binding grants: its SCOPE_OF_BINDING, or table:NAME for one table."""
+    scope = SCOPE_OF_BINDING[kind]
+    if scope == "table":
+        (table,) = _TABLE_REF.findall(json.dumps(body["table_id"]))
+        return f"table:{table}"
+    return scope
+
+
 _ACCOUNT_REF = re.compile(r"google_service_account\.(\w+)\.(?:email|name)")
 
 
+_VARIABLE_REF = re.compile(r"\bvar\.(\w+)")
+
+
 def _identities_in(value: Any) -> list[str]:
-    """Identities a module argument names (module.iam.X_member / X_email), in any shape."""
+    """Identities a module argument names (module.iam.X_member / X_email, or a root variable of
+    another environment's accounts), in any shape."""
     accounts = identity_of_account()
-    return [accounts[m] for m in _MEMBER_REF.findall(json.dumps(value)) if m in accounts]
+    variables = identity_of_variable()
+    text = json.dumps(value)
+    return [accounts[m] for m in _MEMBER_REF.findall(text) if m in accounts] + [
+        variables[v] for v in _VARIABLE_REF.findall(text) if v in variables
+    ]
 
 
 def _roles_of(body: dict[str, Any], config: tf.Config) -> list[str]:
@@ -160,14 +191,16 @@ def grants() -> tuple[Grant, ...]:
                 continue
             member = tf.unwrap(body["member"])
             if member == "each.value":
-                variable = tf.unwrap(body["for_each"]).removeprefix("var.")
-                who = _identities_in(arguments.get(variable, {}))
+                # for_each = var.X, or toset(var.X)
+                variable_ref = re.search(r"var\.(\w+)", tf.unwrap(body["for_each"]))
+                assert variable_ref, f"module {call}: cannot resolve for_each of {body}"
+                who = _identities_in(arguments.get(variable_ref.group(1), {}))
             else:
                 variable_ref = re.search(r"var\.(\w+)", member)
                 assert variable_ref, f"module {call}: cannot resolve member {member}"
                 who = _identities_in(arguments.get(variable_ref.group(1), ""))
             for identity in who:
-                found.append(Grant(identity, body["role"], SCOPE_OF_BINDING[kind]))
+                found.append(Grant(identity, body["role"], _binding_scope(kind, body)))
     # The bootstrap's state bucket: the deployer writes, the planner reads, its own prefix only.
     bootstrap = tf.load(str(tf.BOOTSTRAP))
     for (kind, _name), body in bootstrap.resources.items():
@@ -185,6 +218,8 @@ def granted(identity: str) -> list[Grant]:
 def covers(grant: Grant, scope: str) -> bool:
     if scope == "state":
         return grant.scope == "state"
+    if scope.startswith("table:"):
+        return grant.scope in (scope, "dataset", "project")
     return grant.scope in (scope, "project")
 
 
@@ -221,8 +256,9 @@ def resource_needs(identity: str) -> list[Need]:
                     else _ACCOUNT_REF.findall(target)
                 )
                 for account in accounts:
-                    own = account in ("deployer", "planner")
-                    for permission in spec["plan"] + ([] if own else spec["apply"]):
+                    # Bindings on service accounts are a person's apply (person: true): the
+                    # deployer administers no account, its own and the planner's least.
+                    for permission in spec["plan"] + ([] if person else spec["apply"]):
                         if access == "apply" or permission in spec["plan"]:
                             why = f"{kind}.{name} on {account}"
                             needs.append(Need(permission, f"service_account:{account}", why))
@@ -265,6 +301,17 @@ def test_every_service_account_is_an_identity_of_the_matrix() -> None:
 
 
 # --- each identity can do what its code does ------------------------------------------------------
+
+
+def test_the_next_environment_may_read_this_registry_and_nothing_else() -> None:
+    """Promotion by digest: the next environment's deployer and planner read this environment's
+    images (to resolve a tag, to copy by digest) and get no other grant, nowhere else."""
+    assert identity_of_variable() == {"image_promotion_readers": "next_environment"}
+    assert tf.load(str(tf.ROOT)).variables["image_promotion_readers"].has_default
+    assert granted("next_environment") == [
+        Grant("next_environment", "roles/artifactregistry.reader", "repository")
+    ]
+    assert not [p for p in permissions_of("roles/artifactregistry.reader") if WRITES.search(p)]
 
 
 @pytest.mark.parametrize("identity", sorted(matrix()["identities"]))
@@ -330,12 +377,19 @@ def test_the_deployer_cannot_take_over_accounts_or_its_own_trust() -> None:
         p for g in granted("deployer") if g.scope == "project" for p in permissions_of(g.role)
     }
     assert not project_wide & PROJECT_WIDE_TAKEOVER, project_wide & PROJECT_WIDE_TAKEOVER
-    administered = {
-        g.scope for g in granted("deployer") if g.role == "roles/iam.serviceAccountAdmin"
-    }
-    assert administered == {
-        f"service_account:{a}"
-        for a in ("api_invoker", "api_reader", "dataflow_worker", "reconcile")
+    # On single accounts: no IAM changes (it would grant itself token creation), no tokens
+    # except the invoker's identity token; actAs where it attaches an account to a workload.
+    on_accounts: dict[str, set[str]] = {}
+    for g in granted("deployer"):
+        if g.scope.startswith("service_account:"):
+            on_accounts.setdefault(g.scope, set()).update(permissions_of(g.role))
+    for scope, held in on_accounts.items():
+        assert "iam.serviceAccounts.setIamPolicy" not in held, scope
+        assert not held & {"iam.serviceAccounts.getAccessToken", "iam.serviceAccountKeys.create"}
+    assert {s for s, held in on_accounts.items() if "iam.serviceAccounts.actAs" in held} == {
+        "service_account:api_reader",
+        "service_account:dataflow_worker",
+        "service_account:reconcile",
     }
     # Project IAM only through the conditional binding (runtime roles only).
     (iam_admin,) = [
@@ -410,6 +464,32 @@ def test_the_api_needs_no_permission_its_roles_lack() -> None:
         permission = CLIENT_METHODS[method]
         if method != "get_topic":
             assert permission in listed, f"{method} ({permission}) is not in the API's matrix"
+
+
+def test_the_api_reads_only_the_events_it_serves() -> None:
+    """Not the dead letters (their raw payloads): no grant on the dataset or the project lets
+    the API read table data; its one data grant is on the events table."""
+    reads = [g for g in granted("api") if "bigquery.tables.getData" in permissions_of(g.role)]
+    assert reads and {g.scope for g in reads} == {"table:events"}, reads
+
+
+def test_the_pipeline_can_append_but_run_no_query() -> None:
+    """Appending needs bigquery.tables.updateData on the two tables; UPDATE, DELETE and MERGE
+    are query jobs, which need bigquery.jobs.create: never granted to the pipeline, not even
+    behind a variable. Its data roles are on those two tables, not the dataset."""
+    held = {p for g in granted("pipeline") for p in permissions_of(g.role)}
+    assert "bigquery.jobs.create" not in held
+    data = {g.scope for g in granted("pipeline") if g.role.startswith("roles/bigquery.")}
+    assert data == {"table:events", "table:dead_letters"}, data
+
+
+def test_the_deployer_holds_storage_on_its_buckets_only() -> None:
+    """storage.admin on the project would reach every bucket of it, the state bucket too when
+    it lives there: the deployer's storage roles are on the Dataflow bucket and its own state."""
+    for g in granted("deployer"):
+        if g.scope == "project":
+            assert not any(p.startswith("storage.") for p in permissions_of(g.role)), g
+    assert any(g.scope == "bucket" and g.role == "roles/storage.admin" for g in granted("deployer"))
 
 
 def test_every_file_the_matrix_names_exists() -> None:

@@ -66,13 +66,13 @@ def test_the_image_installs_everything_when_built_and_nothing_at_launch() -> Non
     entrypoint = [json.loads(a) for k, a in final if k == "ENTRYPOINT"]
     assert entrypoint == [[f"{BEAM_HARNESS}/boot"]], "an SDK container starts Beam's harness"
     runs = [a for k, a in final if k == "RUN"]
-    dependencies, package = runs
-    assert "extra_requirements.py pipeline > requirements-pipeline.txt" in dependencies
+    dependencies, package = (" ".join(run.split()) for run in runs)
     assert (
-        "pip install --no-cache-dir --constraint constraints.txt "
-        "--requirement requirements-pipeline.txt" in dependencies
+        "pip install --no-cache-dir --require-hashes --no-deps --requirement pipeline.txt"
+        in dependencies
     )
-    assert "pip install --no-cache-dir --no-deps ." in package and "pip check" in package
+    assert "pip install --no-cache-dir --no-deps /tmp/dist/*.whl" in package
+    assert "pip check" in package
 
 
 def test_the_harness_and_the_interpreter_match_the_pins() -> None:

@@ -34,7 +34,7 @@ def declared_blocks(directory: Path) -> dict[tuple[str, str, str], str]:
                         continue
                     for label, body in instances.items():
                         if label != "__is_block__":
-                            declared[(mode, type_, label)] = ps.provider_of(body)
+                            declared[(mode, type_, label)] = ps.provider_of(body, type_)
     return declared
 
 

@@ -30,6 +30,7 @@ CHECKOV = tf.REPO / ".venv-tools" / "bin" / "checkov"
 BASIC_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 PUBLIC_MEMBERS = {"allUsers", "allAuthenticatedUsers"}
 ROOT_FILES = {
+    "iam_propagation.tf",
     "main.tf",
     "variables.tf",
     "outputs.tf",
@@ -103,7 +104,7 @@ def test_providers_are_pinned(directory: Path) -> None:
     assert ">= 1.6.0, < 2.0.0" in versions, f"{config.name}: required_version missing"
     assert required, f"{config.name}: no required_providers"
     for provider in required:
-        assert provider["source"] in {"hashicorp/google", "hashicorp/google-beta"}
+        assert provider["source"] in {"hashicorp/google", "hashicorp/google-beta", "hashicorp/time"}
         # Which version exactly: test_provider_schema.py (the one validated against).
 
 
@@ -396,7 +397,7 @@ def test_cloud_run_environment_is_the_settings_names() -> None:
     assert plain["BQINGEST_PUBLIC_READ"] == "false"
     assert plain["BQINGEST_API_HOST"] == "0.0.0.0"
     assert secret_names == ["BQINGEST_API_KEYS"]
-    assert container["startup_probe"][0]["http_get"][0]["path"] == "/readyz"
+    assert container["startup_probe"][0]["http_get"][0]["path"] == "/healthz"
     assert container["liveness_probe"][0]["http_get"][0]["path"] == "/healthz"
     assert "command" not in container and "args" not in container
 
@@ -586,6 +587,15 @@ TOKEN = {
         ({"repository_id": "987654321"}, None),
         ({"environment": "dev"}, None),
         ({"environment": "dev", "event_name": "pull_request", "ref": "refs/pull/7/merge"}, None),
+        # The deployment's plan job, before any review: the planner, never the deployer.
+        ({"environment": "prod-plan"}, "plan"),
+        ({"environment": "prod-plan", "event_name": "workflow_dispatch"}, "plan"),
+        ({"environment": "prod-plan", "ref": "refs/heads/feature"}, None),
+        (
+            {"environment": "prod-plan", "event_name": "pull_request", "ref": "refs/pull/7/merge"},
+            None,
+        ),
+        ({"environment": "dev-plan"}, None),
     ],
 )
 def test_workload_identity_admits_the_deploy_branch_and_pull_requests_only(
@@ -636,9 +646,12 @@ def test_each_ci_identity_is_impersonated_by_its_access_only() -> None:
     )
 
 
-def test_the_deployer_administers_only_the_runtime_accounts() -> None:
+def test_the_deployer_administers_no_service_account() -> None:
     """No project-wide service-account or workload-identity administration: the deployer could
-    take over any account of the project with it (a default compute account, its own)."""
+    take over any account of the project with it (a default compute account, its own). And no
+    serviceAccountAdmin on single accounts either: with it the deployer could grant itself token
+    creation on a runtime account. It may attach the runtime accounts (serviceAccountUser) and
+    mint the invoker's identity tokens, and nothing more."""
     iam = tf.load(str(tf.MODULES / "iam"))
     project_roles = set(iam.locals["deployer_project_roles"])
     assert not project_roles & {
@@ -649,16 +662,17 @@ def test_the_deployer_administers_only_the_runtime_accounts() -> None:
         "roles/iam.workloadIdentityPoolAdmin",
         "roles/resourcemanager.projectIamAdmin",
     }
-    admin = iam.resources[
-        ("google_service_account_iam_member", "deployer_administers_runtime_accounts")
-    ]
-    assert admin["role"] == "roles/iam.serviceAccountAdmin"
-    assert tf.unwrap(admin["for_each"]) == "local.runtime_accounts"
-    assert set(iam.locals["runtime_accounts"]) == {
-        "api_invoker",
-        "api_reader",
-        "dataflow_worker",
-        "reconcile",
+    on_accounts = {
+        (tf.unwrap(body["service_account_id"]), body["role"])
+        for (kind, _), body in iam.resources.items()
+        if kind == "google_service_account_iam_member"
+        and "google_service_account.deployer.email" in body["member"]
+    }
+    assert on_accounts == {
+        ("google_service_account.api_reader.name", "roles/iam.serviceAccountUser"),
+        ("google_service_account.dataflow_worker.name", "roles/iam.serviceAccountUser"),
+        ("google_service_account.reconcile.name", "roles/iam.serviceAccountUser"),
+        ("google_service_account.api_invoker.name", "roles/iam.serviceAccountOpenIdTokenCreator"),
     }
 
 

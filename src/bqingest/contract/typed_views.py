@@ -7,7 +7,7 @@ itself, for fields no schema declares yet. Each view reads the ``events`` table 
 per event ``(source, id)``, as ``events_dedup`` does, with one difference: ``time`` is a key of
 the de-duplicating window, so a filter on ``time`` through the view can be applied before the
 window and prunes the table's partitions (every delivery of an event carries the same ``time``:
-docs/adr/0009-identity-and-read-cost.md; docs/adr/0011-typed-event-data.md).
+docs/adr/0009-identity-and-read-cost.md; docs/adr/0012-typed-event-data.md).
 
 The columns are computed from the stored JSON when the view is read: a property added to a schema
 is a new column for every event that carries it, including those stored before, with no table
@@ -196,7 +196,7 @@ def view_sql(
         f"-- Generated from the schema registry's {schema.path} ($id {schema.id}): do not edit.\n"
         f"-- One row per {schema.type} event (source, id) at major version {schema.major}, one\n"
         "-- typed column per schema property. time is a key of the window, so a filter on time\n"
-        "-- prunes the partitions of the events table (docs/adr/0011-typed-event-data.md).\n"
+        "-- prunes the partitions of the events table (docs/adr/0012-typed-event-data.md).\n"
         "SELECT\n" + ",\n".join(projected) + "\nFROM (\n"
         "  SELECT\n"
         "    *,\n"

@@ -1,5 +1,5 @@
-# Images are tagged with the commit sha and never overwritten (immutable tags), so a tag names
-# exactly one build. The cleanup policy bounds storage while keeping recent rollback targets.
+# Images are tagged with the commit's source tree and never overwritten (immutable tags), so a
+# tag names exactly one build, promoted unchanged from the first environment. The cleanup policy bounds storage while keeping recent rollback targets.
 resource "google_artifact_registry_repository" "docker" {
   #checkov:skip=CKV_GCP_84:Google-managed encryption; the images hold no secrets and a customer-managed key would add a KMS key ring per environment.
   project                = var.project_id

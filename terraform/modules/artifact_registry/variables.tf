@@ -40,6 +40,17 @@ variable "project_id" {
   }
 }
 
+variable "promotion_readers" {
+  type        = list(string)
+  description = "IAM members of the next environment of the promotion chain (its deployer and planner) that read this repository's images to copy them by digest into their own: each gets roles/artifactregistry.reader on this repository only."
+  default     = []
+
+  validation {
+    condition     = alltrue([for member in var.promotion_readers : can(regex("^serviceAccount:[^@]+@[a-z0-9-]+\\.iam\\.gserviceaccount\\.com$", member))])
+    error_message = "promotion_readers must be service accounts, serviceAccount:NAME@PROJECT.iam.gserviceaccount.com: the next environment's deployer and planner."
+  }
+}
+
 variable "readers" {
   type        = map(string)
   description = "IAM members that pull images, by a static key: each gets roles/artifactregistry.reader on this repository only."

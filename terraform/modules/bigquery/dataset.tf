@@ -5,4 +5,9 @@ resource "google_bigquery_dataset" "this" {
   location                   = var.location
   description                = "bqingest: events ingested from Pub/Sub, and the messages that were rejected."
   delete_contents_on_destroy = !var.deletion_protection
+
+  # Holds every row: never destroyed by a plan (docs/deploy.md, removing an environment).
+  lifecycle {
+    prevent_destroy = true
+  }
 }

@@ -21,6 +21,12 @@ resource "google_bigquery_table" "events" {
     field         = "time"
     expiration_ms = var.events_partition_expiration_days == null ? null : var.events_partition_expiration_days * local.ms_per_day
   }
+
+  # A change that forces replacement (a new REQUIRED column, a type change) would drop every
+  # row, in dev and staging too where deletion_protection is off: the plan fails instead.
+  lifecycle {
+    prevent_destroy = true
+  }
 }
 
 resource "google_bigquery_table" "dead_letters" {
@@ -38,5 +44,9 @@ resource "google_bigquery_table" "dead_letters" {
     type          = "DAY"
     field         = "failed_at"
     expiration_ms = var.dead_letters_partition_expiration_days == null ? null : var.dead_letters_partition_expiration_days * local.ms_per_day
+  }
+
+  lifecycle {
+    prevent_destroy = true
   }
 }

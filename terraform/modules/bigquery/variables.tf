@@ -1,17 +1,6 @@
-variable "data_editors" {
-  type        = map(string)
-  description = "IAM members that write the tables, by a static key: each gets roles/bigquery.dataEditor on this dataset only."
-  default     = {}
-
-  validation {
-    condition     = alltrue([for member in values(var.data_editors) : can(regex("^(serviceAccount|group|user):", member))])
-    error_message = "data_editors values must be IAM members such as serviceAccount:EMAIL; public members are refused."
-  }
-}
-
 variable "data_viewers" {
   type        = map(string)
-  description = "IAM members that read the tables and the view, by a static key: each gets roles/bigquery.dataViewer on this dataset only."
+  description = "IAM members that read every table and view, dead letters included, by a static key: each gets roles/bigquery.dataViewer on this dataset (the reconcile job)."
   default     = {}
 
   validation {
@@ -81,6 +70,17 @@ variable "events_partition_expiration_days" {
   }
 }
 
+variable "events_readers" {
+  type        = map(string)
+  description = "IAM members that read the events table only (not the dead letters), by a static key: each gets roles/bigquery.dataViewer on that table (the API)."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for member in values(var.events_readers) : can(regex("^(serviceAccount|group|user):", member))])
+    error_message = "events_readers values must be IAM members such as serviceAccount:EMAIL; public members are refused."
+  }
+}
+
 variable "events_table" {
   type        = string
   description = "Table of valid events (BQINGEST_EVENTS_TABLE)."
@@ -110,5 +110,16 @@ variable "project_id" {
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
     error_message = "project_id must be a GCP project id: 6-30 lowercase letters, digits and hyphens."
+  }
+}
+
+variable "table_appenders" {
+  type        = map(string)
+  description = "IAM members that append rows to the events and dead-letter tables (the pipeline), by a static key: roles/bigquery.dataEditor on those two tables only. Without bigquery.jobs.create (never granted to them) they run no query, so no DML: no UPDATE, DELETE or MERGE."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for member in values(var.table_appenders) : can(regex("^(serviceAccount|group|user):", member))])
+    error_message = "table_appenders values must be IAM members such as serviceAccount:EMAIL; public members are refused."
   }
 }

@@ -69,6 +69,9 @@ resource "google_cloud_run_v2_service" "api" {
         }
       }
 
+      # The process serves (/healthz, no dependency called). Readiness (/readyz) asks BigQuery
+      # and Pub/Sub within BQINGEST_API_READINESS_TIMEOUT_SECONDS: as a startup probe, a slow
+      # dependency would keep every new instance from starting.
       startup_probe {
         initial_delay_seconds = 0
         period_seconds        = 3
@@ -76,7 +79,7 @@ resource "google_cloud_run_v2_service" "api" {
         failure_threshold     = 20
 
         http_get {
-          path = "/readyz"
+          path = "/healthz"
         }
       }
 
@@ -92,6 +95,6 @@ resource "google_cloud_run_v2_service" "api" {
     }
   }
 
-  # The revision reads the secret at start-up: the grant must exist first.
-  depends_on = [google_secret_manager_secret_iam_member.runtime_reads_api_keys]
+  # The revision reads the secret at start-up: the grant must exist, propagated, first.
+  depends_on = [time_sleep.secret_grant_propagated]
 }

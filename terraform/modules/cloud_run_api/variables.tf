@@ -98,6 +98,17 @@ variable "events_table" {
   }
 }
 
+variable "iam_propagation_wait" {
+  type        = string
+  description = "How long to wait after granting the runtime account the secret, before the service's first revision reads it."
+  default     = "60s"
+
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.iam_propagation_wait))
+    error_message = "iam_propagation_wait must be a number of seconds such as 60s."
+  }
+}
+
 variable "image" {
   type        = string
   description = "API container image, LOCATION-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE:TAG or @sha256 digest."

@@ -7,7 +7,9 @@ locals {
   # services bqingest uses, never roles/owner or roles/editor; project IAM is delegated with a
   # condition below so that the deployer cannot grant itself more. Identities are not among
   # them: the deployer may read service accounts and the workload identity pool, and administer
-  # only the runtime accounts (service_account_iam.tf). Creating an account, changing the pool,
+  # no account (service_account_iam.tf). Storage is granted on the Dataflow bucket only (module
+  # storage): at project level it would reach every bucket of the project, the Terraform state
+  # bucket too when it lives there. Creating an account, changing the pool,
   # the provider, the deployer's or the planner's own grants is a person's apply
   # (docs/deploy.md); tests/static/permissions/ checks every role against what it must allow.
   deployer_project_roles = [
@@ -16,7 +18,7 @@ locals {
     "roles/cloudscheduler.admin",
     "roles/compute.networkAdmin",
     "roles/compute.securityAdmin",
-    "roles/dataflow.admin",
+    "roles/dataflow.developer",
     "roles/iam.serviceAccountViewer",
     "roles/iam.workloadIdentityPoolViewer",
     "roles/logging.configWriter",
@@ -25,7 +27,6 @@ locals {
     "roles/run.admin",
     "roles/secretmanager.admin",
     "roles/serviceusage.serviceUsageAdmin",
-    "roles/storage.admin",
   ]
 
   # What `terraform plan` needs to refresh every resource of this configuration: the viewer role
@@ -61,14 +62,6 @@ resource "google_project_iam_member" "dataflow_worker" {
   member  = "serviceAccount:${google_service_account.dataflow_worker.email}"
 }
 
-resource "google_project_iam_member" "dataflow_worker_job_user" {
-  count = var.dataflow_worker_runs_queries ? 1 : 0
-
-  project = var.project_id
-  role    = "roles/bigquery.jobUser"
-  member  = "serviceAccount:${google_service_account.dataflow_worker.email}"
-}
-
 # The reconcile job runs queries and reads Pub/Sub's publish counts (time series have no narrower
 # resource than the project).
 resource "google_project_iam_member" "reconcile_job_user" {
@@ -85,7 +78,7 @@ resource "google_project_iam_member" "reconcile_monitoring_viewer" {
 
 resource "google_project_iam_member" "deployer" {
   #checkov:skip=CKV_GCP_42:The deployer runs terraform apply for this configuration, which needs the admin role of each service it manages; owner/editor are never granted and project IAM changes are limited by the condition on deployer_grants_runtime_roles.
-  #checkov:skip=CKV_GCP_49:Flagged for roles/dataflow.admin, which holds no iam.serviceAccounts permission (tests/static/permissions/roles.json): it launches jobs as the pipeline account only through the actAs grant on that one account.
+  #checkov:skip=CKV_GCP_49:Flagged for a role among deployer_project_roles that checkov reads as able to act as accounts; none holds an iam.serviceAccounts permission (tests/static/permissions/roles.json, test_the_deployer_cannot_take_over_accounts_or_its_own_trust): it launches jobs as the pipeline account only through the actAs grant on that one account.
   for_each = toset(local.deployer_project_roles)
 
   project = var.project_id

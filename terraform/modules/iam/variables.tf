@@ -31,12 +31,6 @@ variable "dataflow_worker_account_id" {
   }
 }
 
-variable "dataflow_worker_runs_queries" {
-  type        = bool
-  description = "Grant the pipeline roles/bigquery.jobUser on the project, needed only if it runs queries (writes through the Storage Write API do not)."
-  default     = false
-}
-
 variable "deployer_account_id" {
   type        = string
   description = "Account id of the CI service account that GitHub Actions impersonates through Workload Identity Federation."
@@ -83,8 +77,8 @@ variable "github_repository_id" {
   description = "Numeric id of the only GitHub repository whose workflows may impersonate the deployer or the planner (gh api repos/OWNER/NAME --jq .id)."
 
   validation {
-    condition     = can(regex("^[0-9]{1,20}$", var.github_repository_id))
-    error_message = "github_repository_id must be the repository's numeric id."
+    condition     = can(regex("^[1-9][0-9]{0,19}$", var.github_repository_id))
+    error_message = "github_repository_id must be the repository's numeric id (gh api repos/OWNER/NAME --jq .id), not the placeholder 000000000."
   }
 }
 

@@ -4,22 +4,26 @@
 # - it comes from this repository, by its numeric id (a name can be renamed, or taken over
 #   after a deletion; the id cannot);
 # - the job runs in this environment's GitHub Environment, so that Environment's protection
-#   rules (required reviewers for prod) guard the credentials;
+#   rules (required reviewers for prod) guard the credentials, or in its plan Environment
+#   (ENV-plan, the deployment's plan job, before any review);
 # - it is a push (or manual run) of this environment's deployment branch, or a pull request
-#   (pull_request only: pull_request_target runs with the base branch's ref and is refused).
+#   (pull_request only: pull_request_target runs with the base branch's ref and is refused);
+#   the plan Environment admits the deployment branch only.
 #
-# What the token may become depends on which of the last two it is (attribute.access): the
-# deployment branch impersonates the deployer, which applies; a pull request only the planner,
-# which can read and nothing else. A pull request's plan therefore never holds the deployer's
-# rights, whatever its code does.
+# What the token may become (attribute.access): the deployment branch in the environment's own
+# GitHub Environment impersonates the deployer, which applies; a pull request, or the
+# deployment's plan job, only the planner, which can read and nothing else. Neither a pull
+# request nor an unreviewed plan job ever holds the deployer's rights, whatever its code does.
 
 locals {
   pool_principals = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}"
   # Characters of the values below are limited by the variables' validations.
   deploys             = "(assertion.ref == '${var.github_deploy_ref}' && assertion.event_name in ['push', 'workflow_dispatch'])"
   plans               = "(assertion.event_name == 'pull_request' && assertion.ref.startsWith('refs/pull/'))"
-  access_mapping      = "${local.deploys} ? 'apply' : 'plan'"
-  attribute_condition = "assertion.repository_id == '${var.github_repository_id}' && assertion.environment == '${var.github_environment}' && (${local.deploys} || ${local.plans})"
+  protected           = "assertion.environment == '${var.github_environment}'"
+  planning            = "assertion.environment == '${var.github_environment}-plan'"
+  access_mapping      = "(${local.protected} && ${local.deploys}) ? 'apply' : 'plan'"
+  attribute_condition = "assertion.repository_id == '${var.github_repository_id}' && ((${local.protected} && (${local.deploys} || ${local.plans})) || (${local.planning} && ${local.deploys}))"
 }
 
 resource "google_iam_workload_identity_pool" "github" {
@@ -35,7 +39,7 @@ resource "google_iam_workload_identity_pool_provider" "github" {
   workload_identity_pool_id          = google_iam_workload_identity_pool.github.workload_identity_pool_id
   workload_identity_pool_provider_id = var.workload_identity_provider_id
   display_name                       = "GitHub OIDC"
-  description                        = "${var.github_repository}: ${var.github_deploy_ref} and pull requests, in GitHub Environment ${var.github_environment} only."
+  description                        = "${var.github_repository}: ${var.github_deploy_ref} and pull requests, in GitHub Environment ${var.github_environment} (and ${var.github_environment}-plan for plans) only."
   attribute_condition                = local.attribute_condition
   attribute_mapping = {
     "google.subject"          = "assertion.sub"

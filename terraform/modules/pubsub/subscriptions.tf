@@ -18,4 +18,9 @@ resource "google_pubsub_subscription" "pipeline" {
   expiration_policy {
     ttl = ""
   }
+
+  # Its backlog and retained messages go with it.
+  lifecycle {
+    prevent_destroy = true
+  }
 }

@@ -33,4 +33,9 @@ resource "google_storage_bucket" "dataflow" {
       type = "Delete"
     }
   }
+
+  # Holds the archived bodies of long dead letters (dead-letter-payloads/).
+  lifecycle {
+    prevent_destroy = true
+  }
 }

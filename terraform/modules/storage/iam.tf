@@ -19,3 +19,13 @@ resource "google_storage_bucket_iam_member" "bucket_readers" {
   role   = "roles/storage.legacyBucketReader"
   member = each.value
 }
+
+# Administer this bucket (its settings, its IAM, its objects: the Flex Template specs CI writes),
+# and no other bucket of the project.
+resource "google_storage_bucket_iam_member" "admins" {
+  for_each = var.admins
+
+  bucket = google_storage_bucket.dataflow.name
+  role   = "roles/storage.admin"
+  member = each.value
+}

@@ -1,3 +1,14 @@
+variable "admins" {
+  type        = map(string)
+  description = "IAM members that administer this bucket and its objects, by a static key: each gets roles/storage.admin on this bucket only (the CI deployer)."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for member in values(var.admins) : can(regex("^(serviceAccount|group|user):", member))])
+    error_message = "admins values must be IAM members such as serviceAccount:EMAIL; public members are refused."
+  }
+}
+
 variable "bucket_readers" {
   type        = map(string)
   description = "IAM members that read the bucket's configuration and list its objects, by a static key: each gets roles/storage.legacyBucketReader on this bucket only (the CI planner)."

@@ -1,7 +1,7 @@
 -- Generated from the schema registry's com.bqingest.web.page.viewed/v1.json ($id https://schemas.bqingest.example/page-viewed/1.json): do not edit.
 -- One row per com.bqingest.web.page.viewed event (source, id) at major version 1, one
 -- typed column per schema property. time is a key of the window, so a filter on time
--- prunes the partitions of the events table (docs/adr/0011-typed-event-data.md).
+-- prunes the partitions of the events table (docs/adr/0012-typed-event-data.md).
 SELECT
   id, source, type, specversion, subject, time, datacontenttype, dataschema, extensions, message_id, publish_time, ingested_at,
   JSON_VALUE(data, '$.session_id') AS session_id,
