@@ -499,3 +499,129 @@ def test_push_image_reuses_an_existing_tag(tmp_path: Path) -> None:
     assert "already exists: not rebuilt" in result.stdout
     assert not any(c.startswith("docker") for c in log.read_text().splitlines())
     assert f"digest={DIGEST}" in result.stdout.splitlines()
+
+
+# --- promote_image.sh and resolve_image.sh --------------------------------------------------------
+
+SOURCE_REF = "us-central1-docker.pkg.dev/bqingest-dev/bqingest/api@" + DIGEST
+TARGET_REF = "us-central1-docker.pkg.dev/bqingest-staging/bqingest/api:" + "e" * 40
+OTHER_DIGEST = "sha256:" + "fedcba9876543210" * 4
+
+
+def promotion_tools(
+    tmp_path: Path, known: dict[str, str], *, copy_gives: str = DIGEST
+) -> tuple[dict[str, str], Path]:
+    """gcloud and skopeo stand-ins. describe prints the digest of an image in `known` (else fails);
+    skopeo copy makes its destination known with the digest `copy_gives`."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls.log"
+    state = tmp_path / "images"
+    state.write_text("".join(f"{image} {digest}\n" for image, digest in known.items()))
+    (bin_dir / "gcloud").write_text(
+        f'#!/bin/sh\necho "gcloud $*" >> "{log}"\n'
+        'case "$*" in\n'
+        '  "auth print-access-token") echo token ;;\n'
+        '  "artifacts docker images describe "*)\n'
+        f'    awk -v i="$5" \'$1 == i {{ print $2; f = 1 }} END {{ exit !f }}\' "{state}" ;;\n'
+        "  *) exit 1 ;;\nesac\n"
+    )
+    (bin_dir / "skopeo").write_text(
+        f'#!/bin/sh\necho "skopeo $*" >> "{log}"\n'
+        # --password-stdin: the token arrives on stdin, never in the arguments.
+        f'if [ "$1" = login ]; then echo "password $(cat)" >> "{log}"; fi\n'
+        'if [ "$1" = copy ]; then eval "dest=\\${$#}"\n'
+        f'  echo "${{dest#docker://}} {copy_gives}" >> "{state}"\nfi\n'
+    )
+    for tool_path in bin_dir.iterdir():
+        tool_path.chmod(0o755)
+    return {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}, log
+
+
+def test_promote_image_copies_by_digest_and_keeps_it(tmp_path: Path) -> None:
+    env, log = promotion_tools(tmp_path, {SOURCE_REF: DIGEST})
+    result = run_script("promote_image.sh", SOURCE_REF, TARGET_REF, env=env)
+    assert result.returncode == 0, result.stderr
+    calls = log.read_text().splitlines()
+    # One login per registry host (here both are the same host), with gcloud's access token.
+    logins = [c for c in calls if c.startswith("skopeo login")]
+    assert logins == [
+        "skopeo login --username oauth2accesstoken --password-stdin us-central1-docker.pkg.dev"
+    ]
+    assert "password token" in calls
+    # Every manifest of the image, byte for byte, or a failure: never a rebuild.
+    assert (
+        f"skopeo copy --all --preserve-digests docker://{SOURCE_REF} docker://{TARGET_REF}" in calls
+    )
+    assert not any(c.startswith("docker") for c in calls)
+    lines = result.stdout.splitlines()
+    assert f"digest={DIGEST}" in lines
+    assert f"image={TARGET_REF.rsplit(':', 1)[0]}@{DIGEST}" in lines
+
+
+def test_promote_image_refuses_a_copy_that_arrived_with_another_digest(tmp_path: Path) -> None:
+    env, _log = promotion_tools(tmp_path, {SOURCE_REF: DIGEST}, copy_gives=OTHER_DIGEST)
+    result = run_script("promote_image.sh", SOURCE_REF, TARGET_REF, env=env)
+    assert result.returncode == 1 and f"not {DIGEST}" in result.stderr
+    assert "image=" not in result.stdout
+
+
+def test_promote_image_refuses_a_source_by_tag(tmp_path: Path) -> None:
+    env, log = promotion_tools(tmp_path, {})
+    by_tag = SOURCE_REF.split("@")[0] + ":" + "e" * 40
+    result = run_script("promote_image.sh", by_tag, TARGET_REF, env=env)
+    assert result.returncode == 1 and "not an image by digest" in result.stderr
+    assert not log.exists()
+
+
+def test_promote_image_reuses_a_tag_of_the_same_digest_and_refuses_another(tmp_path: Path) -> None:
+    env, log = promotion_tools(tmp_path, {TARGET_REF: DIGEST})
+    result = run_script("promote_image.sh", SOURCE_REF, TARGET_REF, env=env)
+    assert result.returncode == 0 and "not copied" in result.stdout
+    assert not any(c.startswith("skopeo") for c in log.read_text().splitlines())
+    other = tmp_path / "other"
+    other.mkdir()
+    env, _log = promotion_tools(other, {TARGET_REF: OTHER_DIGEST})
+    result = run_script("promote_image.sh", SOURCE_REF, TARGET_REF, env=env)
+    assert result.returncode == 1 and "immutable" in result.stderr
+
+
+def test_resolve_image_prefers_this_registry_then_the_source(tmp_path: Path) -> None:
+    source_tag = SOURCE_REF.split("@")[0] + ":" + "e" * 40
+    env, _log = promotion_tools(tmp_path, {source_tag: DIGEST})
+    result = run_script("resolve_image.sh", TARGET_REF, source_tag, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        f"image={TARGET_REF.rsplit(':', 1)[0]}@{DIGEST}",
+        f"source={SOURCE_REF}",
+    ]
+    # Promoted before, and the source's cleanup deleted it since: this registry's digest.
+    here = tmp_path / "here"
+    here.mkdir()
+    env, _log = promotion_tools(here, {TARGET_REF: OTHER_DIGEST})
+    result = run_script("resolve_image.sh", TARGET_REF, source_tag, env=env)
+    assert result.stdout.splitlines() == [
+        f"image={TARGET_REF.rsplit(':', 1)[0]}@{OTHER_DIGEST}",
+        "source=",
+    ]
+    # Promoted before, with the same digest as the source: used as it is.
+    same = tmp_path / "same"
+    same.mkdir()
+    env, _log = promotion_tools(same, {TARGET_REF: DIGEST, source_tag: DIGEST})
+    result = run_script("resolve_image.sh", TARGET_REF, source_tag, env=env)
+    assert result.stdout.splitlines() == [
+        f"image={TARGET_REF.rsplit(':', 1)[0]}@{DIGEST}",
+        "source=",
+    ]
+    # This registry's tag holds other bytes than the source's: refused, never deployed.
+    differs = tmp_path / "differs"
+    differs.mkdir()
+    env, _log = promotion_tools(differs, {TARGET_REF: OTHER_DIGEST, source_tag: DIGEST})
+    result = run_script("resolve_image.sh", TARGET_REF, source_tag, env=env)
+    assert result.returncode == 1 and "does not hold the tested image" in result.stderr
+    assert "image=" not in result.stdout
+    nowhere = tmp_path / "nowhere"
+    nowhere.mkdir()
+    env, _log = promotion_tools(nowhere, {})
+    result = run_script("resolve_image.sh", TARGET_REF, source_tag, env=env)
+    assert result.returncode == 1 and "first environment only" in result.stderr

@@ -336,8 +336,11 @@ def test_deployment_is_tested_first() -> None:
     jobs = dc.load_yaml(DEPLOYMENT)["jobs"]
     assert jobs["test"]["uses"] == "./.github/workflows/testing.yml"
     assert "workflow_call" in dc.load_yaml(TESTING)["on"]
-    assert set(jobs["plan"]["needs"]) == {"target", "test"}
+    assert set(jobs["build"]["needs"]) == {"target", "test"}
+    assert set(jobs["plan"]["needs"]) == {"target", "test", "build"}
     assert set(jobs["deploy"]["needs"]) == {"target", "plan"}
+    # build is skipped outside dev: the plan still needs the tests to have passed.
+    assert "needs.test.result == 'success'" in jobs["plan"]["if"]
     # The deployment branches are tested by the deployment workflow, not twice.
     assert dc.load_yaml(TESTING)["on"]["push"]["branches-ignore"] == ["dev", "staging", "main"]
 
@@ -385,6 +388,7 @@ def test_each_workflow_acts_as_its_own_identity() -> None:
                     assert step["with"]["service-account"] == f"${{{{ vars.{variable} }}}}"
                     accounts[f"{path.name}:{name}"] = variable
     assert accounts == {
+        "deployment.yml:build": "GCP_DEPLOYER_SERVICE_ACCOUNT",
         "deployment.yml:plan": "GCP_PLANNER_SERVICE_ACCOUNT",
         "deployment.yml:deploy": "GCP_DEPLOYER_SERVICE_ACCOUNT",
         "terraform.yml:plan": "GCP_PLANNER_SERVICE_ACCOUNT",
@@ -476,8 +480,9 @@ def test_registry_and_bucket_names_come_from_terraform_outputs() -> None:
         assert "-docker.pkg.dev/" not in text, path.name
         assert "-bqingest-dataflow" not in text, path.name
         assert "output -raw artifact_registry_repository_url" in text, path.name
-    refs = dc.step_named(DEPLOYMENT, "deploy", "Image and template references of this commit")
+    refs = dc.step_named(DEPLOYMENT, "plan", "Image and template references of this commit")
     assert "output -raw dataflow_bucket" in refs["run"]
+    assert "output -raw artifact_registry_repository_url" in refs["run"]
 
 
 STUB_OUTPUTS = """#!/usr/bin/env bash
@@ -487,35 +492,80 @@ case "$*" in
   *) exit 1 ;;
 esac
 """
+# gcloud artifacts docker images describe IMAGE --format=...: the digest of an image listed in
+# $KNOWN_IMAGES (IMAGE=DIGEST, space-separated), else not found.
+STUB_DESCRIBE = """#!/usr/bin/env bash
+echo "gcloud $*" >> "$CALLS"
+[ "$1 $2 $3 $4" = "artifacts docker images describe" ] || exit 1
+for known in $KNOWN_IMAGES; do
+  if [ "${known%=*}" = "$5" ]; then echo "${known#*=}"; exit 0; fi
+done
+echo "ERROR: (gcloud.artifacts.docker.images.describe) Image not found" >&2
+exit 1
+"""
+SHA = "0123456789abcdef0123456789abcdef01234567"
+REGISTRY = "us-central1-docker.pkg.dev/bqingest-staging/images"
+SOURCE_REGISTRY = "us-central1-docker.pkg.dev/bqingest-dev/images"
+BUCKET = "bqingest-staging-bqingest-dataflow"
+API_DIGEST = "sha256:" + "a" * 64
+PIPELINE_DIGEST = "sha256:" + "b" * 64
 
 
-def test_the_references_the_deployment_computes_pass_terraforms_checks(tmp_path: Path) -> None:
-    script = dc.step_named(DEPLOYMENT, "deploy", "Image and template references of this commit")[
+def source_tree() -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "HEAD^{tree}"], cwd=dc.REPO, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def plan_references(
+    tmp_path: Path, environment: str, **extra: str
+) -> tuple[int, str, dict[str, str], dict[str, str]]:
+    """Run the plan job's references step with stand-in terraform and gcloud: exit code, what it
+    printed, its step outputs and the TF_VAR_* it exported."""
+    script = dc.step_named(DEPLOYMENT, "plan", "Image and template references of this commit")[
         "run"
     ]
     stubs = tmp_path / "bin"
-    stubs.mkdir()
-    (stubs / "terraform").write_text(STUB_OUTPUTS)
-    (stubs / "terraform").chmod(0o755)
+    stubs.mkdir(exist_ok=True)
+    for name, text in (("terraform", STUB_OUTPUTS), ("gcloud", STUB_DESCRIBE)):
+        (stubs / name).write_text(text)
+        (stubs / name).chmod(0o755)
     env_file = tmp_path / "github_env"
-    sha = "0123456789abcdef0123456789abcdef01234567"
-    registry = "us-central1-docker.pkg.dev/bqingest-dev/images"
-    bucket = "bqingest-dev-bqingest-dataflow"
+    env_file.write_text("")
     env = {
         "PATH": f"{stubs}{os.pathsep}{os.environ['PATH']}",
         "TF_ROOT": "terraform",
-        "REGISTRY": registry,
-        "BUCKET": bucket,
-        "GITHUB_SHA": sha,
+        "REGISTRY": REGISTRY,
+        "BUCKET": BUCKET,
+        "ENVIRONMENT": environment,
+        "GITHUB_SHA": SHA,
         "GITHUB_ENV": str(env_file),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "CALLS": str(tmp_path / "calls.log"),
+        "KNOWN_IMAGES": "",
+        "BUILT_API_IMAGE": "",
+        "BUILT_PIPELINE_IMAGE": "",
+        "IMAGE_SOURCE_REGISTRY": "",
+        **extra,
     }
     code, printed, outputs = run_step_script(script, env, tmp_path)
+    step_outputs = dict(line.split("=", 1) for line in outputs.splitlines() if "=" in line)
+    tf_vars = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+    return code, printed, step_outputs, tf_vars
+
+
+def test_the_references_the_deployment_computes_pass_terraforms_checks(tmp_path: Path) -> None:
+    built = {
+        "BUILT_API_IMAGE": f"{REGISTRY}/api@{API_DIGEST}",
+        "BUILT_PIPELINE_IMAGE": f"{REGISTRY}/pipeline@{PIPELINE_DIGEST}",
+    }
+    code, printed, outputs, values = plan_references(tmp_path, "dev", **built)
     assert code == 0, printed
-    values = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
-    image = values["TF_VAR_api_image"]
-    assert image == f"{registry}/api:{sha}"
+    # dev plans with the images its build job pushed, by digest.
+    assert values["TF_VAR_api_image"] == built["BUILT_API_IMAGE"]
+    assert values["TF_VAR_pipeline_image"] == built["BUILT_PIPELINE_IMAGE"]
     spec = values["TF_VAR_dataflow_container_spec_gcs_path"]
-    assert spec == f"gs://{bucket}/templates/bqingest-pipeline-{sha}.json"
+    assert spec == f"gs://{BUCKET}/templates/bqingest-pipeline-{SHA}.json"
     # ... and the path passes the dataflow module's validation of container_spec_gcs_path.
     condition = next(
         block["container_spec_gcs_path"]["validation"][0]["condition"]
@@ -525,11 +575,166 @@ def test_the_references_the_deployment_computes_pass_terraforms_checks(tmp_path:
     pattern = re.search(r'regex\("(.*)", var\.', condition)
     assert pattern
     assert re.search(pattern.group(1).replace("\\\\", "\\"), spec)
-    assert f"api_image={image}" in outputs
+    assert outputs["api_image"] == built["BUILT_API_IMAGE"]
+    assert outputs["api_source"] == "" and outputs["pipeline_source"] == ""
     # Never deployed (no outputs): refused with a pointer to the first apply.
-    env["REGISTRY"] = ""
-    code, printed, _ = run_step_script(script, env, tmp_path)
+    code, printed, _, _ = plan_references(tmp_path, "dev", REGISTRY="", **built)
     assert code == 1 and "first apply" in printed
+
+
+@pytest.mark.parametrize(
+    "built",
+    [
+        f"{REGISTRY}/api:{SHA}",  # a tag, not a digest
+        f"{SOURCE_REGISTRY}/api@{API_DIGEST}",  # another environment's registry
+        "",  # the build job gave nothing
+    ],
+)
+def test_the_plan_refuses_an_image_not_by_digest_in_its_registry(
+    tmp_path: Path, built: str
+) -> None:
+    code, printed, _, values = plan_references(
+        tmp_path,
+        "dev",
+        BUILT_API_IMAGE=built,
+        BUILT_PIPELINE_IMAGE=f"{REGISTRY}/pipeline@{PIPELINE_DIGEST}",
+    )
+    assert code == 1 and "by digest" in printed
+    assert "TF_VAR_api_image" not in values
+
+
+def test_staging_plans_the_digest_dev_built_and_promotes_it(tmp_path: Path) -> None:
+    tree = source_tree()
+    known = (
+        f"{SOURCE_REGISTRY}/api:{tree}={API_DIGEST} "
+        f"{SOURCE_REGISTRY}/pipeline:{tree}={PIPELINE_DIGEST}"
+    )
+    code, printed, outputs, values = plan_references(
+        tmp_path, "staging", KNOWN_IMAGES=known, IMAGE_SOURCE_REGISTRY=SOURCE_REGISTRY
+    )
+    assert code == 0, printed
+    # This environment's registry, the source's digest: what the copy will put there.
+    assert values["TF_VAR_api_image"] == f"{REGISTRY}/api@{API_DIGEST}"
+    assert values["TF_VAR_pipeline_image"] == f"{REGISTRY}/pipeline@{PIPELINE_DIGEST}"
+    assert outputs["api_source"] == f"{SOURCE_REGISTRY}/api@{API_DIGEST}"
+    assert outputs["pipeline_source"] == f"{SOURCE_REGISTRY}/pipeline@{PIPELINE_DIGEST}"
+    # Its own registry is asked first: an image promoted earlier (a re-run, a rollback) is used
+    # as it is, even if the source registry's cleanup deleted it since.
+    known = f"{REGISTRY}/api:{tree}={API_DIGEST} {REGISTRY}/pipeline:{tree}={PIPELINE_DIGEST}"
+    code, printed, outputs, values = plan_references(
+        tmp_path, "prod", KNOWN_IMAGES=known, IMAGE_SOURCE_REGISTRY=SOURCE_REGISTRY
+    )
+    assert code == 0, printed
+    assert values["TF_VAR_api_image"] == f"{REGISTRY}/api@{API_DIGEST}"
+    assert outputs["api_source"] == "" and outputs["pipeline_source"] == ""
+
+
+def test_a_tree_the_previous_environment_never_built_is_refused(tmp_path: Path) -> None:
+    code, printed, _, values = plan_references(
+        tmp_path, "prod", IMAGE_SOURCE_REGISTRY=SOURCE_REGISTRY
+    )
+    assert code == 1 and "first environment only" in printed
+    assert not values
+    # Without the previous environment's registry there is nothing to promote from.
+    code, printed, _, _ = plan_references(tmp_path, "staging")
+    assert code == 1 and "IMAGE_SOURCE_REGISTRY" in printed
+
+
+# --- one build per source tree, promoted by digest ------------------------------------------------
+
+
+def test_images_are_built_in_exactly_one_job_and_only_in_dev() -> None:
+    jobs = dc.load_yaml(DEPLOYMENT)["jobs"]
+    building = sorted(
+        name
+        for name, job in jobs.items()
+        for step in job.get("steps", [])
+        if re.search(r"\bdocker (?:buildx )?build\b|push_image\.sh", str(step.get("run", "")))
+    )
+    assert building == ["build", "build"], building  # the API image and the pipeline image
+    assert jobs["build"]["if"] == "${{ needs.target.outputs.environment == 'dev' }}"
+    # The only job that pushes what it built is the first environment's deployer.
+    assert jobs["build"]["environment"] == "${{ needs.target.outputs.environment }}"
+
+
+def test_later_environments_copy_the_planned_digest_and_build_nothing() -> None:
+    jobs = dc.load_yaml(DEPLOYMENT)["jobs"]
+    deploy_runs = "\n".join(str(s.get("run", "")) for s in jobs["deploy"]["steps"])
+    assert "push_image.sh" not in deploy_runs and not re.search(
+        r"docker (buildx )?build", deploy_runs
+    )
+    promote = dc.step_named(DEPLOYMENT, "deploy", "Promote the images by digest")
+    assert ".ci/promote_image.sh" in promote["run"]
+    assert promote["env"]["API_SOURCE"] == "${{ needs.plan.outputs.api-source }}"
+    assert promote["env"]["PIPELINE_SOURCE"] == "${{ needs.plan.outputs.pipeline-source }}"
+    # The copy keeps the digest (or fails), and the script checks the digest that arrived.
+    script = (dc.REPO / ".ci" / "promote_image.sh").read_text()
+    assert 'skopeo copy --all --preserve-digests "docker://${source}"' in script
+    # Before the apply, and before the spec that names the pipeline image is built.
+    names = [s.get("name") for s in jobs["deploy"]["steps"]]
+    assert names.index("Promote the images by digest") < names.index("Build the Flex Template spec")
+    assert names.index("Promote the images by digest") < names.index("terraform apply")
+
+
+def test_the_digest_travels_from_the_build_through_the_plan_to_the_deploy() -> None:
+    jobs = dc.load_yaml(DEPLOYMENT)["jobs"]
+    assert jobs["build"]["outputs"] == {
+        "api-image": "${{ steps.api.outputs.image }}",
+        "pipeline-image": "${{ steps.pipeline.outputs.image }}",
+    }
+    refs = dc.step_named(DEPLOYMENT, "plan", "Image and template references of this commit")
+    assert refs["env"]["BUILT_API_IMAGE"] == "${{ needs.build.outputs.api-image }}"
+    assert refs["env"]["BUILT_PIPELINE_IMAGE"] == "${{ needs.build.outputs.pipeline-image }}"
+    plan_outputs = jobs["plan"]["outputs"]
+    for name in ("api-image", "api-source", "pipeline-image", "pipeline-source", "spec"):
+        assert plan_outputs[name] == f"${{{{ steps.refs.outputs.{name.replace('-', '_')} }}}}"
+    deploy_refs = dc.step_named(
+        DEPLOYMENT, "deploy", "Image and template references of this commit"
+    )
+    assert deploy_refs["env"] == {
+        "API_IMAGE": "${{ needs.plan.outputs.api-image }}",
+        "PIPELINE_IMAGE": "${{ needs.plan.outputs.pipeline-image }}",
+        "SPEC": "${{ needs.plan.outputs.spec }}",
+    }
+    # build is skipped outside dev, which must skip neither the plan nor the deploy.
+    assert (
+        "!cancelled()" in jobs["plan"]["if"]
+        and "needs.build.result == 'skipped'" in jobs["plan"]["if"]
+    )
+    assert jobs["deploy"]["if"] == "${{ !cancelled() && needs.plan.result == 'success' }}"
+
+
+def test_every_deploy_step_names_images_by_digest(tmp_path: Path) -> None:
+    """Terraform (Cloud Run, the Dataflow job's SDK container) and the Flex Template spec get the
+    image by digest, never a tag a later push could move."""
+    spec_step = dc.step_named(DEPLOYMENT, "deploy", "Build the Flex Template spec")
+    assert spec_step["env"]["IMAGE"] == "${{ steps.refs.outputs.pipeline_image }}"
+    assert '--image "$IMAGE"' in spec_step["run"]
+    script = dc.step_named(DEPLOYMENT, "deploy", "Image and template references of this commit")[
+        "run"
+    ]
+    env_file = tmp_path / "github_env"
+    env = {
+        "API_IMAGE": f"{REGISTRY}/api@{API_DIGEST}",
+        "PIPELINE_IMAGE": f"{REGISTRY}/pipeline@{PIPELINE_DIGEST}",
+        "SPEC": f"gs://{BUCKET}/templates/bqingest-pipeline-{SHA}.json",
+        "GITHUB_ENV": str(env_file),
+    }
+    code, printed, outputs = run_step_script(script, env, tmp_path)
+    assert code == 0, printed
+    values = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+    assert values["TF_VAR_api_image"].endswith(f"@{API_DIGEST}")
+    assert values["TF_VAR_pipeline_image"].endswith(f"@{PIPELINE_DIGEST}")
+    assert f"pipeline_image={REGISTRY}/pipeline@{PIPELINE_DIGEST}" in outputs.splitlines()
+    # A tag is refused before anything runs.
+    env["PIPELINE_IMAGE"] = f"{REGISTRY}/pipeline:{SHA}"
+    env_file.write_text("")
+    code, printed, _ = run_step_script(script, env, tmp_path)
+    assert code == 1 and "by digest" in printed and env_file.read_text() == ""
+    # Nothing else in the deploy job names an image by tag.
+    deploy = dc.load_yaml(DEPLOYMENT)["jobs"]["deploy"]
+    for step in deploy["steps"]:
+        assert ":${GITHUB_SHA}" not in str(step.get("run", "")), step.get("name")
 
 
 def test_the_dataflow_job_the_deployment_replaces_is_terraforms() -> None:

@@ -105,7 +105,9 @@ def test_the_workers_run_the_image_that_launched_them() -> None:
     assert not root.variables["pipeline_image"].has_default
     steps = dc.load_yaml(DEPLOYMENT)["jobs"]["deploy"]["steps"]
     refs = next(s for s in steps if s.get("id") == "refs")["run"]
-    assert 'echo "TF_VAR_pipeline_image=${registry}/pipeline:${GITHUB_SHA}"' in refs
+    # One value, the plan's image by digest, for Terraform and for the template spec.
+    assert 'echo "TF_VAR_pipeline_image=${PIPELINE_IMAGE}"' in refs
+    assert 'echo "pipeline_image=${PIPELINE_IMAGE}"' in refs
     build = next(s for s in steps if "flex-template build" in s.get("run", ""))
     assert build["env"]["IMAGE"] == "${{ steps.refs.outputs.pipeline_image }}"
     assert '--image "$IMAGE"' in build["run"]
