@@ -19,6 +19,8 @@ from google.cloud import bigquery
 from google.protobuf import duration_pb2, field_mask_pb2
 
 from bqingest.config import OperationsSettings
+from bqingest.contract import typed_views
+from bqingest.contract.registry import SchemaRegistry
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS, TableSpec, dedup_view_sql
 from bqingest.errors import BqingestError
 
@@ -159,14 +161,43 @@ def _ensure_view(
     The view carries a label with a hash of its SQL: bqemulator does not return a view's query,
     so comparing labels is what tells, on both backends, whether the deployed SQL is current.
     """
-    view_id = settings.dedup_view_id
     wanted_sql = dedup_view_sql(
         project=settings.project, dataset=settings.dataset, table=settings.events_table
     )
+    description = "One row per event id from the events table (earliest publish wins)."
+    _ensure_view_sql(client, settings.dedup_view_id, wanted_sql, description, report)
+
+
+def _ensure_typed_views(
+    client: bigquery.Client, settings: OperationsSettings, report: BootstrapReport
+) -> None:
+    """One typed view per registered type and major version (docs/schemas.md); a schema that
+    gained a property changes its view's query, which is all that evolution needs."""
+    registry = SchemaRegistry.load(settings.schemas_dir)
+    for schema in registry.schemas:
+        sql = typed_views.view_sql(
+            schema,
+            registry,
+            project=settings.project,
+            dataset=settings.dataset,
+            table=settings.events_table,
+        )
+        description = f"{schema.type} events (v{schema.major}), typed columns from {schema.id}"
+        view_id = f"{settings.project}.{settings.dataset}.{schema.view}"
+        _ensure_view_sql(client, view_id, sql, description[:1024], report)
+
+
+def _ensure_view_sql(
+    client: bigquery.Client,
+    view_id: str,
+    wanted_sql: str,
+    description: str,
+    report: BootstrapReport,
+) -> None:
     fingerprint = hashlib.sha256(wanted_sql.encode()).hexdigest()[:32]
     view = bigquery.Table(view_id)
     view.view_query = wanted_sql
-    view.description = "One row per event id from the events table (earliest publish wins)."
+    view.description = description
     view.labels = {_VIEW_SQL_LABEL: fingerprint}
     try:
         client.create_table(view)
@@ -193,7 +224,8 @@ def bootstrap(
     publisher: pubsub_v1.PublisherClient,
     subscriber: pubsub_v1.SubscriberClient,
 ) -> BootstrapReport:
-    """Create or reconcile the topic, the subscription, the dataset, both tables and the view."""
+    """Create or reconcile the topic, the subscription, the dataset, both tables, the view and
+    the typed views of the schema registry."""
     report = BootstrapReport()
     _ensure_topic(publisher, settings.topic_path, report)
     _ensure_subscription(subscriber, _wanted_subscription(settings), report)
@@ -209,4 +241,5 @@ def bootstrap(
     _ensure_table(bigquery_client, settings.events_table_id, EVENTS, report)
     _ensure_table(bigquery_client, settings.dead_letter_table_id, DEAD_LETTERS, report)
     _ensure_view(bigquery_client, settings, report)
+    _ensure_typed_views(bigquery_client, settings, report)
     return report

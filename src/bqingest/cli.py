@@ -29,6 +29,8 @@ from bqingest.config import (
     load,
 )
 from bqingest.contract import schema as table_schema
+from bqingest.contract import typed_views
+from bqingest.contract.registry import SchemaError, SchemaRegistry
 from bqingest.errors import BqingestError
 
 app = typer.Typer(
@@ -40,6 +42,10 @@ app = typer.Typer(
 )
 schema_app = typer.Typer(help="The warehouse tables, as derived from the event contract.")
 app.add_typer(schema_app, name="schema")
+schemas_app = typer.Typer(
+    help="The schema registry: one JSON Schema per event type and major version (docs/schemas.md)."
+)
+app.add_typer(schemas_app, name="schemas")
 api_app = typer.Typer(
     help="Serve the read API (without a sub-command), or manage its API keys.",
     invoke_without_command=True,
@@ -92,9 +98,63 @@ def bootstrap_command() -> None:
 def schema_export(
     directory: Annotated[Path, typer.Argument(help="Where to write the schema files.")],
 ) -> None:
-    """Write BigQuery JSON schema files (and the dedup view's SQL template) to DIRECTORY."""
+    """Write BigQuery JSON schema files (and the views' SQL templates) to DIRECTORY."""
     for path in table_schema.export(directory):
         console.print(f"wrote {path}")
+    registry = SchemaRegistry.load(load(OperationsSettings).schemas_dir)
+    for path in typed_views.export(directory / typed_views.TYPED_VIEWS_FOLDER, registry):
+        console.print(f"wrote {path}")
+
+
+@schemas_app.command("list")
+def schemas_list() -> None:
+    """Print every registered type and version with its view and typed columns, as JSON."""
+    from bqingest.operations import schemas
+
+    registry = SchemaRegistry.load(load(OperationsSettings).schemas_dir)
+    console.print_json(json.dumps(schemas.describe(registry)))
+
+
+@schemas_app.command("show")
+def schemas_show(
+    event_type: Annotated[str, typer.Argument(metavar="TYPE", help="The CloudEvents type.")],
+    version: Annotated[
+        int | None, typer.Option(help="Major version (default: the current one).")
+    ] = None,
+) -> None:
+    """Print a type's JSON Schema."""
+    registry = SchemaRegistry.load(load(OperationsSettings).schemas_dir)
+    found = [s for s in registry.versions(event_type) if version in (None, s.major)]
+    if not found:
+        raise SchemaError(f"no schema for {event_type}" + (f" v{version}" if version else ""))
+    console.print_json(json.dumps(found[-1].document))
+
+
+@schemas_app.command("check")
+def schemas_check(
+    base: Annotated[
+        str | None,
+        typer.Option(
+            help="A git ref (the target branch): fail on changes that need a new major version."
+        ),
+    ] = None,
+    folder: Annotated[
+        Path | None,
+        typer.Argument(
+            help="The registry folder (default: BQINGEST_SCHEMAS_DIR or the shipped one)."
+        ),
+    ] = None,
+) -> None:
+    """Check the registry's rules and, with --base, its compatibility with a git ref."""
+    from bqingest.operations import schemas
+
+    report = schemas.check(folder or load(OperationsSettings).schemas_dir, base=base)
+    for problem in report.problems:
+        err_console.print(f"[red]✗[/] {problem}", highlight=False)
+    if report.ok:
+        against = f", compatible with {base}" if base else ""
+        console.print(f"{report.schemas} schemas in {report.folder}: ok{against}")
+    raise typer.Exit(0 if report.ok else 1)
 
 
 @schema_app.command("show")

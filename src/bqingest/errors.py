@@ -8,6 +8,8 @@ root)::
     BqingestError
     ├── ContractError               contract.errors: a message or request breaks the event
     │                               contract (also a ValueError); carries a closed Reason
+    ├── SchemaError                 contract.registry: a schema folder breaks the registry's
+    │                               rules, or names no such schema (also a ValueError)
     ├── UnsafeSettings              config.api: valid settings refused outside local mode
     │                               (also a ValueError)
     ├── MetricsPortUnavailable      telemetry: a process cannot serve /metrics on its port

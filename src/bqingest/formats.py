@@ -40,5 +40,6 @@ PIPELINE_PARAMETER_PATTERNS: Final = {
     "dead_letter_table": f"^{TABLE_ID}$",
     "max_message_bytes": r"^[0-9]{4,8}$",
     "dead_letter_payloads": r"^gs://[a-z0-9][a-z0-9._-]{1,220}[a-z0-9](/[^\s]*)?$",
+    "unknown_types": r"^(store|reject)$",
 }
 """The Flex Template parameters' regexes (``dataflow/metadata.json`` repeats them verbatim)."""

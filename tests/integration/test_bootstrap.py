@@ -7,6 +7,7 @@ from google.cloud import bigquery, pubsub_v1
 
 from bqingest.bootstrap import BootstrapError, bootstrap
 from bqingest.config import LocalSettings
+from bqingest.contract.registry import SchemaRegistry
 from bqingest.contract.schema import DEAD_LETTERS, EVENTS
 
 
@@ -21,7 +22,12 @@ def run(
 
 def test_creates_everything_then_is_a_no_op(settings, bq, publisher, subscriber) -> None:
     first = run(settings, bq, publisher, subscriber)
-    assert len(first.created) == 6  # topic, subscription, dataset, two tables, view
+    # topic, subscription, dataset, two tables, the dedup view, one typed view per schema
+    typed = [
+        f"{settings.project}.{settings.dataset}.{s.view}" for s in SchemaRegistry.load().schemas
+    ]
+    assert len(first.created) == 6 + len(typed)
+    assert set(typed) <= set(first.created)
     assert not first.updated
     second = run(settings, bq, publisher, subscriber)
     assert not second.changed

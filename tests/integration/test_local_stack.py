@@ -88,7 +88,7 @@ def test_up_runs_until_interrupted_and_stops_cleanly(tmp_path: Path) -> None:
         assert "Press Ctrl-C to stop" in "".join(lines), "".join(lines)
         assert ready_after < 60
         output = "".join(lines)
-        assert "bootstrap: 6 created" in output
+        assert "bootstrap: 10 created" in output  # 6 + a typed view per demo type
         assert f"export BQINGEST_PUBSUB_EMULATOR_HOST={settings.pubsub_emulator_host}" in output
         assert "API running" in output
         children = _children_of(up.pid)

@@ -19,6 +19,7 @@ import pytest
 from bqingest.config import LocalSettings
 from bqingest.contract import MessageContext, parse_message
 from bqingest.contract import schema as table_schema
+from bqingest.contract.typed_views import TYPED_VIEWS_FOLDER
 from tests.static import terraform_config as tf
 from tests.static import terraform_docs
 
@@ -311,7 +312,7 @@ def test_bigquery_module_reads_the_exported_schemas(tmp_path: Path) -> None:
     module = tf.load(str(tf.MODULES / "bigquery"))
     read = set(re.findall(r"\$\{path\.module\}/schemas/([\w.]+)", module.expressions()))
     exported = {p.name for p in table_schema.export(tmp_path)}
-    assert read == exported
+    assert read == exported | {TYPED_VIEWS_FOLDER}
     for name in exported:
         assert (tf.MODULES / "bigquery" / "schemas" / name).is_file()
     view = module.resources[("google_bigquery_table", "events_dedup")]["view"][0]["query"]
@@ -832,3 +833,20 @@ def test_the_largest_export_streams_within_cloud_runs_request_timeout() -> None:
     assert bound / EXPORT_ROWS_PER_SECOND_ASSUMED <= timeout.default, (
         f"{bound} rows at {EXPORT_ROWS_PER_SECOND_ASSUMED}/s do not fit in {timeout.default}s"
     )
+
+
+def test_bigquery_module_creates_one_typed_view_per_exported_file() -> None:
+    """The typed views (tests/unit/contract/test_typed_views.py keeps the files current)."""
+    module = tf.load(str(tf.MODULES / "bigquery"))
+    typed = module.resources[("google_bigquery_table", "typed")]
+    for_each = tf.unwrap(typed["for_each"])
+    assert f'fileset("${{path.module}}/schemas/{TYPED_VIEWS_FOLDER}", "*.sql")' in for_each
+    query = typed["view"][0]["query"]
+    assert f"schemas/{TYPED_VIEWS_FOLDER}/${{each.value}}.sql" in query
+    assert set(re.findall(r"[{,]\s*(\w+)\s*=", query)) == {"project", "dataset", "table"}
+    assert "table = google_bigquery_table.events.table_id" in query
+    assert typed["view"][0]["use_legacy_sql"] is False
+    files = sorted((tf.MODULES / "bigquery" / "schemas" / TYPED_VIEWS_FOLDER).glob("*.sql"))
+    assert files, "no typed view is exported"
+    for path in files:
+        assert set(re.findall(r"\$\{(\w+)\}", path.read_text())) == {"project", "dataset", "table"}

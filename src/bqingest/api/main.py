@@ -23,15 +23,17 @@ from bqingest.api.cache import EventCache
 from bqingest.api.controllers.events import EventsController, ReadLimits
 from bqingest.api.controllers.probes import ProbesController
 from bqingest.api.controllers.publishing import PublishController, PublishLimits
+from bqingest.api.controllers.types import TypesController
 from bqingest.api.deps import Controllers
 from bqingest.api.logs import configure_logging
 from bqingest.api.metrics import build_metrics
 from bqingest.api.middleware import RequestObservability
 from bqingest.api.pool import WarehousePool
 from bqingest.api.publisher import EventPublisher, PubSubPublisher
-from bqingest.api.routes import events, probes
+from bqingest.api.routes import events, probes, types
 from bqingest.api.security import ApiKeys
 from bqingest.config import ApiSettings, load
+from bqingest.contract.registry import SchemaRegistry, UnknownTypes
 from bqingest.warehouse.events import EventReader, EventStore, QueryBounds
 
 DESCRIPTION = """\
@@ -98,6 +100,10 @@ def create_app(
     if publisher is None:
         publisher = pubsub = PubSubPublisher(settings)
     visibility = "public" if settings.public_read else "private"
+    schemas = SchemaRegistry.load(
+        settings.schemas_dir, unknown_types=UnknownTypes(settings.unknown_types)
+    )
+    types_controller = TypesController(schemas)
     controllers = Controllers(
         events=EventsController(
             reader=reader,
@@ -116,6 +122,7 @@ def create_app(
                 cache_control=f"{visibility}, max-age={settings.api_http_max_age_seconds}",
             ),
             **({"clock": clock} if clock is not None else {}),
+            data_filters=types_controller.data_filters,
         ),
         publishing=PublishController(
             publisher=publisher,
@@ -126,6 +133,7 @@ def create_app(
                 max_inflight_bytes=settings.api_post_max_inflight_bytes,
             ),
             metrics=metrics,
+            schemas=schemas,
         ),
         probes=ProbesController(
             checks={"warehouse": reader.check, "pubsub": publisher.check},
@@ -170,6 +178,9 @@ def create_app(
     )
     app.state.controllers = controllers
     errors.install(app)
+    app.state.types_controller = types_controller
+    # types first: /api/v1/types would otherwise be read as the event id "types"
+    app.include_router(types.router(public_read=settings.public_read))
     app.include_router(
         events.router(public_read=settings.public_read, post_enabled=settings.api_post_enabled)
     )

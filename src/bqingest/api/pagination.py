@@ -28,7 +28,7 @@ _VERSION: Final = 2
 
 def fingerprint(filters: EventFilter, order: Order) -> str:
     """A short digest of what a listing covers."""
-    parts = [
+    parts: list[object] = [
         order,
         filters.type,
         filters.source,
@@ -36,6 +36,8 @@ def fingerprint(filters: EventFilter, order: Order) -> str:
         filters.since.isoformat() if filters.since else None,
         filters.until.isoformat() if filters.until else None,
     ]
+    if filters.data:  # absent from older cursors' listings, which stay valid
+        parts.append([[f.name, f.type, str(f.value)] for f in filters.data])
     return hashlib.blake2b(json.dumps(parts).encode(), digest_size=8).hexdigest()
 
 

@@ -140,6 +140,16 @@ class CoreSettings(BaseSettings):
         description="Size limit of one message (body plus attributes); larger ones are "
         "dead-lettered as too_large.",
     )
+    schemas_dir: Path | None = Field(
+        None,
+        description="The schema registry's folder (<type>/v<major>.json, docs/schemas.md). "
+        "Unset: the demo types' schemas shipped with bqingest.",
+    )
+    unknown_types: Literal["store", "reject"] = Field(
+        "store",
+        description="An event whose type has no schema: `store` keeps it with untyped data; "
+        "`reject` dead-letters it (and the API refuses it) as unknown_type.",
+    )
     data_dir: Path = Field(
         Path(".bqingest"),
         description="Local state: the warehouse file, the source's ledger, logs.",

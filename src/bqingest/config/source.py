@@ -31,6 +31,12 @@ class SourceSettings(CoreSettings):
     source_duplicate_fraction: float = Field(
         0.02, ge=0, le=1, description="Share of the source's messages that repeat an earlier event."
     )
+    source_coupon_from: int | None = Field(
+        200,
+        ge=0,
+        description="After this many messages the source's order.created events carry a new "
+        "optional field, coupon (a schema's second revision, docs/schemas.md); unset: never.",
+    )
     source_metrics_port: int | None = Field(
         None,
         ge=0,

@@ -44,6 +44,12 @@ class Reason(StrEnum):
     """``specversion`` is not ``1.0``."""
     UNSUPPORTED_CONTENT_TYPE = "unsupported_content_type"
     """The data is neither JSON nor text (``data_base64``, ``application/octet-stream``...)."""
+    SCHEMA_VIOLATION = "schema_violation"
+    """``data`` breaks its type's schema in the registry: the detail names the JSON pointer in
+    ``data`` (``error_field``) and the rule (docs/schemas.md)."""
+    UNKNOWN_TYPE = "unknown_type"
+    """The type (or the ``dataschema`` it names) has no schema, and the registry refuses unknown
+    types (``BQINGEST_UNKNOWN_TYPES=reject``; the default stores them untyped)."""
     SINK_REJECTED = "sink_rejected"
     """BigQuery refused the row when the pipeline wrote it."""
     INTERNAL_ERROR = "internal_error"

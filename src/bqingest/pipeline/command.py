@@ -26,6 +26,7 @@ def pipeline_argv(
         f"--dead_letter_table={settings.dead_letter_table_id}",
         f"--max_message_bytes={settings.max_message_bytes}",
         f"--recovery_margin_seconds={settings.recovery_margin_seconds:g}",
+        f"--unknown_types={settings.unknown_types}",
     ]
     payloads = settings.dead_letter_payloads
     if payloads is None and runner == LOCAL_RUNNER:
@@ -41,6 +42,8 @@ def pipeline_argv(
             value = getattr(settings, option)
             if value is not None:
                 argv.append(f"--{option}={value}")
+        if settings.schemas_dir is not None:
+            argv.append(f"--schemas_dir={settings.schemas_dir.resolve()}")
         if settings.pipeline_metrics_port:
             argv += [
                 f"--metrics_host={settings.metrics_host}",

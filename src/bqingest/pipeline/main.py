@@ -39,7 +39,7 @@ from bqingest.pipeline.archive import PayloadArchive
 from bqingest.pipeline.errors import PipelineError
 from bqingest.pipeline.options import PipelineConfig, config_from
 from bqingest.pipeline.sink import WriteToWarehouse
-from bqingest.pipeline.transforms import ParseAndValidate, ReadMessages
+from bqingest.pipeline.transforms import ParseAndValidate, ReadMessages, SchemaSettings
 from bqingest.pipeline.writer import StorageWriteApi
 from bqingest.telemetry import metrics_url, serve
 
@@ -67,6 +67,9 @@ def build(
         max_message_bytes=config.max_message_bytes,
         pubsub_boot=pubsub_boot,
         shards=SHARDS_LOCAL if config.is_local else SHARDS_ON_DATAFLOW,
+        schemas=SchemaSettings(
+            config.schemas_dir, config.unknown_types, config.schemas_refresh_seconds
+        ),
     )
     archive = PayloadArchive(config.dead_letter_payloads) if config.dead_letter_payloads else None
     _ = rows | "WriteToBigQuery" >> WriteToWarehouse(

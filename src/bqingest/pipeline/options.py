@@ -62,6 +62,24 @@ class IngestOptions(PipelineOptions):
             "and SHA-256 are kept.",
         )
         parser.add_argument(
+            "--unknown_types",
+            default="store",
+            help="An event whose type has no schema in the registry: store (untyped, the "
+            "default) or reject (dead-lettered as unknown_type).",
+        )
+        parser.add_argument(
+            "--schemas_dir",
+            default=None,
+            help="Local runner only: the schema registry's folder, re-read when it changes "
+            "(unset: the schemas shipped in the package; on Dataflow the image's).",
+        )
+        parser.add_argument(
+            "--schemas_refresh_seconds",
+            type=float,
+            default=10.0,
+            help="Local runner only: how often a worker looks for changed schema files (0: never).",
+        )
+        parser.add_argument(
             "--pubsub_emulator_host",
             default=None,
             help="Local only: host:port of the Pub/Sub emulator.",
@@ -113,6 +131,9 @@ class PipelineConfig:
     metrics_host: str = "127.0.0.1"
     metrics_port: int = 0
     dead_letter_payloads: str | None = None
+    unknown_types: str = "store"
+    schemas_dir: str | None = None
+    schemas_refresh_seconds: float = 10.0
 
     @property
     def is_local(self) -> bool:
@@ -190,7 +211,17 @@ def config_from(options: PipelineOptions) -> PipelineConfig:
         metrics_host=str(ingest.metrics_host),
         metrics_port=int(ingest.metrics_port),
         dead_letter_payloads=ingest.dead_letter_payloads or None,
+        unknown_types=str(ingest.unknown_types),
+        schemas_dir=ingest.schemas_dir or None,
+        schemas_refresh_seconds=float(ingest.schemas_refresh_seconds),
     )
+    if not re.fullmatch(PATTERNS["unknown_types"], config.unknown_types):
+        raise OptionsError(f"--unknown_types={config.unknown_types!r} must be store or reject")
+    if config.schemas_dir is not None and not config.is_local:
+        raise OptionsError(
+            f"--schemas_dir is for --runner={LOCAL_RUNNER} only: on Dataflow the registry is "
+            "the one in the pipeline's image (docs/schemas.md: rolling out a schema)"
+        )
     if not formats.MIN_MESSAGE_BYTES <= config.max_message_bytes <= formats.MAX_MESSAGE_BYTES:
         raise OptionsError(
             f"--max_message_bytes={config.max_message_bytes} must be between "

@@ -27,6 +27,7 @@ from bqingest.contract import (
     event_row,
     validate_message,
 )
+from bqingest.contract.registry import SchemaRegistry
 
 
 class Destination(StrEnum):
@@ -106,8 +107,17 @@ def _dead_letter(
     return RowToWrite(Destination.DEAD_LETTERS, row, message)
 
 
-def process_message(message: ReceivedMessage, *, max_bytes: int, now: datetime) -> RowToWrite:
+def process_message(
+    message: ReceivedMessage,
+    *,
+    max_bytes: int,
+    now: datetime,
+    schemas: SchemaRegistry | None = None,
+) -> RowToWrite:
     """Validate one message against the contract and build its row (event or dead letter).
+
+    ``schemas``: the registry its ``data`` is checked by, after the envelope (one place for the
+    fast path and the reference parser alike); None checks the envelope only.
 
     Never raises for bad input: a ContractError becomes a ``parse``-stage dead letter. Pub/Sub
     always sets a message id and a publish time; a message without them is dead-lettered as
@@ -124,6 +134,8 @@ def process_message(message: ReceivedMessage, *, max_bytes: int, now: datetime) 
     )
     try:
         event = validate_message(message.data, context, max_bytes=max_bytes)
+        if schemas is not None:
+            schemas.check(event.type, event.dataschema, event.data)
     except ContractError as error:
         return _dead_letter(message, error, stage=Stage.PARSE, now=now)
     return RowToWrite(Destination.EVENTS, event_row(event, context, ingested_at=now), message)

@@ -26,7 +26,9 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC
+from pathlib import Path
 from typing import Any, Final
 
 import apache_beam as beam
@@ -36,6 +38,7 @@ from google.pubsub_v1.types import PubsubMessage as PubsubMessageProto
 
 from bqingest.clients import recorded_message_id
 from bqingest.clock import utc_now
+from bqingest.contract.registry import RegistryLoader, SchemaRegistry, UnknownTypes
 from bqingest.pipeline.metrics import ParseTally
 from bqingest.pipeline.processing import (
     Destination,
@@ -150,16 +153,33 @@ class ParseMessage(beam.DoFn):
     """
 
     def __init__(
-        self, *, max_message_bytes: int, pubsub_boot: str | None = None, shards: int = 1
+        self,
+        *,
+        max_message_bytes: int,
+        pubsub_boot: str | None = None,
+        shards: int = 1,
+        schemas: SchemaSettings | None = None,
     ) -> None:
         super().__init__()
         self._max_bytes = max_message_bytes
         self._boot = pubsub_boot
         self._shards = shards
         self._tally = ParseTally()
+        self._schema_settings = schemas or SchemaSettings()
+        self._loader: RegistryLoader | None = None
+        self._schemas: SchemaRegistry | None = None
+
+    def setup(self) -> None:
+        """The schema registry, its validators compiled once per worker (DoFn instance)."""
+        self._loader = self._schema_settings.loader()
+        self._schemas = self._loader.current()
 
     def start_bundle(self) -> None:
         self._tally = ParseTally()
+        if self._loader is None:
+            self.setup()
+        assert self._loader is not None
+        self._schemas = self._loader.current()  # re-read only when the folder changed
 
     def process(self, element: bytes | PubsubMessage) -> Iterator[tuple[int, RowToWrite]]:
         if isinstance(element, bytes):
@@ -168,7 +188,9 @@ class ParseMessage(beam.DoFn):
             message = received(element, self._boot)
         self._tally.read(message.publish_time)
         try:
-            row = process_message(message, max_bytes=self._max_bytes, now=utc_now())
+            row = process_message(
+                message, max_bytes=self._max_bytes, now=utc_now(), schemas=self._schemas
+            )
         except Exception as exc:  # a bug, not bad input: kept as a dead letter, not swallowed
             logger.exception("unexpected error parsing message %s", message.message_id)
             row = internal_error(message, exc, now=utc_now())
@@ -182,6 +204,23 @@ class ParseMessage(beam.DoFn):
         self._tally.flush()
 
 
+@dataclass(frozen=True)
+class SchemaSettings:
+    """Where a worker's schema registry comes from (plain values: the DoFn is pickled)."""
+
+    folder: str | None = None
+    """None: the schemas shipped in the package (on Dataflow, the image's)."""
+    unknown_types: str = UnknownTypes.STORE.value
+    refresh_seconds: float = 10.0
+
+    def loader(self) -> RegistryLoader:
+        return RegistryLoader(
+            Path(self.folder) if self.folder else None,
+            unknown_types=UnknownTypes(self.unknown_types),
+            refresh_seconds=self.refresh_seconds,
+        )
+
+
 class ParseAndValidate(beam.PTransform[Any, Any]):
     """Pub/Sub messages -> one row each, ``(shard, RowToWrite)``, for ``events`` or
     ``dead_letters``.
@@ -191,18 +230,25 @@ class ParseAndValidate(beam.PTransform[Any, Any]):
     """
 
     def __init__(
-        self, *, max_message_bytes: int, pubsub_boot: str | None = None, shards: int = 1
+        self,
+        *,
+        max_message_bytes: int,
+        pubsub_boot: str | None = None,
+        shards: int = 1,
+        schemas: SchemaSettings | None = None,
     ) -> None:
         super().__init__()
         self._max_message_bytes = max_message_bytes
         self._pubsub_boot = pubsub_boot
         self._shards = shards
+        self._schemas = schemas
 
     def expand(self, messages: Any) -> Any:
         parse = ParseMessage(
             max_message_bytes=self._max_message_bytes,
             pubsub_boot=self._pubsub_boot,
             shards=self._shards,
+            schemas=self._schemas,
         )
         # An int key: the sink's state is keyed with a deterministic coder (VarIntCoder).
         return messages | "Parse" >> beam.ParDo(parse).with_output_types(
@@ -215,6 +261,7 @@ __all__ = [
     "ParseMessage",
     "ReadMessages",
     "RowToWrite",
+    "SchemaSettings",
     "decoded",
     "received",
     "shard_of",

@@ -66,6 +66,7 @@ def run(
             else settings.source_duplicate_fraction
         ),
         max_message_bytes=settings.max_message_bytes,
+        coupon_from=settings.source_coupon_from,
     )
     run_id = f"{generator.run_tag}-{uuid.uuid4().hex[:8]}"
     stop = threading.Event()

@@ -13,11 +13,16 @@ type                                      mode        data
                                                       ``ce-id`` (the message id becomes the id)
 ========================================  ==========  ==========================================
 
+Every type has a schema in the registry (``bqingest/contract/schemas``). From message number
+``coupon_from`` on (when set), ``order.created`` events carry a new optional field, ``coupon``:
+the type's second revision, which a running pipeline accepts before and after its schema declares
+the field (docs/schemas.md).
+
 A share of the messages is **malformed** in one of the ways real producers get it wrong, each with
-the reason code the contract must give it (:data:`MALFORMED_VARIANTS`), and a share **repeats** an
-earlier event (same body and attributes, so same event id, new message id). The same ``seed``
-gives the same sequence of ids, types, payloads and faults; only the ``time`` values follow the
-clock.
+the reason code the contract must give it (:data:`MALFORMED_VARIANTS`; ``data`` breaking its
+schema is one), and a share **repeats** an earlier event (same body and attributes, so same
+event id, new message id). The same ``seed`` gives the same sequence of ids, types, payloads and
+faults; only the ``time`` values follow the clock.
 """
 
 from __future__ import annotations
@@ -85,6 +90,8 @@ class EventGenerator:
     max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES
     clock: Callable[[], datetime] = utc_now
     history_size: int = 1000
+    coupon_from: int | None = None
+    """From this many messages on, order.created events carry ``coupon`` (None: never)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.malformed_fraction <= 1 or not 0 <= self.duplicate_fraction <= 1:
@@ -95,6 +102,7 @@ class EventGenerator:
         # Part of every id, so two runs never collide unless they share a seed on purpose.
         self.run_tag = f"{self._rng.getrandbits(40):010x}"
         self._sequence = 0
+        self._messages = 0
         self._history: deque[OutgoingMessage] = deque(maxlen=self.history_size)
 
     def batch(self, size: int) -> list[OutgoingMessage]:
@@ -106,6 +114,7 @@ class EventGenerator:
             yield self.next_message()
 
     def next_message(self) -> OutgoingMessage:
+        self._messages += 1
         roll = self._rng.random()
         if roll < self.malformed_fraction:
             return self._malformed()
@@ -133,12 +142,33 @@ class EventGenerator:
     def _valid(self) -> OutgoingMessage:
         event_type = self._rng.choices(EVENT_TYPES, weights=_TYPE_WEIGHTS)[0]
         build = {
-            ORDER_CREATED: self._order,
+            ORDER_CREATED: self._revised_order,
             SENSOR_READING: self._sensor,
             PAGE_VIEWED: self._page_view,
             SCHEDULER_TICK: self._tick,
         }[event_type]
         return build()
+
+    def _revised_order(self) -> OutgoingMessage:
+        if self.coupon_from is not None and self._messages > self.coupon_from:
+            return self.order_created(coupon=f"SAVE{self._rng.randrange(5, 30)}")
+        return self.order_created()
+
+    def order_created(self, *, coupon: Any = None) -> OutgoingMessage:
+        """A valid ``order.created``; with ``coupon`` (when not None) in its data."""
+        message = self._order()
+        if coupon is None:
+            return message
+        body = json.loads(message.data)
+        body["data"]["coupon"] = coupon
+        return OutgoingMessage(
+            _json(body),
+            message.attributes,
+            message.kind,
+            message.event_type,
+            message.event_id,
+            event_source=message.event_source,
+        )
 
     def _order(self) -> OutgoingMessage:
         rng = self._rng
@@ -319,6 +349,12 @@ class EventGenerator:
         envelope["data"]["notes"] = "x" * max(padding, 1)
         return self._bad(_json(envelope), Reason.TOO_LARGE)
 
+    def schema_violation(self) -> OutgoingMessage:
+        """A well-formed event whose data breaks its type's schema: ``total`` sent as text."""
+        body = json.loads(self.order_created().data)
+        body["data"]["total"] = f"{body['data']['total']:.2f}"
+        return self._bad(_json(body), Reason.SCHEMA_VIOLATION)
+
     def binary_without_specversion(self) -> OutgoingMessage:
         attributes = {
             "ce-id": self._next_id("bad"),
@@ -356,5 +392,6 @@ MALFORMED_VARIANTS: Final[tuple[Callable[[EventGenerator], OutgoingMessage], ...
     EventGenerator.binary_without_specversion,
     EventGenerator.unsupported_specversion,
     EventGenerator.unsupported_content_type,
+    EventGenerator.schema_violation,
 )
 """Each way a message can be malformed, with the reason code it must be dead-lettered with."""

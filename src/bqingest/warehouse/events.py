@@ -33,6 +33,7 @@ from google.cloud import bigquery
 from google.cloud.bigquery.retry import DEFAULT_RETRY
 
 from bqingest.contract.schema import DEDUP_WINDOW, EVENTS
+from bqingest.contract.typed_views import scalar_expression
 from bqingest.warehouse.query import query
 from bqingest.warehouse.records import (
     Bucket,
@@ -134,6 +135,9 @@ def where_clause(
         if value is not None:
             clauses.append(clause)
             parameters.append(Parameter(name, "STRING", value))
+    for index, wanted in enumerate(filters.data):  # data is the same in every delivery
+        clauses.append(f"{scalar_expression(wanted.name, wanted.type)} = @data_{index}")
+        parameters.append(Parameter(f"data_{index}", wanted.type, wanted.value))
     return ("WHERE " + " AND ".join(clauses) if clauses else ""), parameters
 
 

@@ -55,6 +55,17 @@ class EventRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class DataFilter:
+    """``data.<name> = value`` for a scalar property the type's schema declares, read as the
+    typed view's column is (``type`` is its BigQuery type: STRING, INT64, FLOAT64, BOOL,
+    TIMESTAMP, DATE)."""
+
+    name: str
+    type: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
 class EventFilter:
     """Which events a list, count or export covers; ``since`` inclusive, ``until`` exclusive."""
 
@@ -63,6 +74,7 @@ class EventFilter:
     subject: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    data: tuple[DataFilter, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,14 @@ BROKEN = {
     "id": "order-fix-1",
     "source": "//shop.bqingest.example/orders",
     "time": "2026-11-29T07:00:00Z",
-    "data": {"order_id": "fix-1", "total": 9.5},
+    # Valid for com.bqingest.shop.order.created's schema once the missing type is added.
+    "data": {
+        "order_id": "fix-1",
+        "customer_id": "cust-1",
+        "currency": "EUR",
+        "items": [{"sku": "SKU-1", "quantity": 1, "unit_price": 9.5}],
+        "total": 9.5,
+    },
 }
 
 

@@ -63,6 +63,9 @@ def _matches(event: EventRecord, filters: EventFilter) -> bool:
         and (filters.subject is None or event.subject == filters.subject)
         and (filters.since is None or event.time >= filters.since)
         and (filters.until is None or event.time < filters.until)
+        and all(
+            isinstance(event.data, dict) and event.data.get(f.name) == f.value for f in filters.data
+        )
     )
 
 

@@ -10,6 +10,8 @@ OPERATIONS = {
     ("/api/v1/events", "get"),
     ("/api/v1/events", "post"),
     ("/api/v1/events/count", "get"),
+    ("/api/v1/types", "get"),
+    ("/api/v1/types/{type}", "get"),
     ("/healthz", "get"),
     ("/readyz", "get"),
     ("/metrics", "get"),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bqingest.contract.registry import SchemaRegistry
 from bqingest.pipeline.processing import Destination, ReceivedMessage, process_message
 from bqingest.source.generator import (
     EVENT_TYPES,
@@ -25,9 +26,13 @@ def generator(**kwargs: object) -> EventGenerator:
     return EventGenerator(seed=5, clock=lambda: NOW, max_message_bytes=LIMIT, **kwargs)  # type: ignore[arg-type]
 
 
+SCHEMAS = SchemaRegistry.load()
+"""The registry the pipeline runs with (the shipped schemas)."""
+
+
 def pipeline_view(message, message_id: str = "99"):
     received = ReceivedMessage(message.data, message.attributes, message_id, NOW)
-    return process_message(received, max_bytes=LIMIT, now=NOW)
+    return process_message(received, max_bytes=LIMIT, now=NOW, schemas=SCHEMAS)
 
 
 @pytest.mark.parametrize("variant", MALFORMED_VARIANTS, ids=lambda v: v.__name__)
@@ -88,3 +93,15 @@ def test_same_seed_same_messages_and_fractions_hold() -> None:
 def test_fractions_are_checked() -> None:
     with pytest.raises(ValueError, match="must not exceed 1"):
         EventGenerator(malformed_fraction=0.6, duplicate_fraction=0.6)
+
+
+def test_order_created_gains_an_optional_coupon_part_way_through() -> None:
+    source = generator(coupon_from=200)
+    orders = [
+        json.loads(m.data)["data"]
+        for m in source.batch(400)
+        if m.event_type == "com.bqingest.shop.order.created"
+    ]
+    with_coupon = [order for order in orders if "coupon" in order]
+    assert with_coupon and len(with_coupon) < len(orders)
+    assert all(isinstance(order["coupon"], str) for order in with_coupon)

@@ -9,7 +9,7 @@ publishing is :mod:`bqingest.api.controllers.publishing`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final
@@ -35,7 +35,7 @@ from bqingest.api.serializers.events import (
 from bqingest.clock import utc_now
 from bqingest.contract import Reason
 from bqingest.warehouse.events import EventReader
-from bqingest.warehouse.records import EventFilter, Export, Position, time_before
+from bqingest.warehouse.records import DataFilter, EventFilter, Export, Position, time_before
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +113,10 @@ class ReadLimits:
     cache_control: str
 
 
+DataFilters = Callable[[str | None, Mapping[str, str]], tuple[DataFilter, ...]]
+"""Resolves ``data.<field>`` query parameters for a type (``TypesController.data_filters``)."""
+
+
 class EventsController:
     """The read use cases, over the warehouse's :class:`EventReader` and the by-id cache."""
 
@@ -124,12 +128,14 @@ class EventsController:
         cache: EventCache,
         limits: ReadLimits,
         clock: Callable[[], datetime] = utc_now,
+        data_filters: DataFilters | None = None,
     ) -> None:
         self._reader = reader
         self._pool = pool
         self._cache = cache
         self._limits = limits
         self._clock = clock
+        self._data_filters = data_filters
         self._lookups: dict[str, asyncio.Future[RenderedEvent | Ambiguous | None]] = {}
         """By-id lookups in flight: concurrent misses for one key share one query."""
 
@@ -205,6 +211,10 @@ class EventsController:
     def _start(self, params: ListParams) -> tuple[EventFilter, str, Position | None]:
         """The effective filters, the listing's fingerprint, and where the page starts."""
         asked = _asked(params)
+        if params.data_filters:  # data.<field>=value, checked against the type's schema
+            if self._data_filters is None:
+                raise InvalidInput("data filters need a schema registry", field="data")
+            asked = replace(asked, data=self._data_filters(params.type, params.data_filters))
         listing = fingerprint(asked, params.order)
         after, carried = (
             decode_cursor(params.cursor, listing=listing) if params.cursor else (None, None)

@@ -31,6 +31,7 @@ from bqingest.api.serializers.events import PublishAccepted
 from bqingest.config import ApiKeySpec
 from bqingest.contract import ContractError, Reason, parse_event_json
 from bqingest.contract.events import message_size
+from bqingest.contract.registry import SchemaRegistry
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +94,18 @@ class PublishController:
     """
 
     def __init__(
-        self, *, publisher: EventPublisher, limits: PublishLimits, metrics: ApiMetrics
+        self,
+        *,
+        publisher: EventPublisher,
+        limits: PublishLimits,
+        metrics: ApiMetrics,
+        schemas: SchemaRegistry | None = None,
     ) -> None:
         self._publisher = publisher
         self._limits = limits
         self._metrics = metrics
         self.inflight = InflightBytes(limits.max_inflight_bytes)
+        self._schemas = schemas
 
     @property
     def max_body_bytes(self) -> int:
@@ -215,6 +222,8 @@ class PublishController:
         had none; without a key an id is required)."""
         try:
             event = parse_event_json(raw)
+            if self._schemas is not None:  # the pipeline's verdict on data, as a 422
+                self._schemas.check(event.type, event.dataschema, event.data)
         except ContractError as exc:
             raise InvalidInput.from_contract(exc, prefix=prefix) from None
         if not context.api_key.may_publish_as(event.source):

@@ -9,12 +9,13 @@ with ours.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 import pydantic_core
 from fastapi import Header, Path, Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
@@ -184,6 +185,26 @@ class ListParams(BaseModel):
         max_length=512,
         description="From next_cursor of the previous page, with the same filters and order.",
     )
+
+    data_filters: dict[str, str] = Field(
+        default_factory=dict,
+        description="Not a parameter itself: each filter is one `data.<field>=<value>` "
+        "parameter, on a scalar property that the schema of `type` declares "
+        "(`GET /api/v1/types` lists them; an undeclared field is a 422 listing the declared).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _data_filters(cls, data: Any) -> Any:
+        """``data.<field>`` parameters gathered into :attr:`data_filters` (the controller
+        checks them against the type's schema); any other unknown parameter stays refused."""
+        if isinstance(data, Mapping):
+            rest = {k: v for k, v in data.items() if not str(k).startswith("data.")}
+            rest["data_filters"] = {
+                str(k): str(v) for k, v in data.items() if str(k).startswith("data.")
+            }
+            return rest
+        return data
 
 
 class CountParams(BaseModel):
