@@ -165,12 +165,7 @@ class PublishController:
             raws = _SPLIT_BATCH(body)
         except msgspec.DecodeError:
             return self._parsed_batch(body, key, context)
-        if not raws:
-            raise InvalidInput("the batch is empty", reason=Reason.INVALID_VALUE.value)
-        if len(raws) > self._limits.max_events:
-            raise PayloadTooLarge(
-                f"{len(raws)} events: at most {self._limits.max_events} per request"
-            )
+        self._check_batch_size(len(raws))
         messages: list[bytes] = []
         ids: list[str] = []
         for index, raw in enumerate(raws):
@@ -189,12 +184,7 @@ class PublishController:
             items = pydantic_core.from_json(body)
         except ValueError:
             raise InvalidInput.from_contract(_unparsable(body)) from None
-        if not items:
-            raise InvalidInput("the batch is empty", reason=Reason.INVALID_VALUE.value)
-        if len(items) > self._limits.max_events:
-            raise PayloadTooLarge(
-                f"{len(items)} events: at most {self._limits.max_events} per request"
-            )
+        self._check_batch_size(len(items))
         messages: list[bytes] = []
         ids: list[str] = []
         for index in range(len(items)):
@@ -208,6 +198,13 @@ class PublishController:
             messages += item_messages
             ids += item_ids
         return messages, ids
+
+    def _check_batch_size(self, count: int) -> None:
+        """A batch holds at least one event and at most ``max_events``."""
+        if not count:
+            raise InvalidInput("the batch is empty", reason=Reason.INVALID_VALUE.value)
+        if count > self._limits.max_events:
+            raise PayloadTooLarge(f"{count} events: at most {self._limits.max_events} per request")
 
     def _message(
         self,
