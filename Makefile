@@ -10,7 +10,7 @@ TOOLS_STAMP := $(TOOLS)/.installed-stamp
 PYTEST_ARGS ?=
 # The coverage the whole suite reaches (line and branch, in-process), as a floor: make test fails
 # below it. Raise it when the suite grows; never lower it to let a change through.
-COVERAGE_FLOOR := 82
+COVERAGE_FLOOR := 85
 # How far ahead test-any-date moves the tests' clock: over a year, so a fixed date read through
 # any window that follows the real clock (a day, a week, a year) falls out of it.
 CLOCK_AHEAD_DAYS := 400
